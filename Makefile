@@ -1,0 +1,41 @@
+# fundtrack: `make run` serves the demo on SQLite, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+DEMO_PASSWORD ?= fundtrack-2018
+FLASK := $(BIN)/flask --app fundtrack
+
+.PHONY: run test install install-test system-deps lint clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## system packages the tests need (CJK font for PDFs, pdftotext); only where missing
+system-deps:
+	@bash scripts/system-deps.sh
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo --password '$(DEMO_PASSWORD)'
+	@echo
+	@echo "fundtrack: http://$(HOST):$(PORT)/  (log in as any demo user above, password: $(DEMO_PASSWORD))"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install system-deps lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,23 @@
+"""Who may prepare, approve and see allocations."""
+
+from __future__ import annotations
+
+from fundtrack.regions.operations import is_within
+
+
+def can_create_allocation(session, user, from_region_code: str) -> bool:
+    """A finance maker allocates its own region's money."""
+    return user.role == "maker" and user.region_code == from_region_code
+
+
+def can_approve_allocation(session, user, allocation) -> bool:
+    """A checker with rights over the giving region (its own region or an ancestor)."""
+    return user.role == "checker" and is_within(
+        session, allocation.from_region_code, user.region_code
+    )
+
+
+def can_view_allocation(session, user, allocation) -> bool:
+    return is_within(session, allocation.from_region_code, user.region_code) or is_within(
+        session, allocation.to_region_code, user.region_code
+    )

@@ -1,0 +1,1 @@
+"""Audit trail: continuum versions, transaction meta, history and (later) the seal chain."""

@@ -1,0 +1,82 @@
+"""``flask --app fundtrack …`` commands. A failing command rolls back and exits non-zero."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from fundtrack.core.errors import DomainError
+from fundtrack.core.versioning import acting_as, set_reason
+from fundtrack.extensions import db
+
+
+def _fail(exc: DomainError) -> None:
+    db.session.rollback()
+    details = f" {exc.details}" if exc.details else ""
+    raise click.ClickException(f"{exc.message}{details}")
+
+
+reference_cli = AppGroup("reference", help="Shipped reference data (regions, categories, …).")
+
+
+@reference_cli.command("load")
+def reference_load():
+    """Load or refresh Hunan's regions, fund kinds, categories and benefit rules."""
+    from fundtrack.regions.operations import load_reference_data
+
+    with acting_as(None):
+        set_reason(db.session, "加载参考数据")
+        written = load_reference_data(db.session)
+    db.session.commit()
+    click.echo("reference data: " + ", ".join(f"{k} {v} written" for k, v in written.items()))
+
+
+users_cli = AppGroup("users", help="User accounts.")
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "maker", "checker", "auditor"]))
+@click.option("--region", "region_code", required=True, help="GB/T 2260 code, e.g. 430481")
+@click.option("--display-name", default=None)
+@click.password_option("--password", help="at least 10 characters, letters and digits")
+def users_create(username, role, region_code, display_name, password):
+    """Add a user."""
+    from fundtrack.users.operations import create_user
+
+    try:
+        with acting_as(None):
+            set_reason(db.session, f"创建用户 {username}")
+            user = create_user(
+                db.session,
+                username=username,
+                password=password,
+                role=role,
+                region_code=region_code,
+                display_name=display_name,
+            )
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"created user {user.username} ({user.role}, {user.region_code})")
+
+
+@click.command("demo")
+@click.option("--password", required=True, help="password for every demo user")
+def demo_command(password):
+    """Load the demo data of the 2018 report and the demo users (idempotent)."""
+    from fundtrack.demo import load_demo
+
+    try:
+        summary = load_demo(db.session, password)
+    except DomainError as exc:
+        _fail(exc)
+    for line in summary:
+        click.echo(line)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(reference_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,1 @@
+"""Shared building blocks: money, errors, versioning glue, db mixins, permissions helpers."""

@@ -1,0 +1,108 @@
+"""The JSON API: one error format, the error-code mapping, pagination helpers."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import jsonify, render_template, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from fundtrack.core.errors import DomainError
+
+API_PREFIX = "/api/v1"
+
+#: HTTP status -> stable error code, for errors that are not domain errors
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+HTTP_MESSAGES = {
+    400: "请求格式不正确",
+    401: "未登录或令牌无效",
+    403: "没有执行此操作的权限",
+    404: "记录不存在",
+    405: "不支持该请求方法",
+    409: "当前状态下不能执行此操作",
+    413: "请求内容过大",
+    415: "请求内容类型不受支持",
+    422: "输入不正确",
+    429: "尝试次数过多，请稍后再试",
+    500: "服务器内部错误",
+}
+
+
+class ErrorBodySchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+    details = ma.fields.Dict(required=True)
+
+
+class ErrorSchema(ma.Schema):
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    response.status_code = status
+    return response
+
+
+def render_error_page(status: int, message: str):
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+class FundtrackApi(Api):
+    """flask-smorest's Api with fundtrack's error format, and HTML error pages off the API."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        status = error.code or 500
+        message = HTTP_MESSAGES.get(status, error.name)
+        if not is_api_request():
+            return render_error_page(status, message)
+        details: dict = {}
+        data = getattr(error, "data", None) or {}
+        # webargs puts validation messages under "messages" keyed by location
+        messages = data.get("messages")
+        if messages:
+            fields = {}
+            for location_messages in messages.values():
+                fields.update(location_messages)
+            details["fields"] = fields
+        if data.get("message"):
+            message = data["message"]
+        response = error_response(status, HTTP_CODES.get(status, "http_error"), message, details)
+        for name, value in (data.get("headers") or {}).items():
+            response.headers[name] = value
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="fundtrack"'
+        return response
+
+
+def handle_domain_error(error: DomainError):
+    if is_api_request():
+        return error_response(error.status, error.code, error.message, error.details)
+    return render_error_page(error.status, error.message)
+
+
+def register_error_handlers(app) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+
+
+def paginate(query_total: int, page: int, per_page: int) -> dict:
+    return {"page": page, "per_page": per_page, "total": query_total}

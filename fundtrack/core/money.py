@@ -1,0 +1,84 @@
+"""Money: integer fen (分) inside, ``Decimal`` yuan with two places at every boundary."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+FEN_PER_YUAN = 100
+TWO_PLACES = Decimal("0.01")
+#: The largest amount one record may carry: 100 billion yuan, far above any provincial budget,
+#: and far below the BIGINT limit, so sums of many records cannot overflow.
+MAX_AMOUNT_FEN = 100_000_000_000 * FEN_PER_YUAN
+
+
+class AmountError(ValueError):
+    """An amount that is not a positive number of yuan with at most two decimals."""
+
+
+def parse_yuan(value, *, allow_zero: bool = False, allow_negative: bool = False) -> int:
+    """Parse a yuan amount (``"5180000.00"``, ``5180000`` or ``Decimal``) into integer fen.
+
+    Floats and booleans are refused: they carry binary rounding error. Raises ``AmountError``.
+    """
+    if isinstance(value, (bool, float)):
+        raise AmountError("金额须为字符串或整数，不能是浮点数")
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "")
+        if not text or len(text) > 32:
+            raise AmountError("金额格式不正确")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise AmountError("金额格式不正确") from None
+    else:
+        raise AmountError("金额格式不正确")
+    if not amount.is_finite():
+        raise AmountError("金额格式不正确")
+    if amount != amount.quantize(TWO_PLACES):
+        raise AmountError("金额最多保留两位小数")
+    fen = int(amount * FEN_PER_YUAN)
+    if fen == 0 and not allow_zero:
+        raise AmountError("金额必须大于零")
+    if fen < 0 and not allow_negative:
+        raise AmountError("金额不能为负数")
+    if abs(fen) > MAX_AMOUNT_FEN:
+        raise AmountError("金额超出允许范围")
+    return fen
+
+
+def fen_to_yuan(fen: int | None) -> Decimal | None:
+    """Integer fen to a ``Decimal`` of yuan with exactly two places."""
+    if fen is None:
+        return None
+    return (Decimal(int(fen)) / FEN_PER_YUAN).quantize(TWO_PLACES)
+
+
+def yuan_str(fen: int | None) -> str | None:
+    """The API form: ``"5180000.00"``."""
+    value = fen_to_yuan(fen)
+    return None if value is None else f"{value:.2f}"
+
+
+def format_yuan(fen: int | None, unit: str = "yuan") -> str:
+    """For pages: ``5,180,000.00`` in 元, or ``518.00`` in 万元."""
+    if fen is None:
+        return ""
+    if unit == "wan":
+        wan = (Decimal(int(fen)) / (FEN_PER_YUAN * 10_000)).quantize(
+            Decimal("0.0001"), rounding=ROUND_HALF_UP
+        )
+        return f"{wan:,.4f}".rstrip("0").rstrip(".") if wan % 1 else f"{wan:,.0f}"
+    return f"{fen_to_yuan(fen):,.2f}"
+
+
+def ratio(numerator_fen: int, denominator_fen: int) -> Decimal | None:
+    """A share such as an execution rate, as a Decimal with four places (0.1234 = 12.34 %)."""
+    if not denominator_fen:
+        return None
+    return (Decimal(numerator_fen) / Decimal(denominator_fen)).quantize(
+        Decimal("0.0001"), rounding=ROUND_HALF_UP
+    )

@@ -1,0 +1,124 @@
+"""sqlalchemy-continuum glue: who, from where and why each transaction happened.
+
+The actor (user id, role, region and remote address) is a plain value cached in ``g`` when
+the request is authenticated, never read from an ORM object that may be expired by then
+(DESIGN.md §5). The reason of a change is set by the operation that makes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import g, has_app_context
+from sqlalchemy_continuum import versioning_manager
+from sqlalchemy_continuum.plugins.base import Plugin
+from sqlalchemy_continuum.transaction import TransactionFactory
+
+REASON_KEY = "fundtrack_reason"
+
+
+@dataclass(frozen=True)
+class AuditActor:
+    """Who acts: cached when the request or command is authenticated."""
+
+    user_id: int | None
+    role: str | None
+    region_code: str | None
+    remote_addr: str | None
+
+
+def current_actor() -> AuditActor | None:
+    if has_app_context():
+        return g.get("audit_actor")
+    return None
+
+
+def set_actor(actor: AuditActor | None) -> None:
+    g.audit_actor = actor
+
+
+@contextlib.contextmanager
+def acting_as(user, remote_addr: str = "cli"):
+    """Run a block (a CLI command, the demo loader) as ``user``."""
+    previous = g.get("audit_actor")
+    set_actor(
+        AuditActor(
+            user_id=user.id if user else None,
+            role=user.role if user else None,
+            region_code=user.region_code if user else None,
+            remote_addr=remote_addr,
+        )
+    )
+    try:
+        yield
+    finally:
+        set_actor(previous)
+
+
+def set_reason(session, reason: str | None) -> None:
+    """Record why the current transaction changes what it changes.
+
+    Works before the first flush (the transaction row is created with it) and after it
+    (the already created transaction row is updated).
+    """
+    if not reason:
+        return
+    reason = reason.strip()
+    previous = session.info.get(REASON_KEY)
+    if previous and reason not in previous.split("; "):
+        reason = f"{previous}; {reason}"
+    session.info[REASON_KEY] = reason
+    uow = versioning_manager.units_of_work.get(_connection_key(session))
+    if uow is not None and uow.current_transaction is not None:
+        uow.current_transaction.reason = reason
+
+
+def _connection_key(session):
+    try:
+        return session.connection()
+    except sa.exc.SQLAlchemyError:  # pragma: no cover - no connection yet
+        return None
+
+
+class AuditPlugin(Plugin):
+    """Fills the transaction row from the cached actor and the session's reason."""
+
+    def transaction_args(self, uow, session):
+        actor = current_actor()
+        return {
+            "user_id": actor.user_id if actor else None,
+            "remote_addr": actor.remote_addr if actor else None,
+            "actor_role": actor.role if actor else None,
+            "actor_region_code": actor.region_code if actor else None,
+            "reason": session.info.get(REASON_KEY),
+        }
+
+
+def _clear_reason(session, *args):
+    session.info.pop(REASON_KEY, None)
+
+
+class AuditTransactionFactory(TransactionFactory):
+    """continuum's Transaction plus the role and region the actor held, and the reason."""
+
+    def create_class(self, manager):
+        cls = super().create_class(manager)
+        #: role code of the acting user at the time of the transaction
+        cls.actor_role = sa.Column(sa.String(16))
+        #: home region (GB/T 2260 code) of the acting user at the time of the transaction
+        cls.actor_region_code = sa.Column(sa.String(6))
+        #: why the change was made (required for cancel, recall, reverse, return, edits)
+        cls.reason = sa.Column(sa.UnicodeText)
+        return cls
+
+
+def install() -> None:
+    """Configure continuum; must run before any versioned model is defined."""
+    from sqlalchemy_continuum import make_versioned
+
+    versioning_manager.transaction_cls = AuditTransactionFactory()
+    make_versioned(user_cls="User", plugins=[AuditPlugin()])
+    sa.event.listen(sa.orm.Session, "after_commit", _clear_reason)
+    sa.event.listen(sa.orm.Session, "after_rollback", _clear_reason)

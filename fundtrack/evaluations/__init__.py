@@ -1,0 +1,1 @@
+"""Performance evaluations (绩效评价) per fund, region and year."""

@@ -1,0 +1,1 @@
+"""Special funds, their kinds, budget lines, expenditure categories and earmarks."""

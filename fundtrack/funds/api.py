@@ -1,0 +1,148 @@
+"""``/api/v1/categories``, ``/api/v1/funds``, ``/api/v1/budget-lines``."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from fundtrack.core.auth import token_required
+from fundtrack.core.errors import Forbidden, NotFound
+from fundtrack.extensions import db
+from fundtrack.funds import operations
+from fundtrack.funds.balances import fund_balances
+from fundtrack.funds.models import BudgetLine, ExpenditureCategory, Fund
+from fundtrack.funds.permissions import can_create_fund, can_view_fund, visible_funds_filter
+from fundtrack.funds.schemas import (
+    BalanceListSchema,
+    BudgetLineListSchema,
+    CategoryListSchema,
+    FundCreateSchema,
+    FundListSchema,
+    FundQuerySchema,
+    FundSchema,
+)
+from fundtrack.regions.operations import is_within
+
+blp = Blueprint("funds", __name__, url_prefix="/api/v1", description="专项资金")
+
+
+def get_visible_fund(fund_id: int) -> Fund:
+    """The fund, or 404 when it does not exist or lies outside the caller's subtree."""
+    fund = db.session.get(Fund, fund_id)
+    if fund is None or not can_view_fund(db.session, g.user, fund):
+        raise NotFound()
+    return fund
+
+
+@blp.route("/categories")
+class Categories(MethodView):
+    @blp.response(200, CategoryListSchema)
+    @token_required
+    def get(self):
+        """Expenditure categories; only earmarkable ones may be part of a fund's earmark."""
+        stmt = sa.select(ExpenditureCategory).order_by(
+            ExpenditureCategory.earmarkable.desc(), ExpenditureCategory.economic_code
+        )
+        return {"items": db.session.scalars(stmt).all()}
+
+
+@blp.route("/funds")
+class Funds(MethodView):
+    @blp.arguments(FundQuerySchema, location="query")
+    @blp.response(200, FundListSchema)
+    @token_required
+    def get(self, query):
+        """Funds held in the caller's subtree or that sent money into it."""
+        stmt = (
+            sa.select(Fund)
+            .where(visible_funds_filter(db.session, g.user))
+            .options(sa.orm.selectinload(Fund.earmarks))
+            .order_by(Fund.fiscal_year.desc(), Fund.code)
+        )
+        if "fiscal_year" in query:
+            stmt = stmt.where(Fund.fiscal_year == query["fiscal_year"])
+        if "kind" in query:
+            stmt = stmt.where(Fund.kind_code == query["kind"])
+        return {"items": db.session.scalars(stmt).all()}
+
+    @blp.arguments(FundCreateSchema)
+    @blp.response(201, FundSchema)
+    @blp.alt_response(403, description="无权创建", schema="Error")
+    @token_required
+    def post(self, data):
+        """Create an active fund of the caller's region with its earmark."""
+        region_code = data.get("region") or g.user.region_code
+        if not can_create_fund(db.session, g.user, region_code):
+            raise Forbidden("只能由本地区的财务经办人员创建本地区的专项资金")
+        fund = operations.create_fund(
+            db.session,
+            code=data["code"],
+            name=data["name"],
+            kind_code=data["kind"],
+            fiscal_year=data["fiscal_year"],
+            region_code=region_code,
+            budget_fen=data["budget"],
+            earmarked_categories=data["earmarked_categories"],
+            source=data["source"],
+            budget_line_id=data["budget_line_id"],
+            created_by_id=g.user.id,
+        )
+        db.session.commit()
+        return fund
+
+
+@blp.route("/funds/<int:fund_id>")
+class FundDetail(MethodView):
+    @blp.response(200, FundSchema)
+    @blp.alt_response(404, description="不存在或不在本地区范围内", schema="Error")
+    @token_required
+    def get(self, fund_id):
+        return get_visible_fund(fund_id)
+
+
+@blp.route("/funds/<int:fund_id>/balances")
+class FundBalances(MethodView):
+    @blp.response(200, BalanceListSchema)
+    @blp.alt_response(404, description="不存在或不在本地区范围内", schema="Error")
+    @token_required
+    def get(self, fund_id):
+        """Received, allocated out, disbursed and available money per region."""
+        fund = get_visible_fund(fund_id)
+        balances = fund_balances(db.session, fund)
+        items = [
+            balances[code]
+            for code in sorted(balances)
+            if is_within(db.session, code, g.user.region_code)
+        ]
+        return {"items": items}
+
+
+@blp.route("/budget-lines")
+class BudgetLines(MethodView):
+    @blp.response(200, BudgetLineListSchema)
+    @token_required
+    def get(self):
+        """Budget totals with what their funds itemise and the unitemised remainder."""
+        lines = db.session.scalars(
+            sa.select(BudgetLine).order_by(BudgetLine.fiscal_year, BudgetLine.id)
+        ).all()
+        return {
+            "items": [
+                SimpleNamespace(
+                    id=line.id,
+                    fiscal_year=line.fiscal_year,
+                    region_code=line.region_code,
+                    name=line.name,
+                    source=line.source,
+                    total_fen=line.total_fen,
+                    itemised_fen=operations.itemised_fen(db.session, line),
+                    unitemised_fen=operations.unitemised_fen(db.session, line),
+                )
+                for line in lines
+                if is_within(db.session, line.region_code, g.user.region_code)
+            ]
+        }

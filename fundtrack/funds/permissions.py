@@ -1,0 +1,47 @@
+"""Who may see and change funds. Used by views, API and templates alike."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from fundtrack.regions.operations import is_within, subtree_codes
+
+#: roles that see every record of their subtree without changing anything
+READ_ONLY_ROLES = {"auditor"}
+
+
+def visible_funds_filter(session, user):
+    """SQL condition: funds held in the user's subtree, or that sent money into it."""
+    from fundtrack.allocations.models import Allocation
+    from fundtrack.funds.models import Fund
+
+    codes = subtree_codes(session, user.region_code)
+    received = sa.select(Allocation.fund_id).where(
+        Allocation.to_region_code.in_(codes), Allocation.status.in_(("approved", "recalled"))
+    )
+    return sa.or_(Fund.region_code.in_(codes), Fund.id.in_(received))
+
+
+def can_view_fund(session, user, fund) -> bool:
+    from fundtrack.allocations.models import Allocation
+
+    if is_within(session, fund.region_code, user.region_code):
+        return True
+    codes = subtree_codes(session, user.region_code)
+    return (
+        session.scalar(
+            sa.select(sa.literal(True))
+            .where(
+                Allocation.fund_id == fund.id,
+                Allocation.to_region_code.in_(codes),
+                Allocation.status.in_(("approved", "recalled")),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def can_create_fund(session, user, region_code: str) -> bool:
+    """A finance maker creates the funds of its own region."""
+    return user.role == "maker" and user.region_code == region_code

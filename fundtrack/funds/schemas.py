@@ -1,0 +1,84 @@
+import marshmallow as ma
+
+from fundtrack.core.schemas import Money, list_of
+
+
+class CategorySchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    earmarkable = ma.fields.Boolean(required=True)
+    economic_code = ma.fields.String(required=True)
+    economic_name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+
+
+class FundSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    kind = ma.fields.String(attribute="kind_code", required=True)
+    fiscal_year = ma.fields.Integer(required=True)
+    region = ma.fields.String(attribute="region_code", required=True)
+    source = ma.fields.String(required=True)
+    budget = Money(attribute="budget_fen", required=True)
+    budget_line_id = ma.fields.Integer(allow_none=True, required=True)
+    earmarked_categories = ma.fields.List(
+        ma.fields.String(), attribute="earmarked_codes", required=True
+    )
+    status = ma.fields.String(required=True)
+
+
+class FundCreateSchema(ma.Schema):
+    code = ma.fields.String(required=True, validate=ma.validate.Length(max=32))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(max=128))
+    kind = ma.fields.String(required=True, validate=ma.validate.Length(max=32))
+    fiscal_year = ma.fields.Integer(required=True, strict=True)
+    region = ma.fields.String(validate=ma.validate.Regexp(r"^\d{6}$"))
+    source = ma.fields.String(load_default="", validate=ma.validate.Length(max=128))
+    budget = Money(required=True)
+    budget_line_id = ma.fields.Integer(load_default=None, allow_none=True, strict=True)
+    earmarked_categories = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=32)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=50),
+    )
+
+
+class FundQuerySchema(ma.Schema):
+    fiscal_year = ma.fields.Integer(validate=ma.validate.Range(min=2000, max=2100))
+    kind = ma.fields.String(validate=ma.validate.Length(max=32))
+
+
+class BalanceSchema(ma.Schema):
+    region = ma.fields.String(attribute="region_code", required=True)
+    received = Money(attribute="received_fen", required=True)
+    allocated_out = Money(attribute="allocated_out_fen", required=True)
+    disbursed = Money(attribute="disbursed_fen", required=True)
+    available = Money(attribute="available_fen", required=True)
+    execution_rate = ma.fields.Decimal(
+        as_string=True,
+        allow_none=True,
+        required=True,
+        metadata={"description": "已支出（含下级）÷ 已收到，四位小数；未收到资金时为 null"},
+    )
+
+
+class BudgetLineSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    fiscal_year = ma.fields.Integer(required=True)
+    region = ma.fields.String(attribute="region_code", required=True)
+    name = ma.fields.String(required=True)
+    source = ma.fields.String(required=True)
+    total = Money(attribute="total_fen", required=True)
+    itemised = Money(attribute="itemised_fen", required=True)
+    unitemised = Money(
+        attribute="unitemised_fen",
+        required=True,
+        metadata={"description": "预算中未分项到具体专项资金的部分"},
+    )
+
+
+CategoryListSchema = list_of(CategorySchema, "CategoryList")
+FundListSchema = list_of(FundSchema, "FundList")
+BalanceListSchema = list_of(BalanceSchema, "BalanceList")
+BudgetLineListSchema = list_of(BudgetLineSchema, "BudgetLineList")

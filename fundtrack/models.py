@@ -1,0 +1,32 @@
+"""Import every model so that mappers, version classes and Alembic see the whole schema."""
+
+import sqlalchemy as sa
+
+from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.disbursements.models import Beneficiary, BenefitRule, Disbursement
+from fundtrack.evaluations.models import Evaluation, EvaluationDeclaredUse, EvaluationIndicator
+from fundtrack.funds.models import BudgetLine, ExpenditureCategory, Fund, FundEarmark, FundKind
+from fundtrack.regions.models import Region
+from fundtrack.users.models import ApiToken, User
+
+# continuum builds the version classes and the transaction table when mappers configure.
+sa.orm.configure_mappers()
+
+__all__ = [
+    "Allocation",
+    "AllocationRecall",
+    "ApiToken",
+    "Beneficiary",
+    "BenefitRule",
+    "BudgetLine",
+    "Disbursement",
+    "Evaluation",
+    "EvaluationDeclaredUse",
+    "EvaluationIndicator",
+    "ExpenditureCategory",
+    "Fund",
+    "FundEarmark",
+    "FundKind",
+    "Region",
+    "User",
+]

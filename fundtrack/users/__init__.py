@@ -1,0 +1,1 @@
+"""Users, roles and home regions; API tokens; the web login."""

@@ -1,0 +1,58 @@
+"""The web login: a CSRF-protected form, session rotation at login, logout that ends it."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import login_required, login_user, logout_user
+
+from fundtrack.core.errors import DomainError
+from fundtrack.core.net import client_address
+from fundtrack.extensions import db
+from fundtrack.users import operations
+from fundtrack.users.forms import LoginForm
+
+bp = Blueprint("account", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths; anything else goes home."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+            return target
+    return url_for("home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = operations.authenticate(
+                db.session, form.username.data, form.password.data, client_address()
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            form.password.errors.append(exc.message)
+            status = exc.status if exc.status in (401, 429) else 422
+        else:
+            db.session.commit()
+            # a fresh session at login: nothing from before the login survives it
+            session.clear()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 422 if not form.csrf_token.errors else 400
+    return render_template("users/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash("已退出登录", "info")
+    return redirect(url_for("account.login"))

@@ -1,0 +1,55 @@
+"""Alembic environment for fundtrack (through Flask-Migrate).
+
+The models are imported (fundtrack.models) so that continuum's version and transaction
+tables are part of the metadata that autogenerate compares.
+"""
+
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+
+import fundtrack.models  # noqa: F401  configures mappers: version tables exist from here on
+from fundtrack.core.migrations import configure_kwargs
+
+config = context.config
+if config.config_file_name:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+logger = logging.getLogger("alembic.env")
+
+db = current_app.extensions["migrate"].db
+
+
+def run_migrations_offline():
+    context.configure(
+        url=str(db.engine.url),
+        target_metadata=db.metadata,
+        literal_binds=True,
+        **configure_kwargs(db.engine.dialect.name),
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    def process_revision_directives(context, revision, directives):
+        if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+            directives[:] = []
+            logger.info("No changes in schema detected.")
+
+    with db.engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=db.metadata,
+            process_revision_directives=process_revision_directives,
+            **configure_kwargs(connection.dialect.name),
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

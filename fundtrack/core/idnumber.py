@@ -7,7 +7,7 @@ from datetime import date
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_PATTERN = re.compile(r"^\d{17}[\dX]$")
+_PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII only: full-width digits are refused
 
 
 def check_digit(first17: str) -> str:
@@ -22,8 +22,10 @@ def is_valid(number: str | None) -> bool:
     if not _PATTERN.match(number):
         return False
     try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
+        return False
+    if born > date.today() or born.year < 1900:
         return False
     return check_digit(number[:17]) == number[17]
 
@@ -36,4 +38,6 @@ def mask(number: str | None) -> str | None:
     """``430481********123X`` style: region and last four only."""
     if not number:
         return number
+    if len(number) < 10:
+        return "*" * len(number)
     return number[:6] + "*" * (len(number) - 10) + number[-4:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN_PER_YUAN = 100
@@ -9,6 +10,9 @@ TWO_PLACES = Decimal("0.01")
 #: The largest amount one record may carry: 100 billion yuan, far above any provincial budget,
 #: and far below the BIGINT limit, so sums of many records cannot overflow.
 MAX_AMOUNT_FEN = 100_000_000_000 * FEN_PER_YUAN
+
+
+AMOUNT_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
 class AmountError(ValueError):
@@ -27,17 +31,21 @@ def parse_yuan(value, *, allow_zero: bool = False, allow_negative: bool = False)
     elif isinstance(value, Decimal):
         amount = value
     elif isinstance(value, str):
-        text = value.strip().replace(",", "")
-        if not text or len(text) > 32:
+        text = value.strip()
+        # plain decimal notation only (no exponent, NaN or Infinity); commas only as
+        # thousands separators
+        if len(text) > 32 or not AMOUNT_RE.match(text):
             raise AmountError("金额格式不正确")
         try:
-            amount = Decimal(text)
-        except InvalidOperation:
+            amount = Decimal(text.replace(",", ""))
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
             raise AmountError("金额格式不正确") from None
     else:
         raise AmountError("金额格式不正确")
     if not amount.is_finite():
         raise AmountError("金额格式不正确")
+    if abs(amount) > MAX_AMOUNT_FEN / FEN_PER_YUAN:
+        raise AmountError("金额超出允许范围")
     if amount != amount.quantize(TWO_PLACES):
         raise AmountError("金额最多保留两位小数")
     fen = int(amount * FEN_PER_YUAN)
@@ -64,13 +72,15 @@ def yuan_str(fen: int | None) -> str | None:
 
 
 def format_yuan(fen: int | None, unit: str = "yuan") -> str:
-    """For pages: ``5,180,000.00`` in 元, or ``518.00`` in 万元."""
+    """For pages: ``5,180,000.00`` in 元, or ``518`` in 万元 (up to four decimals, trimmed)."""
     if fen is None:
         return ""
     if unit == "wan":
         wan = (Decimal(int(fen)) / (FEN_PER_YUAN * 10_000)).quantize(
             Decimal("0.0001"), rounding=ROUND_HALF_UP
         )
+        if wan == 0:
+            wan = abs(wan)  # no "-0" for a few negative fen
         return f"{wan:,.4f}".rstrip("0").rstrip(".") if wan % 1 else f"{wan:,.0f}"
     return f"{fen_to_yuan(fen):,.2f}"
 

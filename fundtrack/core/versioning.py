@@ -15,6 +15,7 @@ from flask import g, has_app_context
 from sqlalchemy_continuum import versioning_manager
 from sqlalchemy_continuum.plugins.base import Plugin
 from sqlalchemy_continuum.transaction import TransactionFactory
+from sqlalchemy_continuum.unit_of_work import UnitOfWork
 
 REASON_KEY = "fundtrack_reason"
 
@@ -114,11 +115,43 @@ class AuditTransactionFactory(TransactionFactory):
         return cls
 
 
+class AuditUnitOfWork(UnitOfWork):
+    """continuum's unit of work, whose helper session only *joins* the caller's transaction.
+
+    continuum writes version rows through a second session on the same connection. With
+    the default join mode that session opens a SAVEPOINT of its own whenever the connection
+    is already inside one (as in tests, or an operation run inside ``begin_nested``), and
+    then trips over it when the outer savepoint is released. ``rollback_only`` makes it
+    write into whatever transaction the connection has, and never end it itself.
+    """
+
+    def _ensure_version_session(self, session) -> None:
+        if self.version_session is None:
+            self.version_session = sa.orm.Session(
+                bind=session.connection(), join_transaction_mode="rollback_only"
+            )
+
+    def process_before_flush(self, session):
+        if session is not self.version_session and self.is_modified(session):
+            self._ensure_version_session(session)
+        return super().process_before_flush(session)
+
+    def process_after_flush(self, session):
+        if session is not self.version_session and self.current_transaction:
+            self._ensure_version_session(session)
+        return super().process_after_flush(session)
+
+    def create_transaction(self, session):
+        self._ensure_version_session(session)
+        return super().create_transaction(session)
+
+
 def install() -> None:
     """Configure continuum; must run before any versioned model is defined."""
     from sqlalchemy_continuum import make_versioned
 
     versioning_manager.transaction_cls = AuditTransactionFactory()
+    versioning_manager.uow_class = AuditUnitOfWork
     make_versioned(user_cls="User", plugins=[AuditPlugin()])
     sa.event.listen(sa.orm.Session, "after_commit", _clear_reason)
     sa.event.listen(sa.orm.Session, "after_rollback", _clear_reason)

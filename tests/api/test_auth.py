@@ -1,0 +1,90 @@
+from tests.conftest import DEMO_PASSWORD
+
+
+def test_token_gives_access_and_revocation_takes_it_away(client, api):
+    leiyang = api("leiyang_finance")
+    assert leiyang.get("/api/v1/regions/430481").status_code == 200
+
+    assert leiyang.delete("/api/v1/tokens/current").status_code == 204
+
+    response = leiyang.get("/api/v1/regions/430481")
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthenticated"
+
+
+def test_token_response_has_token_and_expiry(client):
+    response = client.post(
+        "/api/v1/tokens", json={"username": "auditor", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["token"].startswith("ft_") and len(body["token"]) > 40
+    assert body["expires_at"].endswith("+00:00")
+
+
+def test_wrong_password_is_401_with_error_code(client):
+    response = client.post(
+        "/api/v1/tokens", json={"username": "auditor", "password": "wrong-password-1"}
+    )
+    assert response.status_code == 401
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_credentials"
+    assert error["message"]
+
+
+def test_repeated_failed_logins_answer_429_even_with_the_right_password(client):
+    for _ in range(5):
+        response = client.post(
+            "/api/v1/tokens", json={"username": "province_maker", "password": "nope-nope-1"}
+        )
+        assert response.status_code == 401
+    response = client.post(
+        "/api/v1/tokens", json={"username": "province_maker", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 429
+    assert response.get_json()["error"]["code"] == "too_many_attempts"
+
+
+def test_missing_or_malformed_token_is_401(client):
+    for headers in ({}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"},
+                    {"Authorization": "Bearer ft_not-a-real-token"}):  # fmt: skip
+        response = client.get("/api/v1/funds", headers=headers)
+        assert response.status_code == 401
+        assert response.get_json()["error"]["code"] == "unauthenticated"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_token_request_validation_error_format(client):
+    response = client.post("/api/v1/tokens", json={"username": "auditor"})
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "validation_error"
+    assert "password" in error["details"]["fields"]
+
+
+def test_expired_token_is_refused(client, api, db_session):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from fundtrack.users.models import ApiToken
+
+    auditor = api("auditor")
+    record = db_session.scalars(sa.select(ApiToken).order_by(ApiToken.id.desc())).first()
+    record.expires_at = record.created_at - timedelta(seconds=1)
+    db_session.commit()
+    assert auditor.get("/api/v1/funds").status_code == 401
+
+
+def test_openapi_document_describes_the_api(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec = response.get_json()
+    for path in ("/api/v1/tokens", "/api/v1/tokens/current", "/api/v1/regions",
+                 "/api/v1/categories", "/api/v1/funds", "/api/v1/funds/{fund_id}"):  # fmt: skip
+        assert path in spec["paths"], path
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    fund = spec["components"]["schemas"]["Fund"]
+    assert fund["properties"]["budget"]["type"] == "string"
+    assert {"id", "code", "name", "kind", "fiscal_year", "source", "budget",
+            "earmarked_categories", "status"} <= set(fund["properties"])  # fmt: skip

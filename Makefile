@@ -35,7 +35,9 @@ lint: install
 	$(BIN)/ruff format --check .
 
 test: install system-deps lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; fi; \
+	exit $$rc
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

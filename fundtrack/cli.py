@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from fundtrack.core.errors import DomainError
 from fundtrack.core.versioning import acting_as, set_reason
@@ -64,6 +64,7 @@ def users_create(username, role, region_code, display_name, password):
 
 @click.command("demo")
 @click.option("--password", required=True, help="password for every demo user")
+@with_appcontext
 def demo_command(password):
     """Load the demo data of the 2018 report and the demo users (idempotent)."""
     from fundtrack.demo import load_demo

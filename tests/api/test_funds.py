@@ -1,6 +1,16 @@
 import sqlalchemy as sa
 
 
+def new_fund(**fields) -> dict:
+    """A fund creation payload: another fund of 2018 for hardship relief, unless told."""
+    return {
+        "kind": "other",
+        "fiscal_year": 2018,
+        "earmarked_categories": ["hardship_relief"],
+        **fields,
+    }
+
+
 def _funds(client_api, **params):
     query = "&".join(f"{k}={v}" for k, v in params.items())
     response = client_api.get("/api/v1/funds" + (f"?{query}" if query else ""))
@@ -81,14 +91,7 @@ def test_province_maker_creates_a_fund_with_its_earmark(api, db_session):
 
     response = api("province_maker").post(
         "/api/v1/funds",
-        json={
-            "code": "2018-KN",
-            "name": "计生困难家庭救助资金",
-            "kind": "other",
-            "fiscal_year": 2018,
-            "budget": "1200000.00",
-            "earmarked_categories": ["hardship_relief"],
-        },
+        json=new_fund(code="2018-KN", name="计生困难家庭救助资金", budget="1200000.00"),
     )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
@@ -104,14 +107,12 @@ def test_a_running_cost_can_never_be_earmarked(api, db_session):
 
     response = api("province_maker").post(
         "/api/v1/funds",
-        json={
-            "code": "2018-BAD",
-            "name": "不该存在的资金",
-            "kind": "other",
-            "fiscal_year": 2018,
-            "budget": "1000.00",
-            "earmarked_categories": ["project_support", "office"],
-        },
+        json=new_fund(
+            code="2018-BAD",
+            name="不该存在的资金",
+            budget="1000.00",
+            earmarked_categories=["project_support", "office"],
+        ),
     )
     assert response.status_code == 422
     error = response.get_json()["error"]
@@ -139,15 +140,13 @@ def test_fund_budget_cannot_exceed_the_unitemised_remainder(api, db_session):
     )
     response = api("province_maker").post(
         "/api/v1/funds",
-        json={
-            "code": "2017-X",
-            "name": "超额资金",
-            "kind": "other",
-            "fiscal_year": 2017,
-            "budget": "10000000.01",
-            "budget_line_id": line_2017["id"],
-            "earmarked_categories": ["hardship_relief"],
-        },
+        json=new_fund(
+            code="2017-X",
+            name="超额资金",
+            fiscal_year=2017,
+            budget="10000000.01",
+            budget_line_id=line_2017["id"],
+        ),
     )
     assert response.status_code == 422
     assert "budget" in response.get_json()["error"]["details"]["fields"]
@@ -158,14 +157,7 @@ def test_bad_amounts_are_422(api):
     for budget in (1.5, "12.345", "-5.00", "0", "0.00", "1e30", "abc", True, "999999999999999.00"):
         response = maker.post(
             "/api/v1/funds",
-            json={
-                "code": "2018-AMT",
-                "name": "金额测试",
-                "kind": "other",
-                "fiscal_year": 2018,
-                "budget": budget,
-                "earmarked_categories": ["hardship_relief"],
-            },
+            json=new_fund(code="2018-AMT", name="金额测试", budget=budget),
         )
         assert response.status_code == 422, budget
         assert response.get_json()["error"]["code"] == "validation_error"
@@ -173,14 +165,7 @@ def test_bad_amounts_are_422(api):
 
 
 def test_only_a_maker_of_the_region_creates_its_funds(api):
-    payload = {
-        "code": "2018-NO",
-        "name": "无权创建",
-        "kind": "other",
-        "fiscal_year": 2018,
-        "budget": "100.00",
-        "earmarked_categories": ["hardship_relief"],
-    }
+    payload = new_fund(code="2018-NO", name="无权创建", budget="100.00")
     for username in ("province_checker", "auditor", "admin"):
         response = api(username).post("/api/v1/funds", json=payload)
         assert response.status_code == 403, username
@@ -196,14 +181,7 @@ def test_creating_a_fund_records_who_when_where_and_why(api, db_session):
 
     api("province_maker").post(
         "/api/v1/funds",
-        json={
-            "code": "2018-HIST",
-            "name": "历史测试资金",
-            "kind": "other",
-            "fiscal_year": 2018,
-            "budget": "500.00",
-            "earmarked_categories": ["hardship_relief"],
-        },
+        json=new_fund(code="2018-HIST", name="历史测试资金", budget="500.00"),
         environ_base={"REMOTE_ADDR": "10.20.30.40"},
     )
     FundVersion = version_class(Fund)
@@ -227,14 +205,7 @@ def test_a_refused_request_writes_no_history(api, db_session):
     before = db_session.scalar(sa.select(sa.func.count()).select_from(Transaction))
     response = api("province_maker").post(
         "/api/v1/funds",
-        json={
-            "code": "2017-SJH",  # taken
-            "name": "重复",
-            "kind": "other",
-            "fiscal_year": 2018,
-            "budget": "1.00",
-            "earmarked_categories": ["hardship_relief"],
-        },
+        json=new_fund(code="2017-SJH", name="重复", budget="1.00"),  # the code is taken
     )
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "conflict"

@@ -81,10 +81,12 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from fundtrack.allocations import api as allocations_api
     from fundtrack.core import web
     from fundtrack.core.api import FundtrackApi, register_error_handlers
     from fundtrack.core.auth import load_session_user
     from fundtrack.core.schemas import Money
+    from fundtrack.disbursements import api as disbursements_api
     from fundtrack.funds import api as funds_api
     from fundtrack.funds import views as funds_views
     from fundtrack.regions import api as regions_api
@@ -96,7 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/tokens"}
     )
-    for module in (users_api, regions_api, funds_api):
+    for module in (users_api, regions_api, funds_api, allocations_api, disbursements_api):
         api.register_blueprint(module.blp)
         # the API authenticates by bearer token only, so it needs no CSRF token
         app.extensions["csrf"].exempt(module.blp)

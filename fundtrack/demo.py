@@ -280,7 +280,7 @@ def load_demo(session, password: str) -> list[str]:
             with acting_as(registrar, remote_addr="demo"):
                 set_reason(session, f"登记受益人 {name}")
                 person = create_beneficiary(
-                    session, region_code=region, name=name, id_number=number,
+                    session, registrar, region_code=region, name=name, id_number=number,
                     family_type=family_type,
                 )  # fmt: skip
             session.commit()

@@ -86,7 +86,12 @@ class Allocation(db.Model):
 
 
 class AllocationRecall(db.Model):
-    """Money of an approved allocation returned to the giver (收回, 盘活存量), whole or part."""
+    """Money of an approved allocation returned to the giver (收回, 盘活存量), whole or part.
+
+    A maker of the giving region prepares it (the draft already reserves the money at the
+    receiver), a checker approves it. With ``redistribute_to_code`` it is a redistribution
+    (调剂): on approval the money goes on, as a new allocation linked to this recall.
+    """
 
     __tablename__ = "allocation_recalls"
     __versioned__ = {}
@@ -117,7 +122,11 @@ class AllocationRecall(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     #: UTC time of approval
     approved_at: Mapped[datetime | None] = mapped_column(default=None)
-    #: the new allocation this recalled money is redistributed as (调剂), if any
+    #: for a redistribution (调剂): the region the recalled money goes to on approval
+    redistribute_to_code: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("regions.code"), default=None
+    )
+    #: the new allocation this recalled money became on approval (调剂), if any
     redistributed_as_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("allocations.id"), unique=True, default=None
     )
@@ -126,3 +135,8 @@ class AllocationRecall(db.Model):
         back_populates="recalls", foreign_keys=[allocation_id]
     )
     redistributed_as: Mapped[Allocation | None] = relationship(foreign_keys=[redistributed_as_id])
+    redistribute_to: Mapped[Region | None] = relationship(foreign_keys=[redistribute_to_code])
+
+    @property
+    def status_label(self) -> str:
+        return RECALL_TRANSITIONS.labels[self.status]

@@ -1,17 +1,62 @@
-"""Allocation rules. Operations flush but never commit."""
+"""Allocation and recall rules. Operations flush but never commit.
+
+Conservation: for every region and fund, allocated out (draft and approved) + disbursed
+(pending and approved) never exceeds what the region received. Every operation that moves
+money takes the fund's row lock first (``lock_fund``) and checks the balance after it, in
+the transaction that writes.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from fundtrack.allocations.models import ALLOCATION_TRANSITIONS, Allocation
-from fundtrack.allocations.permissions import can_approve_allocation, can_create_allocation
-from fundtrack.core.errors import Forbidden, SameUserApproval, ValidationFailed
-from fundtrack.core.ledger import lock_fund, require_available
+import sqlalchemy as sa
+
+from fundtrack.allocations.models import (
+    ALLOCATION_TRANSITIONS,
+    RECALL_TRANSITIONS,
+    Allocation,
+    AllocationRecall,
+)
+from fundtrack.allocations.permissions import (
+    can_approve_allocation,
+    can_cancel_allocation,
+    can_create_allocation,
+    can_recall_allocation,
+)
+from fundtrack.core.errors import (
+    Forbidden,
+    InsufficientFunds,
+    InvalidTransition,
+    SameUserApproval,
+    ValidationFailed,
+)
+from fundtrack.core.ledger import lock_fund, require_available, require_reason
 from fundtrack.core.models import utcnow
+from fundtrack.core.money import yuan_str
 from fundtrack.core.versioning import set_reason
 from fundtrack.regions.models import LEVEL_DEPTH, Region
 from fundtrack.regions.operations import is_within
+
+MAX_DOCUMENT_NO = 64
+
+
+def _check_receiver(session, giver: str, receiver_code: str | None, field: str) -> dict:
+    receiver = session.get(Region, receiver_code or "")
+    if receiver is None:
+        return {field: ["接收地区不存在"]}
+    if receiver.code == giver or not is_within(session, receiver.code, giver):
+        return {field: ["只能下达给本地区的下级地区"]}
+    if LEVEL_DEPTH[receiver.level] > LEVEL_DEPTH["county"]:
+        return {field: ["资金不能直接下达到县级以下（不搞撒胡椒面）"]}
+    return {}
+
+
+def _check_document_no(document_no: str | None, required: bool = True) -> dict:
+    document_no = (document_no or "").strip()
+    if (required and not document_no) or len(document_no) > MAX_DOCUMENT_NO:
+        return {"document_no": [f"文号不能为空，且不超过 {MAX_DOCUMENT_NO} 个字符"]}
+    return {}
 
 
 def create_allocation(
@@ -33,19 +78,12 @@ def create_allocation(
     """
     if not can_create_allocation(session, user, from_region_code):
         raise Forbidden("只能由本地区的财务经办人员下达本地区的资金")
-    receiver = session.get(Region, to_region_code or "")
-    fields = {}
-    if receiver is None:
-        fields["to_region"] = ["接收地区不存在"]
-    elif receiver.code == from_region_code or not is_within(
-        session, receiver.code, from_region_code
-    ):
-        fields["to_region"] = ["只能下达给本地区的下级地区"]
-    elif LEVEL_DEPTH[receiver.level] > LEVEL_DEPTH["county"]:
-        fields["to_region"] = ["资金不能直接下达到县级以下（不搞撒胡椒面）"]
-    document_no = (document_no or "").strip()
-    if not document_no or len(document_no) > 64:
-        fields["document_no"] = ["文号不能为空，且不超过 64 个字符"]
+    fields = {
+        **_check_receiver(session, from_region_code, to_region_code, "to_region"),
+        **_check_document_no(document_no),
+    }
+    if len(reason or "") > 2000:
+        fields["reason"] = ["事由不超过 2000 个字符"]
     if fields:
         raise ValidationFailed(fields=fields)
     lock_fund(session, fund)
@@ -55,7 +93,7 @@ def create_allocation(
         from_region_code=from_region_code,
         to_region_code=to_region_code,
         amount_fen=amount_fen,
-        document_no=document_no,
+        document_no=document_no.strip(),
         reason=(reason or "").strip(),
         created_by_id=user.id,
     )
@@ -74,9 +112,158 @@ def approve_allocation(session, user, allocation: Allocation, approved_on: date 
         raise SameUserApproval()
     if not can_approve_allocation(session, user, allocation):
         raise Forbidden("没有审批该地区资金下达的权限")
+    ALLOCATION_TRANSITIONS.target(allocation.status, "approve")
+    lock_fund(session, allocation.fund)
     ALLOCATION_TRANSITIONS.apply(allocation, "approve")
     allocation.approved_by_id = user.id
     allocation.approved_at = utcnow()
     allocation.approved_on = approved_on or date.today()
+    set_reason(session, f"审批资金下达 {allocation.document_no}")
     session.flush()
     return allocation
+
+
+def cancel_allocation(session, user, allocation: Allocation, reason: str) -> Allocation:
+    """Cancel a draft; its reserved money is free again. A reason is required."""
+    if not can_cancel_allocation(session, user, allocation):
+        raise Forbidden("没有撤销该资金下达的权限")
+    reason = require_reason(reason)
+    ALLOCATION_TRANSITIONS.apply(allocation, "cancel")
+    set_reason(session, reason)
+    session.flush()
+    return allocation
+
+
+def _recalls_fen(session, allocation: Allocation, statuses: tuple[str, ...]) -> int:
+    return int(
+        session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(AllocationRecall.amount_fen), 0)).where(
+                AllocationRecall.allocation_id == allocation.id,
+                AllocationRecall.status.in_(statuses),
+            )
+        )
+    )
+
+
+def recallable_fen(session, allocation: Allocation) -> int:
+    """What of an approved allocation is not yet recalled nor being recalled."""
+    return allocation.amount_fen - _recalls_fen(session, allocation, ("draft", "approved"))
+
+
+def recalled_fen(session, allocation: Allocation) -> int:
+    """What of an allocation has been recalled (approved recalls)."""
+    return _recalls_fen(session, allocation, ("approved",))
+
+
+def create_recall(
+    session,
+    user,
+    allocation: Allocation,
+    *,
+    amount_fen: int,
+    reason: str,
+    document_no: str = "",
+    redistribute_to_code: str | None = None,
+) -> AllocationRecall:
+    """Prepare the recall (收回) of part or all of an approved allocation.
+
+    The draft reserves the money at the receiver at once; it returns to the giver when a
+    checker approves. With ``redistribute_to_code`` it is a redistribution (调剂) and the money
+    goes on to that region, as a new allocation, when approved.
+
+    Invariants: never more than the allocation's unrecalled amount, nor than the receiver
+    has available. Raises ``Forbidden``, ``ReasonRequired``, ``ValidationFailed``,
+    ``InvalidTransition`` or ``InsufficientFunds``.
+    """
+    if not can_recall_allocation(session, user, allocation):
+        raise Forbidden("只能由下达地区的财务经办人员收回资金")
+    reason = require_reason(reason)
+    if allocation.status != "approved":
+        raise InvalidTransition(
+            f"只能收回已审批的资金下达（当前状态：{allocation.status_label}）",
+            status=allocation.status,
+            action="recall",
+        )
+    fields = _check_document_no(document_no, required=False)
+    if redistribute_to_code is not None:
+        fields.update(
+            _check_receiver(
+                session, allocation.from_region_code, redistribute_to_code, "redistribute_to"
+            )
+        )
+        if redistribute_to_code == allocation.to_region_code:
+            fields["redistribute_to"] = ["调剂的接收地区不能是被收回的地区"]
+    if fields:
+        raise ValidationFailed(fields=fields)
+    lock_fund(session, allocation.fund)
+    remaining = recallable_fen(session, allocation)
+    if amount_fen > remaining:
+        raise InsufficientFunds(
+            f"收回金额超过该笔下达尚未收回的 {yuan_str(remaining)} 元",
+            recallable=yuan_str(remaining),
+            requested=yuan_str(amount_fen),
+        )
+    require_available(session, allocation.fund, allocation.to_region_code, amount_fen)
+    recall = AllocationRecall(
+        allocation_id=allocation.id,
+        amount_fen=amount_fen,
+        reason=reason,
+        document_no=(document_no or "").strip(),
+        redistribute_to_code=redistribute_to_code,
+        created_by_id=user.id,
+    )
+    session.add(recall)
+    set_reason(session, reason)
+    session.flush()
+    return recall
+
+
+def approve_recall(session, user, recall: AllocationRecall, recalled_on: date | None = None):
+    """Approve a recall: the money returns to the giver (or, for a redistribution, goes on
+    as a new approved allocation prepared by the recall's maker and approved by this
+    checker). A fully recalled allocation becomes ``recalled``."""
+    allocation = recall.allocation
+    if recall.created_by_id == user.id:
+        raise SameUserApproval()
+    if not can_approve_allocation(session, user, allocation):
+        raise Forbidden("没有审批该地区资金收回的权限")
+    RECALL_TRANSITIONS.target(recall.status, "approve")
+    lock_fund(session, allocation.fund)
+    RECALL_TRANSITIONS.apply(recall, "approve")
+    recall.approved_by_id = user.id
+    recall.approved_at = utcnow()
+    recall.recalled_on = recalled_on or date.today()
+    session.flush()
+    if recalled_fen(session, allocation) == allocation.amount_fen:
+        ALLOCATION_TRANSITIONS.apply(allocation, "recall_all")
+    if recall.redistribute_to_code:
+        onward = Allocation(
+            fund_id=allocation.fund_id,
+            from_region_code=allocation.from_region_code,
+            to_region_code=recall.redistribute_to_code,
+            amount_fen=recall.amount_fen,
+            document_no=recall.document_no or allocation.document_no,
+            reason=f"调剂：{recall.reason}",
+            created_by_id=recall.created_by_id,
+            status="approved",
+            approved_by_id=user.id,
+            approved_at=recall.approved_at,
+            approved_on=recall.recalled_on,
+        )
+        session.add(onward)
+        session.flush()
+        recall.redistributed_as_id = onward.id
+    set_reason(session, f"审批资金收回（{recall.reason}）")
+    session.flush()
+    return recall
+
+
+def cancel_recall(session, user, recall: AllocationRecall, reason: str) -> AllocationRecall:
+    """Cancel a draft recall; the reserved money is the receiver's again."""
+    if not can_cancel_allocation(session, user, recall.allocation):
+        raise Forbidden("没有撤销该资金收回的权限")
+    reason = require_reason(reason)
+    RECALL_TRANSITIONS.apply(recall, "cancel")
+    set_reason(session, reason)
+    session.flush()
+    return recall

@@ -1,4 +1,4 @@
-"""Who may prepare, approve and see allocations."""
+"""Who may prepare, approve, recall and see allocations. Views, API and templates share these."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from fundtrack.regions.operations import is_within
 
 
 def can_create_allocation(session, user, from_region_code: str) -> bool:
-    """A finance maker allocates its own region's money."""
+    """A finance maker allocates (and recalls) its own region's money."""
     return user.role == "maker" and user.region_code == from_region_code
 
 
@@ -15,6 +15,17 @@ def can_approve_allocation(session, user, allocation) -> bool:
     return user.role == "checker" and is_within(
         session, allocation.from_region_code, user.region_code
     )
+
+
+def can_cancel_allocation(session, user, allocation) -> bool:
+    """The giving region's maker, or a checker over it, may cancel a draft."""
+    return can_create_allocation(
+        session, user, allocation.from_region_code
+    ) or can_approve_allocation(session, user, allocation)
+
+
+def can_recall_allocation(session, user, allocation) -> bool:
+    return can_create_allocation(session, user, allocation.from_region_code)
 
 
 def can_view_allocation(session, user, allocation) -> bool:

@@ -104,5 +104,18 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
 
 
-def paginate(query_total: int, page: int, per_page: int) -> dict:
-    return {"page": page, "per_page": per_page, "total": query_total}
+class PageQuerySchema(ma.Schema):
+    """``page`` (from 1) and ``per_page`` (1–200, default 50) of a paginated list."""
+
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000))
+    per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
+
+
+def paginated(session, stmt, query: dict) -> dict:
+    """``{"items", "page", "per_page", "total"}`` for a select statement; two queries."""
+    import sqlalchemy as sa
+
+    page, per_page = query["page"], query["per_page"]
+    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": items, "page": page, "per_page": per_page, "total": total}

@@ -46,6 +46,11 @@ class InvalidTransition(DomainError):
     default_message = "当前状态下不能执行此操作"
 
 
+class FundNotActive(InvalidTransition):
+    code = "fund_not_active"
+    default_message = "资金不在执行中（草稿或已结束），不能下达或支出"
+
+
 class InsufficientFunds(DomainError):
     code = "insufficient_funds"
     default_message = "可用余额不足"
@@ -85,3 +90,8 @@ class Conflict(DomainError):
     code = "conflict"
     status = 409
     default_message = "记录已存在"
+
+
+class DuplicateBenefit(DomainError):
+    code = "duplicate_benefit"
+    default_message = "该受益人本年度已在其他地区领取同一待遇"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from fundtrack.core.errors import InsufficientFunds, InvalidTransition
+from fundtrack.core.errors import FundNotActive, InsufficientFunds
 from fundtrack.core.money import yuan_str
 
 
@@ -18,7 +18,7 @@ def lock_fund(session, fund) -> None:
 
     session.execute(sa.select(Fund.id).where(Fund.id == fund.id).with_for_update())
     if fund.status != "active":
-        raise InvalidTransition("资金不在执行中，不能下达或支出", fund_status=fund.status)
+        raise FundNotActive(fund_status=fund.status)
 
 
 def require_available(session, fund, region_code: str, amount_fen: int) -> None:
@@ -32,3 +32,18 @@ def require_available(session, fund, region_code: str, amount_fen: int) -> None:
             available=yuan_str(available),
             requested=yuan_str(amount_fen),
         )
+
+
+MAX_REASON = 2000
+
+
+def require_reason(reason: str | None) -> str:
+    """The reason of a cancel, recall, reverse or return: required, at most 2000 characters."""
+    from fundtrack.core.errors import ReasonRequired
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired(fields={"reason": ["必须填写原因"]})
+    if len(reason) > MAX_REASON:
+        raise ReasonRequired(f"原因不超过 {MAX_REASON} 个字符", fields={"reason": ["原因过长"]})
+    return reason

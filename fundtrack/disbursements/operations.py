@@ -1,4 +1,10 @@
-"""Disbursement rules. Operations flush but never commit."""
+"""Disbursement and beneficiary rules. Operations flush but never commit.
+
+Invariants: a payment's category is in its fund's earmark (the database enforces it too);
+a region never pays more than it has available; per-day benefits stay within their rule's
+rate and yearly cap, and one person gets one benefit from one region a year; nothing is
+ever deleted, and an approved amount is never edited: a reversal is a compensating record.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,107 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from fundtrack.core.errors import Forbidden, NotEarmarked, SameUserApproval, ValidationFailed
-from fundtrack.core.ledger import lock_fund, require_available
+from fundtrack.core import idnumber
+from fundtrack.core.errors import (
+    BenefitCapExceeded,
+    DuplicateBenefit,
+    Forbidden,
+    NotEarmarked,
+    SameUserApproval,
+    ValidationFailed,
+)
+from fundtrack.core.ledger import lock_fund, require_available, require_reason
 from fundtrack.core.models import utcnow
+from fundtrack.core.money import yuan_str
 from fundtrack.core.versioning import set_reason
-from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Disbursement
+from fundtrack.disbursements.models import (
+    DISBURSEMENT_TRANSITIONS,
+    FAMILY_TYPES,
+    Beneficiary,
+    BenefitRule,
+    Disbursement,
+)
 from fundtrack.disbursements.permissions import (
     can_approve_disbursement,
     can_create_disbursement,
+    can_register_beneficiary,
+    can_reject_disbursement,
+    can_reverse_disbursement,
 )
 from fundtrack.funds.models import ExpenditureCategory, FundEarmark
+from fundtrack.regions.models import Region
+from fundtrack.regions.operations import is_within
+
+#: statuses whose days and amounts count against a benefit cap
+CAP_STATUSES = ("pending", "approved")
+MAX_TEXT = 128
+
+
+def benefit_rule_for(session, category_code: str, on: date) -> BenefitRule | None:
+    """The per-day rule in force for a category on a date, if the category has one."""
+    return session.scalar(
+        sa.select(BenefitRule)
+        .where(
+            BenefitRule.category_code == category_code,
+            BenefitRule.effective_from <= on,
+            sa.or_(BenefitRule.effective_to.is_(None), BenefitRule.effective_to >= on),
+        )
+        .order_by(BenefitRule.effective_from.desc())
+        .limit(1)
+    )
+
+
+def _check_benefit(
+    session, rule: BenefitRule, beneficiary: Beneficiary, region_code, amount_fen, paid_on, days
+):
+    """Per-day rate, yearly cap, family type, one region a year. Raises domain errors."""
+    allowed_types = [t for t in rule.family_types.split(",") if t]
+    if allowed_types and beneficiary.family_type not in allowed_types:
+        names = "、".join(FAMILY_TYPES[t] for t in allowed_types)
+        raise ValidationFailed(
+            f"{rule.name}只发放给{names}", fields={"beneficiary_id": ["受益人家庭类型不符"]}
+        )
+    limit = days * rule.daily_rate_fen
+    if amount_fen > limit:
+        raise BenefitCapExceeded(
+            f"{rule.name}每天 {yuan_str(rule.daily_rate_fen)} 元，{days} 天最多 "
+            f"{yuan_str(limit)} 元",
+            rule=rule.code,
+            max_amount=yuan_str(limit),
+        )
+    year_start, year_end = date(paid_on.year, 1, 1), date(paid_on.year, 12, 31)
+    same_year = sa.select(Disbursement).where(
+        Disbursement.beneficiary_id == beneficiary.id,
+        Disbursement.category_code == rule.category_code,
+        Disbursement.status.in_(CAP_STATUSES),
+        Disbursement.amount_fen > 0,
+        Disbursement.paid_on.between(year_start, year_end),
+    )
+    elsewhere = session.scalar(same_year.where(Disbursement.region_code != region_code).limit(1))
+    if elsewhere is not None:
+        raise DuplicateBenefit(
+            f"{beneficiary.name}本年度已在{elsewhere.region.name}领取{rule.name}"
+            f"（凭证号 {elsewhere.voucher_no}，{yuan_str(elsewhere.amount_fen)} 元），"
+            "同一待遇一年只能由一个地区发放",
+            other_disbursement_id=elsewhere.id,
+            other_region=elsewhere.region_code,
+            other_voucher_no=elsewhere.voucher_no,
+        )
+    used = int(
+        session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(Disbursement.days), 0)).where(
+                same_year.whereclause
+            )
+        )
+    )
+    if used + days > rule.max_days_per_year:
+        raise BenefitCapExceeded(
+            f"{beneficiary.name}{paid_on.year}年已领取{rule.name} {used} 天，"
+            f"每年最多 {rule.max_days_per_year} 天",
+            rule=rule.code,
+            used_days=used,
+            max_days=rule.max_days_per_year,
+        )
 
 
 def create_disbursement(
@@ -27,7 +124,7 @@ def create_disbursement(
     category_code: str,
     amount_fen: int,
     paid_on: date,
-    payee_name: str,
+    payee_name: str | None,
     voucher_no: str,
     payee_id_number: str | None = None,
     payee_account: str | None = None,
@@ -38,9 +135,9 @@ def create_disbursement(
 ) -> Disbursement:
     """Record a pending payment; it reserves its money at once.
 
-    Invariants: the category is in the fund's earmark (``NotEarmarked`` whatever the
-    balance); the region's allocated out + disbursed never exceeds what it received
-    (``InsufficientFunds``). Also raises ``Forbidden`` and ``ValidationFailed``.
+    Raises ``Forbidden``, ``NotEarmarked`` (whatever the balance), ``ValidationFailed``,
+    ``BenefitCapExceeded``, ``DuplicateBenefit``, ``InvalidTransition`` (fund not active)
+    or ``InsufficientFunds``.
     """
     if not can_create_disbursement(session, user, region_code):
         raise Forbidden("只能由本地区的财务经办人员记录本地区的支出")
@@ -52,15 +149,55 @@ def create_disbursement(
         )
     )
     if earmarked is None:
-        raise NotEarmarked(category=category_code, earmarked_categories=fund.earmarked_codes)
-    fields = {}
-    if not (payee_name or "").strip():
-        fields["payee_name"] = ["收款人不能为空"]
-    if not (voucher_no or "").strip():
-        fields["voucher_no"] = ["凭证号不能为空"]
+        category = session.get(ExpenditureCategory, category_code)
+        raise NotEarmarked(
+            f"「{category.name}」不在{fund.name}的用途范围内（专款专用），不能列支",
+            category=category_code,
+            earmarked_categories=fund.earmarked_codes,
+        )
+    fields: dict[str, list[str]] = {}
+    beneficiary = None
+    if beneficiary_id is not None:
+        beneficiary = session.get(Beneficiary, beneficiary_id)
+        if beneficiary is None or not is_within(session, beneficiary.region_code, region_code):
+            fields["beneficiary_id"] = ["受益人不存在或不属于本地区"]
+        else:
+            payee_name = payee_name or beneficiary.name
+            payee_id_number = beneficiary.id_number
+    if payee_id_number is not None and beneficiary is None:
+        if not idnumber.is_valid(payee_id_number):
+            fields["payee_id_number"] = ["身份证号码不正确（18 位，校验码须符合 GB 11643）"]
+        else:
+            payee_id_number = idnumber.normalise(payee_id_number)
+    payee_name = (payee_name or "").strip()
+    voucher_no = (voucher_no or "").strip()
+    if not payee_name or len(payee_name) > MAX_TEXT:
+        fields["payee_name"] = ["收款人不能为空，且不超过 128 个字符"]
+    if not voucher_no or len(voucher_no) > 64:
+        fields["voucher_no"] = ["凭证号不能为空，且不超过 64 个字符"]
+    if len(project_name or "") > MAX_TEXT:
+        fields["project_name"] = ["项目名称不超过 128 个字符"]
+    if payee_account is not None and (len(payee_account) > 34 or not payee_account.isalnum()):
+        fields["payee_account"] = ["银行账号只能是不超过 34 位的字母和数字"]
+    if days is not None and not (0 < days <= 366):
+        fields["days"] = ["天数须在 1–366 之间"]
+    if not (date(fund.fiscal_year, 1, 1) <= paid_on <= date(fund.fiscal_year + 1, 12, 31)):
+        fields["paid_on"] = [f"支付日期须在资金年度 {fund.fiscal_year} 年或次年内"]
+    rule = benefit_rule_for(session, category_code, paid_on)
+    if rule is not None:
+        if beneficiary is None and "beneficiary_id" not in fields:
+            fields["beneficiary_id"] = [f"{rule.name}按人按天发放，必须指定受益人"]
+        if days is None:
+            fields["days"] = [f"{rule.name}按天发放，必须填写天数"]
     if fields:
         raise ValidationFailed(fields=fields)
     lock_fund(session, fund)
+    if rule is not None:
+        # one lock per person, so that two payments to the same person cannot both pass
+        session.execute(
+            sa.select(Beneficiary.id).where(Beneficiary.id == beneficiary.id).with_for_update()
+        )
+        _check_benefit(session, rule, beneficiary, region_code, amount_fen, paid_on, days)
     require_available(session, fund, region_code, amount_fen)
     disbursement = Disbursement(
         fund_id=fund.id,
@@ -68,13 +205,13 @@ def create_disbursement(
         category_code=category_code,
         amount_fen=amount_fen,
         paid_on=paid_on,
-        payee_name=payee_name.strip(),
+        payee_name=payee_name,
         payee_id_number=payee_id_number,
         payee_account=payee_account,
-        beneficiary_id=beneficiary_id,
-        project_name=project_name,
-        voucher_no=voucher_no.strip(),
-        purpose=purpose,
+        beneficiary_id=beneficiary.id if beneficiary else None,
+        project_name=(project_name or "").strip(),
+        voucher_no=voucher_no,
+        purpose=(purpose or "").strip(),
         days=days,
         created_by_id=user.id,
     )
@@ -93,30 +230,89 @@ def approve_disbursement(session, user, disbursement: Disbursement) -> Disbursem
     DISBURSEMENT_TRANSITIONS.apply(disbursement, "approve")
     disbursement.approved_by_id = user.id
     disbursement.approved_at = utcnow()
+    set_reason(session, f"审批支出 {disbursement.voucher_no}")
     session.flush()
     return disbursement
 
 
-def create_beneficiary(session, *, region_code: str, name: str, id_number: str, family_type: str):
-    """Register a beneficiary; the ID number must pass the GB 11643 check digit."""
-    from fundtrack.core import idnumber
-    from fundtrack.disbursements.models import FAMILY_TYPES, Beneficiary
+def reject_disbursement(session, user, disbursement: Disbursement, reason: str) -> Disbursement:
+    """Send a pending payment back; its reserved money is free again."""
+    if not can_reject_disbursement(session, user, disbursement):
+        raise Forbidden("没有审批该地区支出的权限")
+    reason = require_reason(reason)
+    DISBURSEMENT_TRANSITIONS.apply(disbursement, "reject")
+    set_reason(session, reason)
+    session.flush()
+    return disbursement
 
+
+def reverse_disbursement(
+    session, user, disbursement: Disbursement, reason: str, reversed_on: date | None = None
+) -> Disbursement:
+    """Reverse an approved payment by a compensating record of the negative amount.
+
+    The original stays as it was, marked ``reversed``; the compensating record points at it.
+    Returns the compensating record. Raises ``Forbidden``, ``ReasonRequired``,
+    ``InvalidTransition``.
+    """
+    if not can_reverse_disbursement(session, user, disbursement):
+        raise Forbidden("没有冲销该地区支出的权限")
+    reason = require_reason(reason)
+    DISBURSEMENT_TRANSITIONS.target(disbursement.status, "reverse")
+    lock_fund(session, disbursement.fund)
+    DISBURSEMENT_TRANSITIONS.apply(disbursement, "reverse")
+    now = utcnow()
+    compensation = Disbursement(
+        fund_id=disbursement.fund_id,
+        region_code=disbursement.region_code,
+        category_code=disbursement.category_code,
+        amount_fen=-disbursement.amount_fen,
+        paid_on=reversed_on or date.today(),
+        payee_name=disbursement.payee_name,
+        payee_id_number=disbursement.payee_id_number,
+        payee_account=disbursement.payee_account,
+        beneficiary_id=disbursement.beneficiary_id,
+        project_name=disbursement.project_name,
+        voucher_no=f"{disbursement.voucher_no}-冲",
+        purpose=f"冲销：{reason}",
+        status="approved",
+        reverses_id=disbursement.id,
+        created_by_id=user.id,
+        approved_by_id=user.id,
+        approved_at=now,
+    )
+    session.add(compensation)
+    set_reason(session, reason)
+    session.flush()
+    return compensation
+
+
+def create_beneficiary(
+    session, user, *, region_code: str, name: str, id_number: str, family_type: str
+) -> Beneficiary:
+    """Register a beneficiary; the ID number must pass the GB 11643 check digit and be new."""
+    from fundtrack.core.errors import Conflict
+
+    if user is not None and not can_register_beneficiary(session, user, region_code):
+        raise Forbidden("只能登记本地区的受益人")
     fields = {}
+    if session.get(Region, region_code or "") is None:
+        fields["region"] = ["地区不存在"]
     if not idnumber.is_valid(id_number):
         fields["id_number"] = ["身份证号码不正确（18 位，校验码须符合 GB 11643）"]
     if family_type not in FAMILY_TYPES:
         fields["family_type"] = ["家庭类型不正确"]
-    if not (name or "").strip():
-        fields["name"] = ["姓名不能为空"]
+    if not (name or "").strip() or len(name) > 64:
+        fields["name"] = ["姓名不能为空，且不超过 64 个字符"]
     if fields:
         raise ValidationFailed(fields=fields)
+    number = idnumber.normalise(id_number)
+    if session.scalar(sa.select(Beneficiary.id).where(Beneficiary.id_number == number)):
+        raise Conflict("该身份证号码已登记", fields={"id_number": ["该身份证号码已登记"]})
     beneficiary = Beneficiary(
-        region_code=region_code,
-        name=name.strip(),
-        id_number=idnumber.normalise(id_number),
-        family_type=family_type,
+        region_code=region_code, name=name.strip(), id_number=number, family_type=family_type
     )
     session.add(beneficiary)
+    set_reason(session, f"登记受益人 {name.strip()}")
     session.flush()
     return beneficiary

@@ -1,4 +1,4 @@
-"""Who may record, approve and see disbursements."""
+"""Who may record, approve, reverse and see disbursements."""
 
 from __future__ import annotations
 
@@ -6,12 +6,23 @@ from fundtrack.regions.operations import is_within
 
 
 def can_create_disbursement(session, user, region_code: str) -> bool:
+    """A finance maker records the payments of its own region."""
     return user.role == "maker" and user.region_code == region_code
 
 
 def can_approve_disbursement(session, user, disbursement) -> bool:
+    """A checker of the paying region or above."""
     return user.role == "checker" and is_within(session, disbursement.region_code, user.region_code)
+
+
+#: rejecting a pending payment and reversing an approved one are decisions of a checker too
+can_reject_disbursement = can_approve_disbursement
+can_reverse_disbursement = can_approve_disbursement
 
 
 def can_view_disbursement(session, user, disbursement) -> bool:
     return is_within(session, disbursement.region_code, user.region_code)
+
+
+def can_register_beneficiary(session, user, region_code: str) -> bool:
+    return user.role == "maker" and is_within(session, region_code, user.region_code)

@@ -10,14 +10,16 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fundtrack.core.auth import token_required
-from fundtrack.core.errors import Forbidden, NotFound
+from fundtrack.core.errors import Forbidden, NotFound, ValidationFailed
+from fundtrack.core.timeparse import parse_moment
 from fundtrack.extensions import db
 from fundtrack.funds import operations
-from fundtrack.funds.balances import fund_balances
+from fundtrack.funds.balances import balance_rows
 from fundtrack.funds.models import BudgetLine, ExpenditureCategory, Fund
 from fundtrack.funds.permissions import can_create_fund, can_view_fund, visible_funds_filter
 from fundtrack.funds.schemas import (
     BalanceListSchema,
+    BalanceQuerySchema,
     BudgetLineListSchema,
     CategoryListSchema,
     FundCreateSchema,
@@ -106,19 +108,23 @@ class FundDetail(MethodView):
 
 @blp.route("/funds/<int:fund_id>/balances")
 class FundBalances(MethodView):
+    @blp.arguments(BalanceQuerySchema, location="query")
     @blp.response(200, BalanceListSchema)
     @blp.alt_response(404, description="不存在或不在本地区范围内", schema="Error")
     @token_required
-    def get(self, fund_id):
-        """Received, allocated out, disbursed and available money per region."""
+    def get(self, query, fund_id):
+        """Received, allocated out, disbursed and available money per region of the caller's
+        subtree, now or, with ``as_of``, as the records stood at that moment."""
         fund = get_visible_fund(fund_id)
-        balances = fund_balances(db.session, fund)
-        items = [
-            balances[code]
-            for code in sorted(balances)
-            if is_within(db.session, code, g.user.region_code)
-        ]
-        return {"items": items}
+        as_of = None
+        if "as_of" in query:
+            try:
+                as_of = parse_moment(query["as_of"])
+            except ValueError:
+                raise ValidationFailed(
+                    "时点格式不正确", fields={"as_of": ["须为 ISO 日期或日期时间"]}
+                ) from None
+        return {"items": balance_rows(db.session, fund, g.user.region_code, as_of)}
 
 
 @blp.route("/budget-lines")

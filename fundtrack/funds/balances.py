@@ -4,20 +4,26 @@ For every region and fund:
 - received       = the budget (at the fund's own region) + approved allocations in
                    − approved recalls of them
 - allocated_out  = allocations out, draft and approved (a draft reserves its money)
-                   − approved recalls
+                   − approved recalls of them + draft recalls of allocations in (reserved
+                   at the receiver until approved or cancelled)
 - disbursed      = disbursements, pending and approved (pending reserves), net of reversals
 - available      = received − allocated_out − disbursed; never below zero (conservation)
 - spent          = approved disbursements net of reversals, of the region and everything below it
 - execution_rate = spent / received
+
+The same queries run over the live tables or, for ``as_of``, over the version tables as
+they stood at that moment. One set of queries covers the whole province.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy_continuum import version_class, versioning_manager
 
 from fundtrack.core.money import ratio
 from fundtrack.regions.operations import ancestors
@@ -49,11 +55,51 @@ class Balance:
         return ratio(self.spent_fen, self.received_fen)
 
 
-def fund_balances(session, fund) -> dict[str, Balance]:
-    """Balances of every region that holds, gives, receives or pays money of ``fund``."""
+def as_of_table(model, moment: datetime):
+    """The rows of ``model``'s table as they stood at ``moment`` (naive UTC), rebuilt from
+    its version table: the version written at or before the moment and not yet superseded
+    then, unless that version is a deletion."""
+    version = version_class(model).__table__
+    transaction = versioning_manager.transaction_cls.__table__
+    started = transaction.alias("started")
+    ended = transaction.alias("ended")
+    columns = [version.c[column.name] for column in model.__table__.c]
+    return (
+        sa.select(*columns)
+        .join(started, started.c.id == version.c.transaction_id)
+        .outerjoin(ended, ended.c.id == version.c.end_transaction_id)
+        .where(
+            started.c.issued_at <= moment,
+            sa.or_(ended.c.id.is_(None), ended.c.issued_at > moment),
+            version.c.operation_type != 2,
+        )
+        .subquery(f"{model.__tablename__}_as_of")
+    )
+
+
+def _tables(as_of: datetime | None):
     from fundtrack.allocations.models import Allocation, AllocationRecall
     from fundtrack.disbursements.models import Disbursement
 
+    models = (Allocation, AllocationRecall, Disbursement)
+    if as_of is None:
+        return tuple(model.__table__ for model in models)
+    return tuple(as_of_table(model, as_of) for model in models)
+
+
+def fund_budget_fen(session, fund, as_of: datetime | None = None) -> int:
+    if as_of is None:
+        return fund.budget_fen
+    from fundtrack.funds.models import Fund
+
+    funds = as_of_table(Fund, as_of)
+    return int(session.scalar(sa.select(funds.c.budget_fen).where(funds.c.id == fund.id)) or 0)
+
+
+def fund_balances(session, fund, as_of: datetime | None = None) -> dict[str, Balance]:
+    """Balances of every region that holds, gives, receives or pays money of ``fund``,
+    now or as the records stood at ``as_of`` (naive UTC)."""
+    allocations, recalls, disbursements = _tables(as_of)
     balances: dict[str, Balance] = {}
 
     def at(code: str) -> Balance:
@@ -61,54 +107,52 @@ def fund_balances(session, fund) -> dict[str, Balance]:
             balances[code] = Balance(code)
         return balances[code]
 
-    at(fund.region_code).received_fen += fund.budget_fen
+    budget = fund_budget_fen(session, fund, as_of)
+    if budget:
+        at(fund.region_code).received_fen += budget
 
-    rows = session.execute(
-        sa.select(Allocation.to_region_code, sa.func.sum(Allocation.amount_fen))
-        .where(Allocation.fund_id == fund.id, Allocation.status.in_(RECEIVED_STATUSES))
-        .group_by(Allocation.to_region_code)
-    )
-    for code, total in rows:
-        at(code).received_fen += int(total)
-
-    rows = session.execute(
-        sa.select(Allocation.from_region_code, sa.func.sum(Allocation.amount_fen))
-        .where(Allocation.fund_id == fund.id, Allocation.status.in_(OUTGOING_STATUSES))
-        .group_by(Allocation.from_region_code)
-    )
-    for code, total in rows:
-        at(code).allocated_out_fen += int(total)
-
+    a = allocations.c
     rows = session.execute(
         sa.select(
-            Allocation.from_region_code,
-            Allocation.to_region_code,
-            sa.func.sum(AllocationRecall.amount_fen),
+            a.from_region_code,
+            a.to_region_code,
+            sa.func.sum(sa.case((a.status.in_(RECEIVED_STATUSES), a.amount_fen), else_=0)),
+            sa.func.sum(sa.case((a.status.in_(OUTGOING_STATUSES), a.amount_fen), else_=0)),
         )
-        .join(Allocation, AllocationRecall.allocation_id == Allocation.id)
-        .where(Allocation.fund_id == fund.id, AllocationRecall.status == "approved")
-        .group_by(Allocation.from_region_code, Allocation.to_region_code)
+        .where(a.fund_id == fund.id)
+        .group_by(a.from_region_code, a.to_region_code)
     )
-    for giver, receiver, total in rows:
-        at(giver).allocated_out_fen -= int(total)
-        at(receiver).received_fen -= int(total)
+    for giver, receiver, received, outgoing in rows:
+        at(receiver).received_fen += int(received or 0)
+        at(giver).allocated_out_fen += int(outgoing or 0)
 
+    r = recalls.c
+    rows = session.execute(
+        sa.select(
+            a.from_region_code,
+            a.to_region_code,
+            sa.func.sum(sa.case((r.status == "approved", r.amount_fen), else_=0)),
+            sa.func.sum(sa.case((r.status == "draft", r.amount_fen), else_=0)),
+        )
+        .join(allocations, r.allocation_id == a.id)
+        .where(a.fund_id == fund.id)
+        .group_by(a.from_region_code, a.to_region_code)
+    )
+    for giver, receiver, approved, draft in rows:
+        at(giver).allocated_out_fen -= int(approved or 0)
+        at(receiver).received_fen -= int(approved or 0)
+        at(receiver).allocated_out_fen += int(draft or 0)
+
+    d = disbursements.c
     spent_own: dict[str, int] = defaultdict(int)
     rows = session.execute(
         sa.select(
-            Disbursement.region_code,
-            sa.func.sum(
-                sa.case(
-                    (Disbursement.status.in_(DISBURSED_STATUSES), Disbursement.amount_fen),
-                    else_=0,
-                )
-            ),
-            sa.func.sum(
-                sa.case((Disbursement.status.in_(SPENT_STATUSES), Disbursement.amount_fen), else_=0)
-            ),
+            d.region_code,
+            sa.func.sum(sa.case((d.status.in_(DISBURSED_STATUSES), d.amount_fen), else_=0)),
+            sa.func.sum(sa.case((d.status.in_(SPENT_STATUSES), d.amount_fen), else_=0)),
         )
-        .where(Disbursement.fund_id == fund.id)
-        .group_by(Disbursement.region_code)
+        .where(d.fund_id == fund.id)
+        .group_by(d.region_code)
     )
     for code, disbursed, spent in rows:
         at(code).disbursed_fen += int(disbursed or 0)
@@ -125,3 +169,43 @@ def fund_balances(session, fund) -> dict[str, Balance]:
 
 def region_balance(session, fund, region_code: str) -> Balance:
     return fund_balances(session, fund).get(region_code, Balance(region_code))
+
+
+@dataclass
+class BalanceRow:
+    """A balance with its region, for tables and the API (tree order: parents first)."""
+
+    region_code: str
+    region_name: str
+    level: str
+    parent: str | None
+    depth: int
+    balance: Balance
+
+    def __getattr__(self, name):
+        return getattr(self.balance, name)
+
+
+def balance_rows(session, fund, root_code: str, as_of: datetime | None = None) -> list[BalanceRow]:
+    """The balances of ``root_code``'s subtree, in tree order (a region before its children)."""
+    from fundtrack.regions.models import LEVEL_DEPTH, Region
+    from fundtrack.regions.operations import is_within
+
+    balances = fund_balances(session, fund, as_of)
+    codes = [code for code in balances if is_within(session, code, root_code)]
+    regions = {r.code: r for r in session.scalars(sa.select(Region).where(Region.code.in_(codes)))}
+
+    def path(code: str) -> tuple[str, ...]:
+        return (*reversed(ancestors(session, code)), code)
+
+    return [
+        BalanceRow(
+            region_code=code,
+            region_name=regions[code].name,
+            level=regions[code].level,
+            parent=regions[code].parent_code,
+            depth=LEVEL_DEPTH[regions[code].level],
+            balance=balances[code],
+        )
+        for code in sorted(codes, key=path)
+    ]

@@ -49,8 +49,21 @@ class FundQuerySchema(ma.Schema):
     kind = ma.fields.String(validate=ma.validate.Length(max=32))
 
 
+class BalanceQuerySchema(ma.Schema):
+    as_of = ma.fields.String(
+        validate=ma.validate.Length(max=40),
+        metadata={
+            "description": "记录时点：ISO 日期时间，或日期（指该日北京时间结束时）",
+            "example": "2017-12-31",
+        },
+    )
+
+
 class BalanceSchema(ma.Schema):
     region = ma.fields.String(attribute="region_code", required=True)
+    region_name = ma.fields.String(required=True)
+    level = ma.fields.String(required=True)
+    parent = ma.fields.String(allow_none=True, required=True)
     received = Money(attribute="received_fen", required=True)
     allocated_out = Money(attribute="allocated_out_fen", required=True)
     disbursed = Money(attribute="disbursed_fen", required=True)

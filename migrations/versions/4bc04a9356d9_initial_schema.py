@@ -1,16 +1,17 @@
 """initial schema
 
-Revision ID: 80f56b78e6b8
+Revision ID: 4bc04a9356d9
 Revises:
-Create Date: 2026-11-28 21:17:00.254353
+Create Date: 2026-11-28 21:29:26.641756
 
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
-revision = "80f56b78e6b8"
+revision = "4bc04a9356d9"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -31,6 +32,7 @@ def upgrade():
         sa.Column("created_by_id", sa.Integer(), autoincrement=False, nullable=True),
         sa.Column("approved_by_id", sa.Integer(), autoincrement=False, nullable=True),
         sa.Column("approved_at", sa.DateTime(), autoincrement=False, nullable=True),
+        sa.Column("redistribute_to_code", sa.String(length=6), autoincrement=False, nullable=True),
         sa.Column("redistributed_as_id", sa.Integer(), autoincrement=False, nullable=True),
         sa.Column("transaction_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("end_transaction_id", sa.BigInteger(), nullable=True),
@@ -985,6 +987,7 @@ def upgrade():
         sa.Column("created_by_id", sa.Integer(), nullable=False),
         sa.Column("approved_by_id", sa.Integer(), nullable=True),
         sa.Column("approved_at", sa.DateTime(), nullable=True),
+        sa.Column("redistribute_to_code", sa.String(length=6), nullable=True),
         sa.Column("redistributed_as_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "status IN ('draft', 'approved', 'cancelled')",
@@ -1005,6 +1008,11 @@ def upgrade():
         ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_allocation_recalls_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["redistribute_to_code"],
+            ["regions.code"],
+            name=op.f("fk_allocation_recalls_redistribute_to_code_regions"),
         ),
         sa.ForeignKeyConstraint(
             ["redistributed_as_id"],

@@ -1,0 +1,188 @@
+"""``/api/v1/allocations`` and ``/api/v1/recalls``."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from fundtrack.allocations import operations
+from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.allocations.permissions import can_view_allocation
+from fundtrack.allocations.schemas import (
+    AllocationCreateSchema,
+    AllocationListSchema,
+    AllocationQuerySchema,
+    AllocationSchema,
+    ApproveSchema,
+    ReasonSchema,
+    RecallCreateSchema,
+    RecallSchema,
+)
+from fundtrack.core.api import paginated
+from fundtrack.core.auth import token_required
+from fundtrack.core.errors import NotFound
+from fundtrack.extensions import db
+from fundtrack.funds.api import get_visible_fund
+from fundtrack.regions.operations import subtree_codes
+
+blp = Blueprint("allocations", __name__, url_prefix="/api/v1", description="资金下达与收回")
+
+ERRORS = {"description": "业务规则或状态不允许", "schema": "Error"}
+
+
+def get_visible_allocation(allocation_id: int) -> Allocation:
+    allocation = db.session.get(Allocation, allocation_id)
+    if allocation is None or not can_view_allocation(db.session, g.user, allocation):
+        raise NotFound()
+    return allocation
+
+
+def get_visible_recall(recall_id: int) -> AllocationRecall:
+    recall = db.session.get(AllocationRecall, recall_id)
+    if recall is None or not can_view_allocation(db.session, g.user, recall.allocation):
+        raise NotFound()
+    return recall
+
+
+@blp.route("/allocations")
+class Allocations(MethodView):
+    @blp.arguments(AllocationQuerySchema, location="query")
+    @blp.response(200, AllocationListSchema)
+    @token_required
+    def get(self, query):
+        """Allocations given or received within the caller's subtree, newest first."""
+        codes = subtree_codes(db.session, g.user.region_code)
+        stmt = (
+            sa.select(Allocation)
+            .where(
+                sa.or_(Allocation.from_region_code.in_(codes), Allocation.to_region_code.in_(codes))
+            )
+            .options(sa.orm.selectinload(Allocation.recalls))
+            .order_by(Allocation.id.desc())
+        )
+        for key, column in (
+            ("fund_id", Allocation.fund_id),
+            ("status", Allocation.status),
+            ("from_region", Allocation.from_region_code),
+            ("to_region", Allocation.to_region_code),
+            ("document_no", Allocation.document_no),
+        ):
+            if key in query:
+                stmt = stmt.where(column == query[key])
+        return paginated(db.session, stmt, query)
+
+    @blp.arguments(AllocationCreateSchema)
+    @blp.response(201, AllocationSchema)
+    @blp.alt_response(422, **ERRORS)
+    @token_required
+    def post(self, data):
+        """Prepare a draft allocation; it reserves its money at the giving region."""
+        fund = get_visible_fund(data["fund_id"])
+        allocation = operations.create_allocation(
+            db.session,
+            g.user,
+            fund=fund,
+            from_region_code=data.get("from_region") or g.user.region_code,
+            to_region_code=data["to_region"],
+            amount_fen=data["amount"],
+            document_no=data["document_no"],
+            reason=data["reason"],
+        )
+        db.session.commit()
+        return allocation
+
+
+@blp.route("/allocations/<int:allocation_id>")
+class AllocationDetail(MethodView):
+    @blp.response(200, AllocationSchema)
+    @token_required
+    def get(self, allocation_id):
+        return get_visible_allocation(allocation_id)
+
+
+@blp.route("/allocations/<int:allocation_id>/approve")
+class AllocationApprove(MethodView):
+    @blp.arguments(ApproveSchema)
+    @blp.response(200, AllocationSchema)
+    @blp.alt_response(409, **ERRORS)
+    @token_required
+    def post(self, data, allocation_id):
+        """Approve a draft (a checker over the giving region, never its maker)."""
+        allocation = get_visible_allocation(allocation_id)
+        operations.approve_allocation(db.session, g.user, allocation, data["approved_on"])
+        db.session.commit()
+        return allocation
+
+
+@blp.route("/allocations/<int:allocation_id>/cancel")
+class AllocationCancel(MethodView):
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, AllocationSchema)
+    @blp.alt_response(409, **ERRORS)
+    @token_required
+    def post(self, data, allocation_id):
+        """Cancel a draft, with a reason; its reserved money is free again."""
+        allocation = get_visible_allocation(allocation_id)
+        operations.cancel_allocation(db.session, g.user, allocation, data["reason"])
+        db.session.commit()
+        return allocation
+
+
+@blp.route("/allocations/<int:allocation_id>/recall")
+class AllocationRecallCreate(MethodView):
+    @blp.arguments(RecallCreateSchema)
+    @blp.response(201, RecallSchema)
+    @blp.alt_response(409, **ERRORS)
+    @token_required
+    def post(self, data, allocation_id):
+        """Prepare the recall (收回) of part or all of an approved allocation, or with
+        ``redistribute_to`` its redistribution (调剂) to another region."""
+        allocation = get_visible_allocation(allocation_id)
+        recall = operations.create_recall(
+            db.session,
+            g.user,
+            allocation,
+            amount_fen=data["amount"],
+            reason=data["reason"],
+            document_no=data["document_no"],
+            redistribute_to_code=data["redistribute_to"],
+        )
+        db.session.commit()
+        return recall
+
+
+@blp.route("/recalls/<int:recall_id>")
+class RecallDetail(MethodView):
+    @blp.response(200, RecallSchema)
+    @token_required
+    def get(self, recall_id):
+        return get_visible_recall(recall_id)
+
+
+@blp.route("/recalls/<int:recall_id>/approve")
+class RecallApprove(MethodView):
+    @blp.arguments(ApproveSchema)
+    @blp.response(200, RecallSchema)
+    @blp.alt_response(409, **ERRORS)
+    @token_required
+    def post(self, data, recall_id):
+        """Approve a recall: the money returns to the giver (or goes on, for 调剂)."""
+        recall = get_visible_recall(recall_id)
+        operations.approve_recall(db.session, g.user, recall, data["approved_on"])
+        db.session.commit()
+        return recall
+
+
+@blp.route("/recalls/<int:recall_id>/cancel")
+class RecallCancel(MethodView):
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, RecallSchema)
+    @blp.alt_response(409, **ERRORS)
+    @token_required
+    def post(self, data, recall_id):
+        recall = get_visible_recall(recall_id)
+        operations.cancel_recall(db.session, g.user, recall, data["reason"])
+        db.session.commit()
+        return recall

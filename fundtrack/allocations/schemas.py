@@ -1,0 +1,73 @@
+import marshmallow as ma
+
+from fundtrack.core.api import PageQuerySchema
+from fundtrack.core.schemas import Money, list_of
+
+REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error="地区代码须为 6 位数字")
+ALLOCATION_STATUSES = ("draft", "approved", "cancelled", "recalled")
+
+
+class RecallSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    allocation_id = ma.fields.Integer(required=True)
+    amount = Money(attribute="amount_fen", required=True)
+    reason = ma.fields.String(required=True)
+    document_no = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    recalled_on = ma.fields.Date(allow_none=True, required=True)
+    redistribute_to = ma.fields.String(attribute="redistribute_to_code", allow_none=True)
+    redistributed_as_id = ma.fields.Integer(allow_none=True)
+    created_by_id = ma.fields.Integer(required=True)
+    approved_by_id = ma.fields.Integer(allow_none=True, required=True)
+
+
+class AllocationSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    fund_id = ma.fields.Integer(required=True)
+    from_region = ma.fields.String(attribute="from_region_code", required=True)
+    to_region = ma.fields.String(attribute="to_region_code", required=True)
+    amount = Money(attribute="amount_fen", required=True)
+    document_no = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    reason = ma.fields.String(required=True)
+    approved_on = ma.fields.Date(allow_none=True, required=True)
+    created_at = ma.fields.DateTime(required=True)
+    created_by_id = ma.fields.Integer(required=True)
+    approved_by_id = ma.fields.Integer(allow_none=True, required=True)
+    approved_at = ma.fields.DateTime(allow_none=True, required=True)
+    recalls = ma.fields.List(ma.fields.Nested(RecallSchema), required=True)
+
+
+class AllocationCreateSchema(ma.Schema):
+    fund_id = ma.fields.Integer(required=True, strict=True)
+    from_region = ma.fields.String(validate=REGION_CODE)
+    to_region = ma.fields.String(required=True, validate=REGION_CODE)
+    amount = Money(required=True)
+    document_no = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+
+
+class ApproveSchema(ma.Schema):
+    approved_on = ma.fields.Date(load_default=None, allow_none=True)
+
+
+class ReasonSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+
+
+class RecallCreateSchema(ma.Schema):
+    amount = Money(required=True)
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    document_no = ma.fields.String(load_default="", validate=ma.validate.Length(max=64))
+    redistribute_to = ma.fields.String(load_default=None, allow_none=True, validate=REGION_CODE)
+
+
+class AllocationQuerySchema(PageQuerySchema):
+    fund_id = ma.fields.Integer()
+    status = ma.fields.String(validate=ma.validate.OneOf(ALLOCATION_STATUSES))
+    from_region = ma.fields.String(validate=REGION_CODE)
+    to_region = ma.fields.String(validate=REGION_CODE)
+    document_no = ma.fields.String(validate=ma.validate.Length(max=64))
+
+
+AllocationListSchema = list_of(AllocationSchema, "AllocationList", paginated=True)

@@ -1,0 +1,170 @@
+"""``/api/v1/disbursements`` and ``/api/v1/beneficiaries``."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from fundtrack.allocations.schemas import ReasonSchema
+from fundtrack.core.api import paginated
+from fundtrack.core.auth import token_required
+from fundtrack.core.errors import NotFound
+from fundtrack.disbursements import operations
+from fundtrack.disbursements.models import Beneficiary, Disbursement
+from fundtrack.disbursements.permissions import can_view_disbursement
+from fundtrack.disbursements.schemas import (
+    BeneficiaryCreateSchema,
+    BeneficiarySchema,
+    DisbursementCreateSchema,
+    DisbursementListSchema,
+    DisbursementQuerySchema,
+    DisbursementSchema,
+)
+from fundtrack.extensions import db
+from fundtrack.funds.api import get_visible_fund
+from fundtrack.regions.operations import is_within, subtree_codes
+
+blp = Blueprint("disbursements", __name__, url_prefix="/api/v1", description="支出与受益人")
+
+ERRORS = {"description": "业务规则或状态不允许", "schema": "Error"}
+
+
+def get_visible_disbursement(disbursement_id: int) -> Disbursement:
+    disbursement = db.session.get(Disbursement, disbursement_id)
+    if disbursement is None or not can_view_disbursement(db.session, g.user, disbursement):
+        raise NotFound()
+    return disbursement
+
+
+@blp.route("/disbursements")
+class Disbursements(MethodView):
+    @blp.arguments(DisbursementQuerySchema, location="query")
+    @blp.response(200, DisbursementListSchema)
+    @token_required
+    def get(self, query):
+        """Payments of the caller's subtree, newest first."""
+        codes = subtree_codes(db.session, g.user.region_code)
+        stmt = (
+            sa.select(Disbursement)
+            .where(Disbursement.region_code.in_(codes))
+            .order_by(Disbursement.id.desc())
+        )
+        for key, column in (
+            ("fund_id", Disbursement.fund_id),
+            ("region", Disbursement.region_code),
+            ("status", Disbursement.status),
+            ("category", Disbursement.category_code),
+        ):
+            if key in query:
+                stmt = stmt.where(column == query[key])
+        if "paid_from" in query:
+            stmt = stmt.where(Disbursement.paid_on >= query["paid_from"])
+        if "paid_to" in query:
+            stmt = stmt.where(Disbursement.paid_on <= query["paid_to"])
+        return paginated(db.session, stmt, query)
+
+    @blp.arguments(DisbursementCreateSchema)
+    @blp.response(201, DisbursementSchema)
+    @blp.alt_response(422, **ERRORS)
+    @token_required
+    def post(self, data):
+        """Record a pending payment in one of the fund's earmarked categories."""
+        fund = get_visible_fund(data.pop("fund_id"))
+        region_code = data.pop("region", None) or g.user.region_code
+        disbursement = operations.create_disbursement(
+            db.session,
+            g.user,
+            fund=fund,
+            region_code=region_code,
+            category_code=data.pop("category"),
+            amount_fen=data.pop("amount"),
+            **data,
+        )
+        db.session.commit()
+        return disbursement
+
+
+@blp.route("/disbursements/<int:disbursement_id>")
+class DisbursementDetail(MethodView):
+    @blp.response(200, DisbursementSchema)
+    @token_required
+    def get(self, disbursement_id):
+        return get_visible_disbursement(disbursement_id)
+
+
+@blp.route("/disbursements/<int:disbursement_id>/approve")
+class DisbursementApprove(MethodView):
+    @blp.response(200, DisbursementSchema)
+    @blp.alt_response(409, **ERRORS)
+    @token_required
+    def post(self, disbursement_id):
+        """Approve a pending payment (a checker over the region, never its maker)."""
+        disbursement = get_visible_disbursement(disbursement_id)
+        operations.approve_disbursement(db.session, g.user, disbursement)
+        db.session.commit()
+        return disbursement
+
+
+@blp.route("/disbursements/<int:disbursement_id>/reject")
+class DisbursementReject(MethodView):
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, DisbursementSchema)
+    @blp.alt_response(409, **ERRORS)
+    @token_required
+    def post(self, data, disbursement_id):
+        """Send a pending payment back, with a reason; its money is free again."""
+        disbursement = get_visible_disbursement(disbursement_id)
+        operations.reject_disbursement(db.session, g.user, disbursement, data["reason"])
+        db.session.commit()
+        return disbursement
+
+
+@blp.route("/disbursements/<int:disbursement_id>/reverse")
+class DisbursementReverse(MethodView):
+    @blp.arguments(ReasonSchema)
+    @blp.response(201, DisbursementSchema)
+    @blp.alt_response(409, **ERRORS)
+    @token_required
+    def post(self, data, disbursement_id):
+        """Reverse an approved payment: answers the compensating record it writes."""
+        disbursement = get_visible_disbursement(disbursement_id)
+        compensation = operations.reverse_disbursement(
+            db.session, g.user, disbursement, data["reason"]
+        )
+        db.session.commit()
+        return compensation
+
+
+@blp.route("/beneficiaries")
+class Beneficiaries(MethodView):
+    @blp.arguments(BeneficiaryCreateSchema)
+    @blp.response(201, BeneficiarySchema)
+    @blp.alt_response(422, **ERRORS)
+    @token_required
+    def post(self, data):
+        """Register a beneficiary (ID number checked by the GB 11643 check digit)."""
+        beneficiary = operations.create_beneficiary(
+            db.session,
+            g.user,
+            region_code=data.get("region") or g.user.region_code,
+            name=data["name"],
+            id_number=data["id_number"],
+            family_type=data["family_type"],
+        )
+        db.session.commit()
+        return beneficiary
+
+
+@blp.route("/beneficiaries/<int:beneficiary_id>")
+class BeneficiaryDetail(MethodView):
+    @blp.response(200, BeneficiarySchema)
+    @token_required
+    def get(self, beneficiary_id):
+        beneficiary = db.session.get(Beneficiary, beneficiary_id)
+        if beneficiary is None or not is_within(
+            db.session, beneficiary.region_code, g.user.region_code
+        ):
+            raise NotFound()
+        return beneficiary

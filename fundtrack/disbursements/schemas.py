@@ -1,0 +1,78 @@
+import marshmallow as ma
+
+from fundtrack.core import idnumber
+from fundtrack.core.api import PageQuerySchema
+from fundtrack.core.schemas import Money, list_of
+from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, FAMILY_TYPES
+
+REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error="地区代码须为 6 位数字")
+
+
+class DisbursementSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    fund_id = ma.fields.Integer(required=True)
+    region = ma.fields.String(attribute="region_code", required=True)
+    category = ma.fields.String(attribute="category_code", required=True)
+    amount = Money(attribute="amount_fen", required=True)
+    paid_on = ma.fields.Date(required=True)
+    payee_name = ma.fields.String(required=True)
+    payee_id_number = ma.fields.Function(
+        lambda d: idnumber.mask(d.payee_id_number),
+        allow_none=True,
+        required=True,
+        metadata={"description": "masked: 430481********123X"},
+    )
+    beneficiary_id = ma.fields.Integer(allow_none=True, required=True)
+    project_name = ma.fields.String(required=True)
+    voucher_no = ma.fields.String(required=True)
+    purpose = ma.fields.String(required=True)
+    days = ma.fields.Integer(allow_none=True, required=True)
+    status = ma.fields.String(required=True)
+    reverses_id = ma.fields.Integer(allow_none=True, required=True)
+    created_by_id = ma.fields.Integer(required=True)
+    approved_by_id = ma.fields.Integer(allow_none=True, required=True)
+
+
+class DisbursementCreateSchema(ma.Schema):
+    fund_id = ma.fields.Integer(required=True, strict=True)
+    region = ma.fields.String(validate=REGION_CODE)
+    category = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32))
+    amount = Money(required=True)
+    paid_on = ma.fields.Date(required=True)
+    payee_name = ma.fields.String(load_default=None, validate=ma.validate.Length(max=128))
+    payee_id_number = ma.fields.String(load_default=None, validate=ma.validate.Length(max=18))
+    payee_account = ma.fields.String(load_default=None, validate=ma.validate.Length(max=34))
+    beneficiary_id = ma.fields.Integer(load_default=None, allow_none=True, strict=True)
+    project_name = ma.fields.String(load_default="", validate=ma.validate.Length(max=128))
+    voucher_no = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    purpose = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    days = ma.fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=ma.validate.Range(1, 366)
+    )
+
+
+class DisbursementQuerySchema(PageQuerySchema):
+    fund_id = ma.fields.Integer()
+    region = ma.fields.String(validate=REGION_CODE)
+    status = ma.fields.String(validate=ma.validate.OneOf(DISBURSEMENT_TRANSITIONS.statuses))
+    category = ma.fields.String(validate=ma.validate.Length(max=32))
+    paid_from = ma.fields.Date()
+    paid_to = ma.fields.Date()
+
+
+class BeneficiarySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    region = ma.fields.String(attribute="region_code", required=True)
+    name = ma.fields.String(required=True)
+    id_number = ma.fields.Function(lambda b: idnumber.mask(b.id_number), required=True)
+    family_type = ma.fields.String(required=True)
+
+
+class BeneficiaryCreateSchema(ma.Schema):
+    region = ma.fields.String(validate=REGION_CODE)
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    id_number = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=18))
+    family_type = ma.fields.String(required=True, validate=ma.validate.OneOf(FAMILY_TYPES))
+
+
+DisbursementListSchema = list_of(DisbursementSchema, "DisbursementList", paginated=True)

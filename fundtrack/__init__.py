@@ -82,11 +82,13 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from fundtrack.allocations import api as allocations_api
+    from fundtrack.allocations import views as allocations_views
     from fundtrack.core import web
     from fundtrack.core.api import FundtrackApi, register_error_handlers
     from fundtrack.core.auth import load_session_user
     from fundtrack.core.schemas import Money
     from fundtrack.disbursements import api as disbursements_api
+    from fundtrack.disbursements import views as disbursements_views
     from fundtrack.funds import api as funds_api
     from fundtrack.funds import views as funds_views
     from fundtrack.regions import api as regions_api
@@ -108,4 +110,6 @@ def _register_blueprints(app: Flask) -> None:
     app.before_request(load_session_user)
     app.register_blueprint(users_views.bp)
     app.register_blueprint(funds_views.bp)
+    app.register_blueprint(allocations_views.bp)
+    app.register_blueprint(disbursements_views.bp)
     web.init_app(app)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -42,25 +39,6 @@ def test_version_and_transaction_tables_are_in_the_migrated_schema(app, _schema)
         "users_version",
     ):
         assert name in tables, name
-
-
-@pytest.fixture
-def scratch_database_url(database_url, tmp_path):
-    """An empty database of the same kind as the test database."""
-    url = sa.engine.make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'roundtrip.sqlite'}"
-        return
-    name = f"{url.database}_rt_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def test_downgrade_to_base_and_upgrade_again(scratch_database_url):

@@ -1,14 +1,40 @@
-"""Page helpers: template filters, security headers."""
+"""Page helpers: template filters, permission functions for templates, security headers."""
 
 from __future__ import annotations
 
 from flask import Flask
+from flask_login import current_user
 
+from fundtrack.core.idnumber import mask
 from fundtrack.core.money import format_yuan
+
+
+def _template_permissions() -> dict:
+    """``can_<action>(obj)`` for templates: the same functions views and API call."""
+    from fundtrack.allocations import permissions as allocations
+    from fundtrack.disbursements import permissions as disbursements
+    from fundtrack.extensions import db
+
+    def bind(check):
+        return lambda obj: bool(
+            current_user.is_authenticated and check(db.session, current_user, obj)
+        )
+
+    return {
+        "can_create_allocation": bind(allocations.can_create_allocation),
+        "can_approve_allocation": bind(allocations.can_approve_allocation),
+        "can_cancel_allocation": bind(allocations.can_cancel_allocation),
+        "can_recall_allocation": bind(allocations.can_recall_allocation),
+        "can_create_disbursement": bind(disbursements.can_create_disbursement),
+        "can_approve_disbursement": bind(disbursements.can_approve_disbursement),
+        "can_reverse_disbursement": bind(disbursements.can_reverse_disbursement),
+    }
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["yuan"] = format_yuan
+    app.jinja_env.filters["mask_id"] = mask
+    app.context_processor(_template_permissions)
 
     @app.after_request
     def security_headers(response):

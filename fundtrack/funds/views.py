@@ -1,14 +1,16 @@
-"""Pages: the home page with the funds of the user's region."""
+"""Pages: the home page with the funds of the user's region; a fund's balance tree."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
+from fundtrack.core.timeparse import parse_moment
+from fundtrack.core.web_helpers import get_visible_fund_or_404
 from fundtrack.extensions import db
 from fundtrack.funds import operations
-from fundtrack.funds.balances import Balance, fund_balances
+from fundtrack.funds.balances import Balance, balance_rows, fund_balances
 from fundtrack.funds.models import BudgetLine, Fund
 from fundtrack.funds.permissions import visible_funds_filter
 from fundtrack.regions.operations import is_within
@@ -42,3 +44,26 @@ def index():
         if is_within(db.session, line.region_code, user.region_code)
     ]
     return render_template("funds/home.html", rows=rows, budget_lines=lines)
+
+
+@bp.route("/funds/<int:fund_id>")
+@login_required
+def fund_detail(fund_id: int):
+    """The fund's allocation tree with received, allocated, disbursed and available money at
+    every node of the user's subtree; ``as_of`` shows it as the records stood then."""
+    fund = get_visible_fund_or_404(fund_id)
+    as_of_text = (request.args.get("as_of") or "").strip()
+    as_of, as_of_error = None, None
+    if as_of_text:
+        try:
+            as_of = parse_moment(as_of_text)
+        except ValueError:
+            as_of_error = "时点格式不正确，请填写日期（如 2017-12-31）或日期时间"
+    rows = balance_rows(db.session, fund, current_user.region_code, as_of)
+    return render_template(
+        "funds/fund.html",
+        fund=fund,
+        rows=rows,
+        as_of_text=as_of_text,
+        as_of_error=as_of_error,
+    )

@@ -1,0 +1,233 @@
+"""Pages: allocations with an approval queue, the allocation form, recall and redistribution."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from fundtrack.allocations import operations
+from fundtrack.allocations.forms import AllocationForm, RecallForm
+from fundtrack.allocations.models import ALLOCATION_TRANSITIONS, Allocation, AllocationRecall
+from fundtrack.allocations.permissions import can_create_allocation, can_view_allocation
+from fundtrack.core.errors import DomainError
+from fundtrack.core.forms import ActionForm, ReasonForm, show_domain_error
+from fundtrack.core.web_helpers import get_visible_fund_or_404, visible_or_404
+from fundtrack.extensions import db
+from fundtrack.funds.models import Fund
+from fundtrack.funds.permissions import visible_funds_filter
+from fundtrack.regions.models import LEVEL_DEPTH, Region
+from fundtrack.regions.operations import subtree_codes
+
+bp = Blueprint("allocation_pages", __name__, url_prefix="/allocations")
+
+PER_PAGE = 30
+
+
+def _receiver_choices(giver: str) -> list[tuple[str, str]]:
+    codes = subtree_codes(db.session, giver) - {giver}
+    regions = db.session.scalars(
+        sa.select(Region).where(Region.code.in_(codes)).order_by(Region.code)
+    )
+    return [
+        (r.code, f"{r.code} {r.name}")
+        for r in regions
+        if LEVEL_DEPTH[r.level] <= LEVEL_DEPTH["county"]
+    ]
+
+
+@bp.route("/")
+@login_required
+def index():
+    """All allocations of the user's subtree, filterable; ``status=draft`` is the queue."""
+    codes = subtree_codes(db.session, current_user.region_code)
+    stmt = (
+        sa.select(Allocation)
+        .where(sa.or_(Allocation.from_region_code.in_(codes), Allocation.to_region_code.in_(codes)))
+        .options(
+            sa.orm.selectinload(Allocation.fund),
+            sa.orm.selectinload(Allocation.from_region),
+            sa.orm.selectinload(Allocation.to_region),
+        )
+        .order_by(Allocation.id.desc())
+    )
+    filters = {}
+    fund_id = request.args.get("fund_id", type=int)
+    if fund_id:
+        stmt = stmt.where(Allocation.fund_id == fund_id)
+        filters["fund_id"] = fund_id
+    status = request.args.get("status")
+    if status in ALLOCATION_TRANSITIONS.statuses:
+        stmt = stmt.where(Allocation.status == status)
+        filters["status"] = status
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    )
+    allocations = db.session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    return render_template(
+        "allocations/index.html",
+        allocations=allocations,
+        filters=filters,
+        page=page,
+        per_page=PER_PAGE,
+        total=total,
+        statuses=ALLOCATION_TRANSITIONS.labels,
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Prepare an allocation from the user's region to a prefecture or county below it."""
+    giver = current_user.region_code
+    if not can_create_allocation(db.session, current_user, giver):
+        abort(403)
+    form = AllocationForm()
+    funds = db.session.scalars(
+        sa.select(Fund)
+        .where(visible_funds_filter(db.session, current_user), Fund.status == "active")
+        .order_by(Fund.fiscal_year.desc(), Fund.code)
+    ).all()
+    form.fund_id.choices = [(f.id, f"{f.fiscal_year} {f.code} {f.name}") for f in funds]
+    form.to_region.choices = [("", "请选择"), *_receiver_choices(giver)]
+    if request.method == "GET" and request.args.get("fund_id", type=int):
+        form.fund_id.data = request.args.get("fund_id", type=int)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            fund = get_visible_fund_or_404(form.fund_id.data)
+            allocation = operations.create_allocation(
+                db.session,
+                current_user,
+                fund=fund,
+                from_region_code=giver,
+                to_region_code=form.to_region.data,
+                amount_fen=form.amount.data,
+                document_no=form.document_no.data,
+                reason=form.reason.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc, {"to_region": "to_region"})
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(f"已保存资金下达草稿（{allocation.document_no}），等待审批", "success")
+            return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("allocations/new.html", form=form), status
+
+
+@bp.route("/<int:allocation_id>")
+@login_required
+def detail(allocation_id: int):
+    allocation = visible_or_404(db.session.get(Allocation, allocation_id), can_view_allocation)
+    recall_form = RecallForm(prefix="recall")
+    recall_form.redistribute_to.choices = [("", "不调剂，收回本级")] + [
+        c
+        for c in _receiver_choices(allocation.from_region_code)
+        if c[0] != allocation.to_region_code
+    ]
+    return render_template(
+        "allocations/detail.html",
+        allocation=allocation,
+        action_form=ActionForm(),
+        cancel_form=ReasonForm(prefix="cancel"),
+        recall_form=recall_form,
+        recallable_fen=operations.recallable_fen(db.session, allocation),
+    )
+
+
+def _run(allocation: Allocation, action, success: str):
+    """Run one operation, commit once, or show the refusal."""
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
+
+
+@bp.route("/<int:allocation_id>/approve", methods=["POST"])
+@login_required
+def approve(allocation_id: int):
+    allocation = visible_or_404(db.session.get(Allocation, allocation_id), can_view_allocation)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return _run(
+        allocation,
+        lambda: operations.approve_allocation(db.session, current_user, allocation),
+        "已审批，资金已下达",
+    )
+
+
+@bp.route("/<int:allocation_id>/cancel", methods=["POST"])
+@login_required
+def cancel(allocation_id: int):
+    allocation = visible_or_404(db.session.get(Allocation, allocation_id), can_view_allocation)
+    form = ReasonForm(prefix="cancel")
+    if not form.validate_on_submit():
+        flash("撤销必须填写原因", "error")
+        return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
+    return _run(
+        allocation,
+        lambda: operations.cancel_allocation(
+            db.session, current_user, allocation, form.reason.data
+        ),
+        "已撤销该草稿",
+    )
+
+
+@bp.route("/<int:allocation_id>/recall", methods=["POST"])
+@login_required
+def recall(allocation_id: int):
+    allocation = visible_or_404(db.session.get(Allocation, allocation_id), can_view_allocation)
+    form = RecallForm(prefix="recall")
+    form.redistribute_to.choices = [("", ""), *_receiver_choices(allocation.from_region_code)]
+    if not form.validate_on_submit():
+        errors = "；".join(e for errors in form.errors.values() for e in errors)
+        flash(f"收回未保存：{errors}", "error")
+        return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
+    return _run(
+        allocation,
+        lambda: operations.create_recall(
+            db.session,
+            current_user,
+            allocation,
+            amount_fen=form.amount.data,
+            reason=form.reason.data,
+            document_no=form.document_no.data or "",
+            redistribute_to_code=form.redistribute_to.data or None,
+        ),
+        "已保存收回草稿，等待审批",
+    )
+
+
+@bp.route("/recalls/<int:recall_id>/<any(approve, cancel):action>", methods=["POST"])
+@login_required
+def recall_action(recall_id: int, action: str):
+    recall = db.session.get(AllocationRecall, recall_id)
+    allocation = visible_or_404(recall.allocation if recall else None, can_view_allocation)
+    if action == "approve":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        return _run(
+            allocation,
+            lambda: operations.approve_recall(db.session, current_user, recall),
+            "已审批收回",
+        )
+    form = ReasonForm(prefix=f"recall{recall.id}")
+    if not form.validate_on_submit():
+        flash("撤销必须填写原因", "error")
+        return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
+    return _run(
+        allocation,
+        lambda: operations.cancel_recall(db.session, current_user, recall, form.reason.data),
+        "已撤销收回草稿",
+    )

@@ -1,0 +1,63 @@
+"""Form pieces shared by the pages: money, reasons, and domain errors shown next to fields."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from fundtrack.core.errors import DomainError
+from fundtrack.core.money import AmountError, parse_yuan, yuan_str
+
+
+class Form(FlaskForm):
+    """Every page form: WTForms' own messages in Chinese."""
+
+    class Meta:
+        locales = ("zh",)
+
+
+class MoneyField(StringField):
+    """Yuan typed by a person (``1,000.50``), integer fen in ``data``; the typed text is kept
+    for redisplay when the form is refused."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = parse_yuan(valuelist[0])
+            except AmountError as exc:
+                raise ValueError(str(exc)) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return yuan_str(self.data) if self.data is not None else ""
+
+
+class ReasonForm(Form):
+    """A one-field form for actions that need a reason (cancel, reject, reverse, return)."""
+
+    reason = TextAreaField("原因", validators=[InputRequired("请填写原因"), Length(max=2000)])
+
+
+class ActionForm(Form):
+    """A button-only form (approve): CSRF protection and nothing else."""
+
+
+def show_domain_error(form, error: DomainError, field_names: dict[str, str] | None = None):
+    """Put a refusal next to the fields it names (``details.fields``), else above the form.
+
+    ``field_names`` maps the operation's field names to the form's where they differ.
+    """
+    field_names = field_names or {}
+    placed = False
+    for name, messages in (error.details.get("fields") or {}).items():
+        field = getattr(form, field_names.get(name, name), None)
+        if field is not None and hasattr(field, "errors"):
+            if not isinstance(field.errors, list):
+                field.errors = list(field.errors)
+            field.errors.extend(messages if isinstance(messages, list) else [str(messages)])
+            placed = True
+    if not placed or not error.details.get("fields"):
+        form.form_errors.append(error.message)

@@ -1,0 +1,175 @@
+"""Pages: payments with an approval queue, the payment form, reversal."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from fundtrack.core.errors import DomainError
+from fundtrack.core.forms import ActionForm, ReasonForm, show_domain_error
+from fundtrack.core.web_helpers import get_visible_fund_or_404, visible_or_404
+from fundtrack.disbursements import operations
+from fundtrack.disbursements.forms import DisbursementForm
+from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Beneficiary, Disbursement
+from fundtrack.disbursements.permissions import can_create_disbursement, can_view_disbursement
+from fundtrack.extensions import db
+from fundtrack.funds.balances import region_balance
+from fundtrack.regions.operations import subtree_codes
+
+bp = Blueprint("disbursement_pages", __name__, url_prefix="/disbursements")
+
+PER_PAGE = 30
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Payments of the user's subtree, filterable; ``status=pending`` is the queue."""
+    codes = subtree_codes(db.session, current_user.region_code)
+    stmt = (
+        sa.select(Disbursement)
+        .where(Disbursement.region_code.in_(codes))
+        .options(
+            sa.orm.selectinload(Disbursement.fund),
+            sa.orm.selectinload(Disbursement.region),
+            sa.orm.selectinload(Disbursement.category),
+        )
+        .order_by(Disbursement.id.desc())
+    )
+    filters = {}
+    fund_id = request.args.get("fund_id", type=int)
+    if fund_id:
+        stmt = stmt.where(Disbursement.fund_id == fund_id)
+        filters["fund_id"] = fund_id
+    status = request.args.get("status")
+    if status in DISBURSEMENT_TRANSITIONS.statuses:
+        stmt = stmt.where(Disbursement.status == status)
+        filters["status"] = status
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    )
+    rows = db.session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    return render_template(
+        "disbursements/index.html",
+        disbursements=rows,
+        filters=filters,
+        page=page,
+        per_page=PER_PAGE,
+        total=total,
+        statuses=DISBURSEMENT_TRANSITIONS.labels,
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Record a payment of one fund from the user's region; only the fund's earmarked
+    categories are offered and the available balance is shown."""
+    region = current_user.region_code
+    if not can_create_disbursement(db.session, current_user, region):
+        abort(403)
+    fund_id = request.args.get("fund_id", type=int)
+    if not fund_id:
+        abort(404)
+    fund = get_visible_fund_or_404(fund_id)
+    form = DisbursementForm()
+    form.category.choices = [("", "请选择")] + [
+        (e.category_code, e.category.name) for e in fund.earmarks
+    ]
+    people = db.session.scalars(
+        sa.select(Beneficiary)
+        .where(Beneficiary.region_code.in_(subtree_codes(db.session, region)))
+        .order_by(Beneficiary.name)
+    ).all()
+    form.beneficiary_id.choices = [(0, "不按人发放")] + [
+        (p.id, f"{p.name}（{p.region.name}）") for p in people
+    ]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            disbursement = operations.create_disbursement(
+                db.session,
+                current_user,
+                fund=fund,
+                region_code=region,
+                category_code=form.category.data,
+                amount_fen=form.amount.data,
+                paid_on=form.paid_on.data,
+                payee_name=form.payee_name.data or None,
+                voucher_no=form.voucher_no.data,
+                payee_id_number=form.payee_id_number.data or None,
+                payee_account=form.payee_account.data or None,
+                beneficiary_id=form.beneficiary_id.data or None,
+                project_name=form.project_name.data or "",
+                purpose=form.purpose.data or "",
+                days=form.days.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc, {"category": "category"})
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(f"已记录支出（凭证号 {disbursement.voucher_no}），等待审批", "success")
+            return redirect(url_for("disbursement_pages.detail", disbursement_id=disbursement.id))
+    elif request.method == "POST":
+        status = 422
+    balance = region_balance(db.session, fund, region)
+    return render_template("disbursements/new.html", form=form, fund=fund, balance=balance), status
+
+
+@bp.route("/<int:disbursement_id>")
+@login_required
+def detail(disbursement_id: int):
+    disbursement = visible_or_404(
+        db.session.get(Disbursement, disbursement_id), can_view_disbursement
+    )
+    return render_template(
+        "disbursements/detail.html",
+        d=disbursement,
+        action_form=ActionForm(),
+        reject_form=ReasonForm(prefix="reject"),
+        reverse_form=ReasonForm(prefix="reverse"),
+    )
+
+
+@bp.route("/<int:disbursement_id>/<any(approve, reject, reverse):action>", methods=["POST"])
+@login_required
+def act(disbursement_id: int, action: str):
+    disbursement = visible_or_404(
+        db.session.get(Disbursement, disbursement_id), can_view_disbursement
+    )
+    back = redirect(url_for("disbursement_pages.detail", disbursement_id=disbursement.id))
+    if action == "approve":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        run, done = (
+            lambda: operations.approve_disbursement(db.session, current_user, disbursement),
+            "已审批",
+        )
+    else:
+        form = ReasonForm(prefix=action)
+        if not form.validate_on_submit():
+            flash("必须填写原因", "error")
+            return back
+        operation = (
+            operations.reject_disbursement
+            if action == "reject"
+            else operations.reverse_disbursement
+        )
+        run, done = (
+            lambda: operation(db.session, current_user, disbursement, form.reason.data),
+            "已退回" if action == "reject" else "已冲销，冲销记录已生成",
+        )
+    try:
+        run()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return back

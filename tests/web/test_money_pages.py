@@ -1,0 +1,198 @@
+"""A finance officer does each money task in the browser (server-side forms, CSRF included)."""
+
+import re
+
+import sqlalchemy as sa
+
+from tests.conftest import csrf_token
+
+
+def _form_post(client, page_url, post_url, data):
+    page = client.get(page_url)
+    assert page.status_code == 200, page.status_code
+    return client.post(post_url, data={"csrf_token": csrf_token(page.get_data(as_text=True)),
+                                       **data})  # fmt: skip
+
+
+def test_fund_page_shows_the_tree_with_figures_at_every_node(client, web_login, fund_id):
+    web_login("auditor")
+    html = client.get(f"/funds/{fund_id('2017-SJH')}").get_data(as_text=True)
+    # province first, then 衡阳市 followed by its county 耒阳市
+    assert html.index("湖南省") < html.index("衡阳市") < html.index("耒阳市")
+    assert "5,180,000.00" in html  # province received
+    assert "107,000.00" in html  # 耒阳市 available
+    assert "项目扶持" in html and "技能培训" in html  # the earmark
+
+
+def test_fund_page_as_of_a_past_moment_shows_the_state_then(client, web_login, fund_id):
+    web_login("auditor")
+    html = client.get(f"/funds/{fund_id('2017-SJH')}?as_of=2000-01-01").get_data(as_text=True)
+    assert "该时点本地区没有这笔资金的记录" in html
+    html = client.get(f"/funds/{fund_id('2017-SJH')}?as_of=not-a-date").get_data(as_text=True)
+    assert "时点格式不正确" in html
+
+
+def test_county_sees_only_its_node_and_not_other_funds(client, web_login, fund_id):
+    web_login("leiyang_finance")
+    html = client.get(f"/funds/{fund_id('2017-SJH')}").get_data(as_text=True)
+    assert "耒阳市" in html and "衡阳市 <small>" not in html
+    assert client.get(f"/funds/{fund_id('2018-DKTX')}").status_code == 404
+
+
+def test_maker_allocates_and_checker_approves_in_the_browser(client, web_login, fund_id):
+    from fundtrack.extensions import db
+    from fundtrack.models import Allocation
+
+    web_login("province_maker")
+    response = _form_post(
+        client,
+        f"/allocations/new?fund_id={fund_id('2018-SJH')}",
+        "/allocations/new",
+        {
+            "fund_id": fund_id("2018-SJH"),
+            "to_region": "430500",
+            "amount": "300,000.00",
+            "document_no": "湘计生协〔2018〕30号",
+            "reason": "邵阳市三结合项目",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    allocation_url = response.headers["Location"]
+    html = client.get(allocation_url).get_data(as_text=True)
+    assert "草稿" in html and "300,000.00" in html
+    assert "审批通过" not in html  # the maker cannot approve its own
+
+    client.post("/logout", data={"csrf_token": csrf_token(html)})
+    web_login("province_checker")
+    allocation_id = int(allocation_url.rstrip("/").rsplit("/", 1)[1])
+    response = _form_post(client, allocation_url, f"/allocations/{allocation_id}/approve", {})
+    assert response.status_code == 302
+    assert "已审批" in client.get(allocation_url).get_data(as_text=True)
+    status = db.session.scalar(sa.select(Allocation.status).where(Allocation.id == allocation_id))
+    assert status == "approved"
+
+
+def test_allocation_form_keeps_values_and_shows_chinese_errors(client, web_login, fund_id):
+    web_login("province_maker")
+    response = _form_post(
+        client,
+        "/allocations/new",
+        "/allocations/new",
+        {
+            "fund_id": fund_id("2018-SJH"),
+            "to_region": "430500",
+            "amount": "99999999.00",
+            "document_no": "湘计生协〔2018〕31号",
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "可用余额不足" in html
+    assert 'value="99999999.00"' in html
+    assert 'value="湘计生协〔2018〕31号"' in html
+
+    response = _form_post(
+        client,
+        "/allocations/new",
+        "/allocations/new",
+        {"fund_id": fund_id("2018-SJH"), "to_region": "430500", "amount": "1.234",
+         "document_no": ""},
+    )  # fmt: skip
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "金额最多保留两位小数" in html
+    assert "请填写文号" in html
+
+
+def test_disbursement_form_offers_only_the_earmark_and_shows_the_balance(
+    client, web_login, fund_id
+):
+    web_login("leiyang_finance")
+    html = client.get(f"/disbursements/new?fund_id={fund_id('2017-SJH')}").get_data(as_text=True)
+    options = re.findall(r'<option[^>]*value="([a-z_]+)"', html)
+    assert set(options) == {"project_support", "skills_training"}
+    assert "107,000.00" in html
+
+
+def test_a_running_cost_is_refused_in_the_browser_and_nothing_is_written(
+    client, web_login, fund_id, db_session
+):
+    from fundtrack.models import Disbursement
+
+    before = db_session.scalar(sa.select(sa.func.count()).select_from(Disbursement))
+    web_login("leiyang_finance")
+    url = f"/disbursements/new?fund_id={fund_id('2017-SJH')}"
+    response = _form_post(
+        client,
+        url,
+        url,
+        {
+            "category": "office",
+            "amount": "100.00",
+            "paid_on": "2017-12-01",
+            "payee_name": "某文具店",
+            "voucher_no": "耒财〔2017〕凭1201-99",
+            "beneficiary_id": "0",
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "办公费" in html and "专款专用" in html
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Disbursement)) == before
+
+
+def test_disburse_approve_and_reverse_in_the_browser(client, web_login, fund_id):
+    web_login("leiyang_finance")
+    url = f"/disbursements/new?fund_id={fund_id('2017-SJH')}"
+    response = _form_post(
+        client,
+        url,
+        url,
+        {
+            "category": "project_support",
+            "amount": "12000.00",
+            "paid_on": "2017-12-05",
+            "payee_name": "耒阳市某养殖户",
+            "voucher_no": "耒财〔2017〕凭1205-07",
+            "beneficiary_id": "0",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    detail_url = response.headers["Location"]
+    disbursement_id = int(detail_url.rsplit("/", 1)[1])
+    html = client.get(detail_url).get_data(as_text=True)
+    assert "待审批" in html
+    client.post("/logout", data={"csrf_token": csrf_token(html)})
+
+    web_login("leiyang_checker")
+    _form_post(client, detail_url, f"/disbursements/{disbursement_id}/approve", {})
+    html = client.get(detail_url).get_data(as_text=True)
+    assert "已审批" in html and "冲销" in html
+    response = _form_post(
+        client,
+        detail_url,
+        f"/disbursements/{disbursement_id}/reverse",
+        {"reverse-reason": "收款人信息错误，退回重付"},
+    )
+    assert response.status_code == 302
+    html = client.get(detail_url).get_data(as_text=True)
+    assert "已冲销" in html and "冲销记录" in html
+
+
+def test_queues_list_what_waits_for_approval(client, web_login):
+    web_login("leiyang_checker")
+    html = client.get("/disbursements/?status=pending").get_data(as_text=True)
+    assert "耒财〔2017〕凭1120-05" in html  # the demo's pending payment
+    assert ">审批<" in html
+    html = client.get("/allocations/?status=draft").get_data(as_text=True)
+    assert "没有符合条件的资金下达记录" in html
+
+
+def test_list_pages_render_for_every_demo_role(client, web_login):
+    for username in ("admin", "province_maker", "province_checker", "auditor",
+                     "hengyang_finance", "leiyang_finance", "anren_finance"):  # fmt: skip
+        web_login(username)
+        for url in ("/", "/allocations/", "/disbursements/"):
+            assert client.get(url).status_code == 200, (username, url)
+        page = client.get("/").get_data(as_text=True)
+        client.post("/logout", data={"csrf_token": csrf_token(page)})

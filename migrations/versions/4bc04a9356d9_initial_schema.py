@@ -6,9 +6,8 @@ Create Date: 2026-11-28 21:29:26.641756
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "4bc04a9356d9"

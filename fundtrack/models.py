@@ -5,7 +5,14 @@ import sqlalchemy as sa
 from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.disbursements.models import Beneficiary, BenefitRule, Disbursement
 from fundtrack.evaluations.models import Evaluation, EvaluationDeclaredUse, EvaluationIndicator
-from fundtrack.funds.models import BudgetLine, ExpenditureCategory, Fund, FundEarmark, FundKind
+from fundtrack.funds.models import (
+    BudgetLine,
+    ExpenditureCategory,
+    Fund,
+    FundCarryOver,
+    FundEarmark,
+    FundKind,
+)
 from fundtrack.regions.models import Region
 from fundtrack.users.models import ApiToken, User
 
@@ -25,6 +32,7 @@ __all__ = [
     "EvaluationIndicator",
     "ExpenditureCategory",
     "Fund",
+    "FundCarryOver",
     "FundEarmark",
     "FundKind",
     "Region",

@@ -22,6 +22,7 @@ from fundtrack.funds.schemas import (
     BalanceQuerySchema,
     BudgetLineListSchema,
     CategoryListSchema,
+    CloseSchema,
     FundCreateSchema,
     FundListSchema,
     FundQuerySchema,
@@ -92,6 +93,7 @@ class Funds(MethodView):
             source=data["source"],
             budget_line_id=data["budget_line_id"],
             created_by_id=g.user.id,
+            year_end_policy=data["year_end_policy"],
         )
         db.session.commit()
         return fund
@@ -104,6 +106,21 @@ class FundDetail(MethodView):
     @token_required
     def get(self, fund_id):
         return get_visible_fund(fund_id)
+
+
+@blp.route("/funds/<int:fund_id>/close")
+class FundClose(MethodView):
+    @blp.arguments(CloseSchema)
+    @blp.response(200, FundSchema)
+    @blp.alt_response(409, description="尚有未办结的记录或状态不允许", schema="Error")
+    @token_required
+    def post(self, data, fund_id):
+        """Close the fund's year: recall or carry over every unspent balance, as the fund's
+        ``year_end_policy`` says, then refuse any further movement of its money."""
+        fund = get_visible_fund(fund_id)
+        operations.close_fund_year(db.session, g.user, fund, data["reason"])
+        db.session.commit()
+        return fund
 
 
 @blp.route("/funds/<int:fund_id>/balances")

@@ -2,12 +2,13 @@
 
 For every region and fund:
 - received       = the budget (at the fund's own region) + approved allocations in
-                   − approved recalls of them
+                   − approved recalls of them + money carried over into this fund (结转)
 - allocated_out  = allocations out, draft and approved (a draft reserves its money)
                    − approved recalls of them + draft recalls of allocations in (reserved
                    at the receiver until approved or cancelled)
 - disbursed      = disbursements, pending and approved (pending reserves), net of reversals
-- available      = received − allocated_out − disbursed; never below zero (conservation)
+- carried_over   = unspent money moved at year-end into next year's fund of the same kind
+- available      = received − allocated_out − disbursed − carried_over; never below zero
 - spent          = approved disbursements net of reversals, of the region and everything below it
 - execution_rate = spent / received
 
@@ -44,11 +45,14 @@ class Balance:
     received_fen: int = 0
     allocated_out_fen: int = 0
     disbursed_fen: int = 0
+    carried_over_fen: int = 0
     spent_fen: int = 0  # of the region and its subtree
 
     @property
     def available_fen(self) -> int:
-        return self.received_fen - self.allocated_out_fen - self.disbursed_fen
+        return (
+            self.received_fen - self.allocated_out_fen - self.disbursed_fen - self.carried_over_fen
+        )
 
     @property
     def execution_rate(self) -> Decimal | None:
@@ -80,8 +84,9 @@ def as_of_table(model, moment: datetime):
 def _tables(as_of: datetime | None):
     from fundtrack.allocations.models import Allocation, AllocationRecall
     from fundtrack.disbursements.models import Disbursement
+    from fundtrack.funds.models import FundCarryOver
 
-    models = (Allocation, AllocationRecall, Disbursement)
+    models = (Allocation, AllocationRecall, Disbursement, FundCarryOver)
     if as_of is None:
         return tuple(model.__table__ for model in models)
     return tuple(as_of_table(model, as_of) for model in models)
@@ -99,7 +104,7 @@ def fund_budget_fen(session, fund, as_of: datetime | None = None) -> int:
 def fund_balances(session, fund, as_of: datetime | None = None) -> dict[str, Balance]:
     """Balances of every region that holds, gives, receives or pays money of ``fund``,
     now or as the records stood at ``as_of`` (naive UTC)."""
-    allocations, recalls, disbursements = _tables(as_of)
+    allocations, recalls, disbursements, carry_overs = _tables(as_of)
     balances: dict[str, Balance] = {}
 
     def at(code: str) -> Balance:
@@ -142,6 +147,20 @@ def fund_balances(session, fund, as_of: datetime | None = None) -> dict[str, Bal
         at(giver).allocated_out_fen -= int(approved or 0)
         at(receiver).received_fen -= int(approved or 0)
         at(receiver).allocated_out_fen += int(draft or 0)
+
+    c = carry_overs.c
+    rows = session.execute(
+        sa.select(
+            c.region_code,
+            sa.func.sum(sa.case((c.from_fund_id == fund.id, c.amount_fen), else_=0)),
+            sa.func.sum(sa.case((c.to_fund_id == fund.id, c.amount_fen), else_=0)),
+        )
+        .where(sa.or_(c.from_fund_id == fund.id, c.to_fund_id == fund.id))
+        .group_by(c.region_code)
+    )
+    for code, carried_out, carried_in in rows:
+        at(code).carried_over_fen += int(carried_out or 0)
+        at(code).received_fen += int(carried_in or 0)
 
     d = disbursements.c
     spent_own: dict[str, int] = defaultdict(int)

@@ -10,6 +10,12 @@ from fundtrack.core.transitions import Transitions
 from fundtrack.extensions import db
 from fundtrack.regions.models import Region
 
+#: what happens at year-end to money not yet spent (see funds.operations.close_fund_year)
+YEAR_END_POLICIES = {
+    "recall": "收回省级（盘活存量）",
+    "carry_over": "结转下一年度同类资金",
+}
+
 FUND_TRANSITIONS = Transitions(
     table={
         ("draft", "activate"): "active",
@@ -92,6 +98,7 @@ class Fund(db.Model):
     __table_args__ = (
         positive_check("budget_fen"),
         status_check("status", FUND_TRANSITIONS.statuses),
+        status_check("year_end_policy", YEAR_END_POLICIES),
     )
 
     #: surrogate key
@@ -116,6 +123,8 @@ class Fund(db.Model):
     budget_fen: Mapped[int] = mapped_column(sa.BigInteger)
     #: draft, active or closed (FUND_TRANSITIONS)
     status: Mapped[str] = mapped_column(sa.String(16), default="draft")
+    #: recall or carry_over: what closing the year does with unspent money
+    year_end_policy: Mapped[str] = mapped_column(sa.String(16), default="recall")
     #: UTC time of creation
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: user who created the fund
@@ -135,6 +144,10 @@ class Fund(db.Model):
     @property
     def status_label(self) -> str:
         return FUND_TRANSITIONS.labels[self.status]
+
+    @property
+    def year_end_policy_label(self) -> str:
+        return YEAR_END_POLICIES[self.year_end_policy]
 
     def __repr__(self) -> str:
         return f"<Fund {self.code}>"
@@ -163,3 +176,36 @@ class FundEarmark(db.Model):
 
     fund: Mapped[Fund] = relationship(back_populates="earmarks")
     category: Mapped[ExpenditureCategory] = relationship(viewonly=True)
+
+
+class FundCarryOver(db.Model):
+    """Unspent money of one region moved, at year-end, into next year's fund of the same kind
+    (结转), at the same region."""
+
+    __tablename__ = "fund_carry_overs"
+    __versioned__ = {}
+    __table_args__ = (
+        positive_check("amount_fen"),
+        sa.CheckConstraint("from_fund_id <> to_fund_id", name="distinct_funds"),
+    )
+
+    #: surrogate key
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the closed fund the money leaves
+    from_fund_id: Mapped[int] = mapped_column(sa.ForeignKey("funds.id"), index=True)
+    #: next year's fund of the same kind the money enters
+    to_fund_id: Mapped[int] = mapped_column(sa.ForeignKey("funds.id"), index=True)
+    #: region whose unspent balance moves (it stays at the same region)
+    region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    #: amount in fen
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    #: why (the year-end closing's reason)
+    reason: Mapped[str] = mapped_column(sa.UnicodeText)
+    #: UTC time of the move
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: user who closed the year
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+
+    from_fund: Mapped[Fund] = relationship(foreign_keys=[from_fund_id])
+    to_fund: Mapped[Fund] = relationship(foreign_keys=[to_fund_id])
+    region: Mapped[Region] = relationship()

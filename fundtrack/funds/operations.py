@@ -10,12 +10,15 @@ from fundtrack.core.errors import Conflict, ValidationFailed
 from fundtrack.core.versioning import set_reason
 from fundtrack.funds.models import (
     FUND_TRANSITIONS,
+    YEAR_END_POLICIES,
     BudgetLine,
     ExpenditureCategory,
     Fund,
+    FundCarryOver,
     FundEarmark,
     FundKind,
 )
+from fundtrack.funds.permissions import can_close_fund_year
 from fundtrack.regions.models import Region
 
 FUND_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$")
@@ -74,6 +77,7 @@ def create_fund(
     source: str = "",
     budget_line_id: int | None = None,
     created_by_id: int | None = None,
+    year_end_policy: str = "recall",
     activate: bool = True,
 ) -> Fund:
     """Create a special fund with its earmark.
@@ -122,6 +126,8 @@ def create_fund(
             fields["budget_line_id"] = ["预算项目不存在"]
         elif line.fiscal_year != fiscal_year or line.region_code != region_code:
             fields["budget_line_id"] = ["预算项目的年度或地区与资金不一致"]
+    if year_end_policy not in YEAR_END_POLICIES:
+        fields["year_end_policy"] = [f"须为 {', '.join(YEAR_END_POLICIES)} 之一"]
     if fields:
         raise ValidationFailed(fields=fields)
     if session.scalar(sa.select(Fund.id).where(Fund.code == code)) is not None:
@@ -146,6 +152,7 @@ def create_fund(
         source=source,
         budget_fen=budget_fen,
         created_by_id=created_by_id,
+        year_end_policy=year_end_policy,
         earmarks=[FundEarmark(category_code=c) for c in codes],
     )
     session.add(fund)
@@ -153,5 +160,154 @@ def create_fund(
     if activate:
         FUND_TRANSITIONS.apply(fund, "activate")
     set_reason(session, f"新建专项资金 {code}")
+    session.flush()
+    return fund
+
+
+def next_year_fund(session, fund: Fund) -> Fund | None:
+    """The active fund of the same kind and region in the following year, if there is one."""
+    return session.scalar(
+        sa.select(Fund)
+        .where(
+            Fund.kind_code == fund.kind_code,
+            Fund.region_code == fund.region_code,
+            Fund.fiscal_year == fund.fiscal_year + 1,
+            Fund.status == "active",
+        )
+        .order_by(Fund.id)
+        .limit(1)
+    )
+
+
+def unsettled_records(session, fund: Fund) -> list[str]:
+    """Drafts and pending payments that must be decided before a year can close."""
+    from fundtrack.allocations.models import Allocation, AllocationRecall
+    from fundtrack.disbursements.models import Disbursement
+
+    found = []
+    for label, stmt in (
+        (
+            "资金下达草稿",
+            sa.select(Allocation.id).where(
+                Allocation.fund_id == fund.id, Allocation.status == "draft"
+            ),
+        ),
+        (
+            "资金收回草稿",
+            sa.select(AllocationRecall.id)
+            .join(Allocation, AllocationRecall.allocation_id == Allocation.id)
+            .where(Allocation.fund_id == fund.id, AllocationRecall.status == "draft"),
+        ),
+        (
+            "待审批支出",
+            sa.select(Disbursement.id).where(
+                Disbursement.fund_id == fund.id, Disbursement.status == "pending"
+            ),
+        ),
+    ):
+        found.extend(f"{label} #{record_id}" for record_id in session.scalars(stmt))
+    return found
+
+
+def close_fund_year(session, user, fund: Fund, reason: str) -> Fund:
+    """Close a fund's year (年度结算) and settle every unspent balance as the fund says.
+
+    ``recall``: from the counties up, each region's available money is recalled through the
+    allocations it came by, until it all stands at the fund's own region. ``carry_over``:
+    each region's available money moves into next year's fund of the same kind, at the same
+    region (结转). Every move is a record with the reason; the fund becomes ``closed`` and no
+    more money moves in it.
+
+    Raises ``Forbidden`` (only a checker of the fund's region), ``ReasonRequired``,
+    ``InvalidTransition`` (not active, or drafts and pending payments still open, listed in
+    ``details.unsettled``) and ``ValidationFailed`` (no fund to carry over into).
+    """
+    from datetime import date
+
+    from fundtrack.allocations.models import ALLOCATION_TRANSITIONS, Allocation, AllocationRecall
+    from fundtrack.allocations.operations import recallable_fen, recalled_fen
+    from fundtrack.core.errors import Forbidden, InvalidTransition
+    from fundtrack.core.ledger import lock_fund, require_reason
+    from fundtrack.core.models import utcnow
+    from fundtrack.funds.balances import fund_balances
+    from fundtrack.regions.models import LEVEL_DEPTH, Region
+
+    if not can_close_fund_year(session, user, fund):
+        raise Forbidden("只有资金所属地区的财务审批人员可以办理年度结算")
+    reason = require_reason(reason)
+    FUND_TRANSITIONS.target(fund.status, "close")
+    lock_fund(session, fund)
+    open_records = unsettled_records(session, fund)
+    if open_records:
+        raise InvalidTransition(
+            "尚有未办结的记录，请先审批或撤销：" + "、".join(open_records[:20]),
+            unsettled=open_records,
+        )
+    target = None
+    if fund.year_end_policy == "carry_over":
+        target = next_year_fund(session, fund)
+        if target is None:
+            raise ValidationFailed(
+                f"没有 {fund.fiscal_year + 1} 年度执行中的同类资金，无法结转",
+                fields={"year_end_policy": ["没有可结转的下一年度同类资金"]},
+            )
+    now, today = utcnow(), date.today()
+    levels = dict(session.execute(sa.select(Region.code, Region.level)).all())
+
+    if target is not None:
+        for code, balance in sorted(fund_balances(session, fund).items()):
+            if balance.available_fen > 0:
+                session.add(
+                    FundCarryOver(
+                        from_fund_id=fund.id,
+                        to_fund_id=target.id,
+                        region_code=code,
+                        amount_fen=balance.available_fen,
+                        reason=reason,
+                        created_by_id=user.id,
+                    )
+                )
+    else:
+        # deepest level first, so that a county's money passes through its prefecture
+        for depth in sorted({LEVEL_DEPTH[level] for level in levels.values()}, reverse=True):
+            balances = fund_balances(session, fund)
+            for code, balance in sorted(balances.items()):
+                if code == fund.region_code or LEVEL_DEPTH[levels[code]] != depth:
+                    continue
+                remaining = balance.available_fen
+                incoming = session.scalars(
+                    sa.select(Allocation)
+                    .where(
+                        Allocation.fund_id == fund.id,
+                        Allocation.to_region_code == code,
+                        Allocation.status == "approved",
+                    )
+                    .order_by(Allocation.id.desc())
+                ).all()
+                for allocation in incoming:
+                    if remaining <= 0:
+                        break
+                    take = min(remaining, recallable_fen(session, allocation))
+                    if take <= 0:
+                        continue
+                    session.add(
+                        AllocationRecall(
+                            allocation_id=allocation.id,
+                            amount_fen=take,
+                            reason=f"年度结算收回：{reason}",
+                            status="approved",
+                            recalled_on=today,
+                            created_by_id=user.id,
+                            approved_by_id=user.id,
+                            approved_at=now,
+                        )
+                    )
+                    session.flush()
+                    if recalled_fen(session, allocation) == allocation.amount_fen:
+                        ALLOCATION_TRANSITIONS.apply(allocation, "recall_all")
+                    remaining -= take
+            session.flush()
+    FUND_TRANSITIONS.apply(fund, "close")
+    set_reason(session, f"年度结算：{reason}")
     session.flush()
     return fund

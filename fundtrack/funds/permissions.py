@@ -13,35 +13,32 @@ READ_ONLY_ROLES = {"auditor"}
 def visible_funds_filter(session, user):
     """SQL condition: funds held in the user's subtree, or that sent money into it."""
     from fundtrack.allocations.models import Allocation
-    from fundtrack.funds.models import Fund
+    from fundtrack.funds.models import Fund, FundCarryOver
 
     codes = subtree_codes(session, user.region_code)
     received = sa.select(Allocation.fund_id).where(
         Allocation.to_region_code.in_(codes), Allocation.status.in_(("approved", "recalled"))
     )
-    return sa.or_(Fund.region_code.in_(codes), Fund.id.in_(received))
+    carried_in = sa.select(FundCarryOver.to_fund_id).where(FundCarryOver.region_code.in_(codes))
+    return sa.or_(Fund.region_code.in_(codes), Fund.id.in_(received), Fund.id.in_(carried_in))
 
 
 def can_view_fund(session, user, fund) -> bool:
-    from fundtrack.allocations.models import Allocation
+    from fundtrack.funds.models import Fund
 
     if is_within(session, fund.region_code, user.region_code):
         return True
-    codes = subtree_codes(session, user.region_code)
-    return (
-        session.scalar(
-            sa.select(sa.literal(True))
-            .where(
-                Allocation.fund_id == fund.id,
-                Allocation.to_region_code.in_(codes),
-                Allocation.status.in_(("approved", "recalled")),
-            )
-            .limit(1)
-        )
-        is not None
+    visible = session.scalar(
+        sa.select(Fund.id).where(Fund.id == fund.id, visible_funds_filter(session, user))
     )
+    return visible is not None
 
 
 def can_create_fund(session, user, region_code: str) -> bool:
     """A finance maker creates the funds of its own region."""
     return user.role == "maker" and user.region_code == region_code
+
+
+def can_close_fund_year(session, user, fund) -> bool:
+    """A checker of the fund's own region closes its year."""
+    return user.role == "checker" and user.region_code == fund.region_code

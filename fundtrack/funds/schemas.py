@@ -1,6 +1,7 @@
 import marshmallow as ma
 
 from fundtrack.core.schemas import Money, list_of
+from fundtrack.funds.models import YEAR_END_POLICIES
 
 
 class CategorySchema(ma.Schema):
@@ -26,6 +27,7 @@ class FundSchema(ma.Schema):
         ma.fields.String(), attribute="earmarked_codes", required=True
     )
     status = ma.fields.String(required=True)
+    year_end_policy = ma.fields.String(required=True)
 
 
 class FundCreateSchema(ma.Schema):
@@ -42,6 +44,13 @@ class FundCreateSchema(ma.Schema):
         required=True,
         validate=ma.validate.Length(min=1, max=50),
     )
+    year_end_policy = ma.fields.String(
+        load_default="recall", validate=ma.validate.OneOf(YEAR_END_POLICIES)
+    )
+
+
+class CloseSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
 
 
 class FundQuerySchema(ma.Schema):
@@ -67,6 +76,11 @@ class BalanceSchema(ma.Schema):
     received = Money(attribute="received_fen", required=True)
     allocated_out = Money(attribute="allocated_out_fen", required=True)
     disbursed = Money(attribute="disbursed_fen", required=True)
+    carried_over = Money(
+        attribute="carried_over_fen",
+        required=True,
+        metadata={"description": "年度结算时结转到下一年度同类资金的金额"},
+    )
     available = Money(attribute="available_fen", required=True)
     execution_rate = ma.fields.Decimal(
         as_string=True,

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from fundtrack.core.errors import DomainError
+from fundtrack.core.forms import ReasonForm
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.core.web_helpers import get_visible_fund_or_404
 from fundtrack.extensions import db
 from fundtrack.funds import operations
 from fundtrack.funds.balances import Balance, balance_rows, fund_balances
 from fundtrack.funds.models import BudgetLine, Fund
-from fundtrack.funds.permissions import visible_funds_filter
+from fundtrack.funds.permissions import can_close_fund_year, visible_funds_filter
 from fundtrack.regions.operations import is_within
 
 bp = Blueprint("home", __name__)
@@ -66,4 +68,29 @@ def fund_detail(fund_id: int):
         rows=rows,
         as_of_text=as_of_text,
         as_of_error=as_of_error,
+        close_form=ReasonForm(prefix="close"),
+        can_close=can_close_fund_year(db.session, current_user, fund),
     )
+
+
+@bp.route("/funds/<int:fund_id>/close", methods=["POST"])
+@login_required
+def close_year(fund_id: int):
+    """Year-end: recall or carry over every unspent balance, then close the fund."""
+    fund = get_visible_fund_or_404(fund_id)
+    form = ReasonForm(prefix="close")
+    if not form.validate_on_submit():
+        flash("年度结算必须填写原因", "error")
+    else:
+        try:
+            operations.close_fund_year(db.session, current_user, fund, form.reason.data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(
+                f"{fund.fiscal_year}年度{fund.name}已结算（{fund.year_end_policy_label}）",
+                "success",
+            )
+    return redirect(url_for("home.fund_detail", fund_id=fund.id))

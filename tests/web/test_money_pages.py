@@ -196,3 +196,14 @@ def test_list_pages_render_for_every_demo_role(client, web_login):
             assert client.get(url).status_code == 200, (username, url)
         page = client.get("/").get_data(as_text=True)
         client.post("/logout", data={"csrf_token": csrf_token(page)})
+
+
+def test_year_end_closing_from_the_fund_page(client, web_login, fund_id):
+    web_login("province_checker")
+    url = f"/funds/{fund_id('2018-DKTX')}"
+    html = client.get(url).get_data(as_text=True)
+    assert "办理年度结算" in html
+    response = _form_post(client, url, url + "/close", {"close-reason": "2018年度结算"})
+    assert response.status_code == 302
+    html = client.get(url).get_data(as_text=True)
+    assert "已结束" in html and "办理年度结算" not in html

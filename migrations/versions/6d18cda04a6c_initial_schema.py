@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4bc04a9356d9
+Revision ID: 6d18cda04a6c
 Revises:
-Create Date: 2026-11-28 21:29:26.641756
+Create Date: 2026-11-28 21:37:46.786595
 
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "4bc04a9356d9"
+revision = "6d18cda04a6c"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -512,6 +512,57 @@ def upgrade():
         )
 
     op.create_table(
+        "fund_carry_overs_version",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("from_fund_id", sa.Integer(), autoincrement=False, nullable=True),
+        sa.Column("to_fund_id", sa.Integer(), autoincrement=False, nullable=True),
+        sa.Column("region_code", sa.String(length=6), autoincrement=False, nullable=True),
+        sa.Column("amount_fen", sa.BigInteger(), autoincrement=False, nullable=True),
+        sa.Column("reason", sa.UnicodeText(), autoincrement=False, nullable=True),
+        sa.Column("created_at", sa.DateTime(), autoincrement=False, nullable=True),
+        sa.Column("created_by_id", sa.Integer(), autoincrement=False, nullable=True),
+        sa.Column("transaction_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("end_transaction_id", sa.BigInteger(), nullable=True),
+        sa.Column("operation_type", sa.SmallInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", "transaction_id", name=op.f("pk_fund_carry_overs_version")),
+    )
+    with op.batch_alter_table("fund_carry_overs_version", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_fund_carry_overs_version_end_transaction_id"),
+            ["end_transaction_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_carry_overs_version_from_fund_id"), ["from_fund_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_carry_overs_version_operation_type"),
+            ["operation_type"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_fund_carry_overs_version_pk_transaction_id",
+            ["id", sa.literal_column("transaction_id DESC")],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_fund_carry_overs_version_pk_validity",
+            ["id", "transaction_id", "end_transaction_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_carry_overs_version_region_code"), ["region_code"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_carry_overs_version_to_fund_id"), ["to_fund_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_carry_overs_version_transaction_id"),
+            ["transaction_id"],
+            unique=False,
+        )
+
+    op.create_table(
         "fund_earmarks_version",
         sa.Column("fund_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("category_code", sa.String(length=32), autoincrement=False, nullable=False),
@@ -565,6 +616,7 @@ def upgrade():
         sa.Column("source", sa.Unicode(length=128), autoincrement=False, nullable=True),
         sa.Column("budget_fen", sa.BigInteger(), autoincrement=False, nullable=True),
         sa.Column("status", sa.String(length=16), autoincrement=False, nullable=True),
+        sa.Column("year_end_policy", sa.String(length=16), autoincrement=False, nullable=True),
         sa.Column("created_at", sa.DateTime(), autoincrement=False, nullable=True),
         sa.Column("created_by_id", sa.Integer(), autoincrement=False, nullable=True),
         sa.Column("transaction_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -815,10 +867,15 @@ def upgrade():
         sa.Column("source", sa.Unicode(length=128), nullable=False),
         sa.Column("budget_fen", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("year_end_policy", sa.String(length=16), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "status IN ('draft', 'active', 'closed')", name=op.f("ck_funds_status_valid")
+        ),
+        sa.CheckConstraint(
+            "year_end_policy IN ('recall', 'carry_over')",
+            name=op.f("ck_funds_year_end_policy_valid"),
         ),
         sa.CheckConstraint("budget_fen > 0", name=op.f("ck_funds_budget_fen_positive")),
         sa.ForeignKeyConstraint(
@@ -955,6 +1012,45 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_evaluations_fund_id"), ["fund_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_evaluations_region_code"), ["region_code"], unique=False
+        )
+
+    op.create_table(
+        "fund_carry_overs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("from_fund_id", sa.Integer(), nullable=False),
+        sa.Column("to_fund_id", sa.Integer(), nullable=False),
+        sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("reason", sa.UnicodeText(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=False),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_fund_carry_overs_amount_fen_positive")),
+        sa.CheckConstraint(
+            "from_fund_id <> to_fund_id", name=op.f("ck_fund_carry_overs_distinct_funds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_fund_carry_overs_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["from_fund_id"], ["funds.id"], name=op.f("fk_fund_carry_overs_from_fund_id_funds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["region_code"], ["regions.code"], name=op.f("fk_fund_carry_overs_region_code_regions")
+        ),
+        sa.ForeignKeyConstraint(
+            ["to_fund_id"], ["funds.id"], name=op.f("fk_fund_carry_overs_to_fund_id_funds")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_carry_overs")),
+    )
+    with op.batch_alter_table("fund_carry_overs", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_fund_carry_overs_from_fund_id"), ["from_fund_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_carry_overs_region_code"), ["region_code"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_fund_carry_overs_to_fund_id"), ["to_fund_id"], unique=False
         )
 
     op.create_table(
@@ -1199,6 +1295,12 @@ def downgrade():
 
     op.drop_table("allocation_recalls")
     op.drop_table("fund_earmarks")
+    with op.batch_alter_table("fund_carry_overs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fund_carry_overs_to_fund_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_carry_overs_region_code"))
+        batch_op.drop_index(batch_op.f("ix_fund_carry_overs_from_fund_id"))
+
+    op.drop_table("fund_carry_overs")
     with op.batch_alter_table("evaluations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_evaluations_region_code"))
         batch_op.drop_index(batch_op.f("ix_evaluations_fund_id"))
@@ -1279,6 +1381,17 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_fund_earmarks_version_end_transaction_id"))
 
     op.drop_table("fund_earmarks_version")
+    with op.batch_alter_table("fund_carry_overs_version", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_fund_carry_overs_version_transaction_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_carry_overs_version_to_fund_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_carry_overs_version_region_code"))
+        batch_op.drop_index("ix_fund_carry_overs_version_pk_validity")
+        batch_op.drop_index("ix_fund_carry_overs_version_pk_transaction_id")
+        batch_op.drop_index(batch_op.f("ix_fund_carry_overs_version_operation_type"))
+        batch_op.drop_index(batch_op.f("ix_fund_carry_overs_version_from_fund_id"))
+        batch_op.drop_index(batch_op.f("ix_fund_carry_overs_version_end_transaction_id"))
+
+    op.drop_table("fund_carry_overs_version")
     with op.batch_alter_table("expenditure_categories_version", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_expenditure_categories_version_transaction_id"))
         batch_op.drop_index("ix_expenditure_categories_version_pk_validity")

@@ -1,0 +1,131 @@
+"""Closing a fund's year: every unspent balance recalled or carried over, each move a record."""
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+
+def _balances(client_api, fund_id):
+    items = client_api.get(f"/api/v1/funds/{fund_id}/balances").get_json()["items"]
+    return {b["region"]: b for b in items}
+
+
+def _settle_pending(api, fund_id):
+    """The demo leaves one payment of 2017-SJH pending at 耒阳市: decide it first."""
+    leiyang_checker = api("leiyang_checker")
+    pending = leiyang_checker.get(
+        f"/api/v1/disbursements?fund_id={fund_id}&status=pending"
+    ).get_json()["items"]
+    for item in pending:
+        response = leiyang_checker.post(f"/api/v1/disbursements/{item['id']}/approve", json={})
+        assert response.status_code == 200
+
+
+def test_open_records_block_the_closing_and_are_named(api, fund_id):
+    response = api("province_checker").post(
+        f"/api/v1/funds/{fund_id('2017-SJH')}/close", json={"reason": "2017年度结算"}
+    )
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_transition"
+    assert any("待审批支出" in item for item in error["details"]["unsettled"])
+
+
+def test_recall_policy_brings_every_unspent_fen_back_to_the_province(api, fund_id, db_session):
+    from fundtrack.models import AllocationRecall
+
+    sjh = fund_id("2017-SJH")
+    _settle_pending(api, sjh)
+    auditor = api("auditor")
+    before = _balances(auditor, sjh)
+    spent = sum(Decimal(b["disbursed"]) for b in before.values())
+
+    response = api("province_checker").post(
+        f"/api/v1/funds/{sjh}/close", json={"reason": "2017年度结算，盘活存量"}
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "closed"
+
+    after = _balances(auditor, sjh)
+    for code, balance in after.items():
+        expected = Decimal("5180000.00") - spent if code == "430000" else Decimal("0.00")
+        assert Decimal(balance["available"]) == expected, code
+    # 耒阳市 kept what it paid; its money came back through 衡阳市
+    assert after["430481"]["received"] == after["430481"]["disbursed"]
+    recalls = db_session.scalars(
+        sa.select(AllocationRecall).where(AllocationRecall.reason.like("年度结算收回%"))
+    ).all()
+    assert recalls and all(r.status == "approved" for r in recalls)
+
+
+def test_a_closed_fund_moves_no_more_money(api, fund_id):
+    sjh = fund_id("2017-SJH")
+    _settle_pending(api, sjh)
+    api("province_checker").post(f"/api/v1/funds/{sjh}/close", json={"reason": "年度结算"})
+    response = api("province_maker").post(
+        "/api/v1/allocations",
+        json={"fund_id": sjh, "to_region": "430100", "amount": "1.00", "document_no": "X"},
+    )
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "fund_not_active"
+    response = api("province_checker").post(f"/api/v1/funds/{sjh}/close", json={"reason": "again"})
+    assert response.status_code == 409
+
+
+def test_carry_over_policy_moves_balances_into_next_years_fund(api, fund_id, fund, db_session):
+    from fundtrack.models import FundCarryOver
+
+    bx_2017, bx_2018 = fund_id("2017-BX"), fund_id("2018-BX")
+    fund("2017-BX").year_end_policy = "carry_over"
+    db_session.commit()
+    auditor = api("auditor")
+    before_2017 = _balances(auditor, bx_2017)
+    before_2018 = _balances(auditor, bx_2018)
+
+    response = api("province_checker").post(
+        f"/api/v1/funds/{bx_2017}/close", json={"reason": "2017年度结算，结转2018年"}
+    )
+    assert response.status_code == 200, response.get_json()
+
+    after_2017 = _balances(auditor, bx_2017)
+    after_2018 = _balances(auditor, bx_2018)
+    for code, balance in before_2017.items():
+        assert after_2017[code]["available"] == "0.00", code
+        assert after_2017[code]["carried_over"] == balance["available"], code
+        carried = Decimal(balance["available"])
+        old = Decimal(before_2018.get(code, {"available": "0.00"})["available"])
+        assert Decimal(after_2018[code]["available"]) == old + carried, code
+    moves = db_session.scalars(
+        sa.select(FundCarryOver).where(FundCarryOver.from_fund_id == bx_2017)
+    ).all()
+    assert {m.region_code for m in moves} == {
+        code for code, b in before_2017.items() if b["available"] != "0.00"
+    }
+    # 安仁县 never received 2018 insurance money, but now sees the fund it carried into
+    anren = api("anren_finance").get("/api/v1/funds?fiscal_year=2018").get_json()["items"]
+    assert "2018-BX" in {f["code"] for f in anren}
+
+
+def test_carry_over_without_next_years_fund_is_refused_and_changes_nothing(
+    api, fund_id, fund, db_session
+):
+    dktx_2018 = fund("2018-DKTX")
+    dktx_2018.year_end_policy = "carry_over"
+    db_session.commit()
+    before = _balances(api("auditor"), fund_id("2018-DKTX"))
+    response = api("province_checker").post(
+        f"/api/v1/funds/{fund_id('2018-DKTX')}/close", json={"reason": "2018年度结算"}
+    )
+    assert response.status_code == 422
+    assert "2019" in response.get_json()["error"]["message"]
+    assert _balances(api("auditor"), fund_id("2018-DKTX")) == before
+
+
+def test_only_the_province_checker_closes_and_a_reason_is_required(api, fund_id):
+    sjh = fund_id("2018-SJH")
+    for username in ("province_maker", "hengyang_checker", "auditor"):
+        response = api(username).post(f"/api/v1/funds/{sjh}/close", json={"reason": "x"})
+        assert response.status_code == 403, username
+    response = api("province_checker").post(f"/api/v1/funds/{sjh}/close", json={"reason": " "})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "reason_required"

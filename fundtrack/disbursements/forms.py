@@ -25,3 +25,12 @@ class DisbursementForm(Form):
     project_name = StringField("项目名称", validators=[Optional(), Length(max=128)])
     voucher_no = StringField("凭证号", validators=[InputRequired("请填写凭证号"), Length(max=64)])
     purpose = TextAreaField("用途说明", validators=[Length(max=2000)])
+
+
+class BeneficiaryForm(Form):
+    name = StringField("姓名", validators=[InputRequired("请填写姓名"), Length(max=64)])
+    id_number = StringField(
+        "身份证号码", validators=[InputRequired("请填写身份证号码"), Length(max=18)]
+    )
+    family_type = SelectField("家庭类型", validators=[InputRequired("请选择家庭类型")])
+    region = SelectField("所属地区", validate_choice=False, validators=[InputRequired()])

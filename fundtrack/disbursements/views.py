@@ -173,3 +173,62 @@ def act(disbursement_id: int, action: str):
         db.session.commit()
         flash(done, "success")
     return back
+
+
+@bp.route("/beneficiaries", methods=["GET", "POST"])
+@login_required
+def beneficiaries():
+    """The beneficiaries of the user's subtree (ID numbers masked), and registration."""
+    from fundtrack.disbursements.forms import BeneficiaryForm
+    from fundtrack.disbursements.models import FAMILY_TYPES
+    from fundtrack.disbursements.permissions import can_register_beneficiary
+    from fundtrack.regions.models import Region
+
+    codes = subtree_codes(db.session, current_user.region_code)
+    form = BeneficiaryForm()
+    form.family_type.choices = list(FAMILY_TYPES.items())
+    regions = db.session.scalars(
+        sa.select(Region).where(Region.code.in_(codes)).order_by(Region.code)
+    ).all()
+    form.region.choices = [(r.code, f"{r.code} {r.name}") for r in regions]
+    if request.method == "GET":
+        form.region.data = current_user.region_code
+    may_register = can_register_beneficiary(db.session, current_user, current_user.region_code)
+    status = 200
+    if request.method == "POST":
+        if not may_register:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                person = operations.create_beneficiary(
+                    db.session,
+                    current_user,
+                    region_code=form.region.data,
+                    name=form.name.data,
+                    id_number=form.id_number.data,
+                    family_type=form.family_type.data,
+                )
+            except DomainError as exc:
+                db.session.rollback()
+                show_domain_error(form, exc)
+                status = exc.status
+            else:
+                db.session.commit()
+                flash(f"已登记受益人 {person.name}", "success")
+                return redirect(url_for("disbursement_pages.beneficiaries"))
+        else:
+            status = 422
+    people = db.session.scalars(
+        sa.select(Beneficiary)
+        .where(Beneficiary.region_code.in_(codes))
+        .options(sa.orm.selectinload(Beneficiary.region))
+        .order_by(Beneficiary.region_code, Beneficiary.name)
+        .limit(500)
+    ).all()
+    return render_template(
+        "disbursements/beneficiaries.html",
+        form=form,
+        people=people,
+        family_types=FAMILY_TYPES,
+        may_register=may_register,
+    ), status

@@ -207,3 +207,24 @@ def test_year_end_closing_from_the_fund_page(client, web_login, fund_id):
     assert response.status_code == 302
     html = client.get(url).get_data(as_text=True)
     assert "已结束" in html and "办理年度结算" not in html
+
+
+def test_beneficiaries_are_registered_with_a_checked_and_masked_id(client, web_login):
+    from fundtrack.core.idnumber import check_digit
+
+    web_login("leiyang_finance")
+    html = client.get("/disbursements/beneficiaries").get_data(as_text=True)
+    assert "李桂兰" in html and "**" in html
+    first17 = "43048119700101234"
+    good = first17 + check_digit(first17)
+    bad = first17 + ("0" if check_digit(first17) != "0" else "1")
+    url = "/disbursements/beneficiaries"
+    data = {"name": "赵新民", "family_type": "special", "region": "430481"}
+    response = _form_post(client, url, url, {**data, "id_number": bad})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "校验码" in html and f'value="{bad}"' in html
+    response = _form_post(client, url, url, {**data, "id_number": good})
+    assert response.status_code == 302
+    html = client.get(url).get_data(as_text=True)
+    assert "赵新民" in html and good not in html and good[-4:] in html

@@ -77,7 +77,44 @@ def demo_command(password):
         click.echo(line)
 
 
+audit_cli = AppGroup("audit", help="The audit trail's hash chain.")
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Walk the hash chain and compare every live record with its newest version.
+
+    Exits 0 when everything agrees; 1, naming the first transaction or record that does
+    not, otherwise.
+    """
+    from fundtrack.audit.chain import verify_chain, verify_live_rows
+
+    connection = db.session.connection()
+    links, finding = verify_chain(connection)
+    if finding is None:
+        records, finding = verify_live_rows(connection)
+    db.session.rollback()
+    if finding is not None:
+        click.echo(f"audit verify FAILED: {finding}", err=True)
+        raise SystemExit(1)
+    click.echo(f"audit verify OK: {links} sealed transactions, {records} live records agree")
+
+
+@audit_cli.command("head")
+def audit_head():
+    """Print the newest link of the chain (position and hash), to keep outside the database."""
+    from fundtrack.audit.chain import head
+
+    current = head(db.session.connection())
+    db.session.rollback()
+    if current is None:
+        click.echo("empty chain")
+    else:
+        click.echo(f"{current[0]} {current[1]}")
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(audit_cli)
     app.cli.add_command(reference_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.audit.models import AccessLog, AuditSeal
 from fundtrack.disbursements.models import Beneficiary, BenefitRule, Disbursement
 from fundtrack.evaluations.models import Evaluation, EvaluationDeclaredUse, EvaluationIndicator
 from fundtrack.funds.models import (
@@ -20,9 +21,11 @@ from fundtrack.users.models import ApiToken, User
 sa.orm.configure_mappers()
 
 __all__ = [
+    "AccessLog",
     "Allocation",
     "AllocationRecall",
     "ApiToken",
+    "AuditSeal",
     "Beneficiary",
     "BenefitRule",
     "BudgetLine",

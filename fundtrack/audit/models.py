@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fundtrack.core.models import status_check, utcnow
+from fundtrack.extensions import db
+
+GENESIS_HASH = "0" * 64
+
+#: access-log events -> Chinese label
+ACCESS_EVENTS = {
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出",
+    "token_created": "创建 API 令牌",
+    "token_revoked": "吊销 API 令牌",
+    "export": "导出",
+    "reveal": "查看完整身份证号码",
+}
+
+
+class AuditSeal(db.Model):
+    """One link of the append-only hash chain: one committed continuum transaction.
+
+    ``hash`` = SHA-256(``prev_hash`` + canonical JSON of the transaction row and every
+    version row it wrote, ``end_transaction_id`` left out). Written in commit order under
+    a lock; UPDATE and DELETE are refused by a trigger.
+    """
+
+    __tablename__ = "audit_seals"
+
+    #: position in the chain, 1, 2, 3, … in commit order, without gaps
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    #: the sealed continuum transaction
+    transaction_id: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
+    #: hash of the previous link, or 64 zeros for the first
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    #: SHA-256 hex of prev_hash + the canonical payload
+    hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: UTC time of sealing
+    sealed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccessLog(db.Model):
+    """Who logged in, failed to, took a token, exported or revealed personal data."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (status_check("event", ACCESS_EVENTS),)
+
+    #: surrogate key
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: UTC time of the event
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: one of ACCESS_EVENTS
+    event: Mapped[str] = mapped_column(sa.String(16), index=True)
+    #: the user, when known
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True, default=None)
+    #: the user name as typed (also for failed logins of unknown names)
+    username: Mapped[str] = mapped_column(sa.String(64), default="")
+    #: client address (X-Forwarded-For only from trusted proxies)
+    remote_addr: Mapped[str | None] = mapped_column(sa.String(64), default=None)
+    #: what was exported or revealed, and similar detail
+    detail: Mapped[str] = mapped_column(sa.UnicodeText, default="")

@@ -83,6 +83,8 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from fundtrack.allocations import api as allocations_api
     from fundtrack.allocations import views as allocations_views
+    from fundtrack.audit import api as audit_api
+    from fundtrack.audit import views as audit_views
     from fundtrack.core import web
     from fundtrack.core.api import FundtrackApi, register_error_handlers
     from fundtrack.core.auth import load_session_user
@@ -100,7 +102,14 @@ def _register_blueprints(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/tokens"}
     )
-    for module in (users_api, regions_api, funds_api, allocations_api, disbursements_api):
+    for module in (
+        users_api,
+        regions_api,
+        funds_api,
+        allocations_api,
+        disbursements_api,
+        audit_api,
+    ):
         api.register_blueprint(module.blp)
         # the API authenticates by bearer token only, so it needs no CSRF token
         app.extensions["csrf"].exempt(module.blp)
@@ -112,4 +121,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(funds_views.bp)
     app.register_blueprint(allocations_views.bp)
     app.register_blueprint(disbursements_views.bp)
+    app.register_blueprint(audit_views.bp)
     web.init_app(app)

@@ -176,17 +176,21 @@ class ApiClient:
         self.token = token
         self.headers = {"Authorization": f"Bearer {token}"}
 
+    def _call(self, method: str, path: str, **kw):
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return getattr(self.client, method)(path, headers=headers, **kw)
+
     def get(self, path, **kw):
-        return self.client.get(path, headers=self.headers, **kw)
+        return self._call("get", path, **kw)
 
     def post(self, path, **kw):
-        return self.client.post(path, headers=self.headers, **kw)
+        return self._call("post", path, **kw)
 
     def put(self, path, **kw):
-        return self.client.put(path, headers=self.headers, **kw)
+        return self._call("put", path, **kw)
 
     def delete(self, path, **kw):
-        return self.client.delete(path, headers=self.headers, **kw)
+        return self._call("delete", path, **kw)
 
 
 @pytest.fixture

@@ -81,8 +81,11 @@ class FundtrackApi(Api):
         messages = data.get("messages")
         if messages:
             fields = {}
-            for location_messages in messages.values():
-                fields.update(location_messages)
+            for location, location_messages in messages.items():
+                if isinstance(location_messages, dict):
+                    fields.update(location_messages)
+                else:  # e.g. {"json": ["Invalid JSON body."]}
+                    fields[location] = location_messages
             details["fields"] = fields
         if data.get("message"):
             message = data["message"]
@@ -100,8 +103,16 @@ def handle_domain_error(error: DomainError):
     return render_error_page(error.status, error.message)
 
 
+def handle_recursion_error(error: RecursionError):
+    """JSON nested deeper than the parser can follow is a malformed request, not a crash."""
+    if is_api_request():
+        return error_response(400, "bad_request", "请求内容嵌套过深", {})
+    return render_error_page(400, HTTP_MESSAGES[400])
+
+
 def register_error_handlers(app) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(RecursionError, handle_recursion_error)
 
 
 class PageQuerySchema(ma.Schema):

@@ -12,7 +12,8 @@ TWO_PLACES = Decimal("0.01")
 MAX_AMOUNT_FEN = 100_000_000_000 * FEN_PER_YUAN
 
 
-AMOUNT_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+#: ASCII digits only: Decimal() would also take full-width and other Unicode digits
+AMOUNT_RE = re.compile(r"^[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$")
 
 
 class AmountError(ValueError):

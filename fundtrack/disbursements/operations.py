@@ -17,6 +17,7 @@ from fundtrack.core.errors import (
     BenefitCapExceeded,
     DuplicateBenefit,
     Forbidden,
+    InvalidTransition,
     NotEarmarked,
     SameUserApproval,
     ValidationFailed,
@@ -139,6 +140,8 @@ def create_disbursement(
     ``BenefitCapExceeded``, ``DuplicateBenefit``, ``InvalidTransition`` (fund not active)
     or ``InsufficientFunds``.
     """
+    if session.get(Region, region_code or "") is None:
+        raise ValidationFailed(fields={"region": ["地区不存在"]})
     if not can_create_disbursement(session, user, region_code):
         raise Forbidden("只能由本地区的财务经办人员记录本地区的支出")
     if session.get(ExpenditureCategory, category_code or "") is None:
@@ -258,6 +261,8 @@ def reverse_disbursement(
     if not can_reverse_disbursement(session, user, disbursement):
         raise Forbidden("没有冲销该地区支出的权限")
     reason = require_reason(reason)
+    if disbursement.reverses_id is not None:
+        raise InvalidTransition("冲销记录本身不能再冲销", status="compensation", action="reverse")
     DISBURSEMENT_TRANSITIONS.target(disbursement.status, "reverse")
     lock_fund(session, disbursement.fund)
     DISBURSEMENT_TRANSITIONS.apply(disbursement, "reverse")

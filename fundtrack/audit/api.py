@@ -1,0 +1,47 @@
+"""``/api/v1/history/{kind}/{id}``: every version of a record."""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from fundtrack.audit.history import KIND_RULE, api_name, api_value, model_for, record_history
+from fundtrack.audit.permissions import can_view_record
+from fundtrack.audit.schemas import HistoryListSchema
+from fundtrack.core.auth import token_required
+from fundtrack.core.errors import NotFound
+from fundtrack.extensions import db
+
+blp = Blueprint("history", __name__, url_prefix="/api/v1/history", description="变更历史")
+
+
+@blp.route(f"/{KIND_RULE}/<int:record_id>")
+class History(MethodView):
+    @blp.response(200, HistoryListSchema)
+    @blp.alt_response(404, description="不存在或不在本地区范围内", schema="Error")
+    @token_required
+    def get(self, kind, record_id):
+        """One item per version, oldest first: who (with the role held then), when, from
+        which address, why, and what changed."""
+        model = model_for(kind)
+        record = db.session.get(model, record_id)
+        if not can_view_record(db.session, g.user, kind, record):
+            raise NotFound()
+        items = []
+        for entry in record_history(db.session, model, record_id):
+            items.append(
+                {
+                    "transaction_id": entry.transaction_id,
+                    "issued_at": entry.issued_at.isoformat() + "Z",
+                    "user": entry.user,
+                    "remote_addr": entry.remote_addr,
+                    "reason": entry.reason,
+                    "operation": entry.operation,
+                    "changes": {
+                        api_name(column): [api_value(column, old), api_value(column, new)]
+                        for column, (old, new) in entry.changes.items()
+                    },
+                }
+            )
+        return {"items": items}

@@ -1,0 +1,31 @@
+import marshmallow as ma
+
+from fundtrack.core.schemas import list_of
+
+
+class HistoryUserSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    username = ma.fields.String(required=True)
+    display_name = ma.fields.String(required=True)
+    role = ma.fields.String(allow_none=True, required=True, metadata={"description": "当时的角色"})
+    region = ma.fields.String(
+        allow_none=True, required=True, metadata={"description": "当时的地区"}
+    )
+
+
+class HistoryEntrySchema(ma.Schema):
+    transaction_id = ma.fields.Integer(required=True)
+    issued_at = ma.fields.String(required=True, metadata={"description": "UTC, ISO 8601"})
+    user = ma.fields.Nested(HistoryUserSchema, allow_none=True, required=True)
+    remote_addr = ma.fields.String(allow_none=True, required=True)
+    reason = ma.fields.String(allow_none=True, required=True)
+    operation = ma.fields.String(required=True)
+    changes = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.Raw(allow_none=True)),
+        required=True,
+        metadata={"description": "字段 → [旧值, 新值]；金额为元的字符串，身份证号码脱敏"},
+    )
+
+
+HistoryListSchema = list_of(HistoryEntrySchema, "HistoryList")

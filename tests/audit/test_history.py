@@ -1,0 +1,118 @@
+"""History of a record: who, with which role then, when, from where, why, and what changed."""
+
+from tests.conftest import csrf_token
+
+
+def _approved_allocation(api, fund_id):
+    maker, checker = api("province_maker"), api("province_checker")
+    response = maker.post(
+        "/api/v1/allocations",
+        json={"fund_id": fund_id("2018-DKTX"), "to_region": "430500", "amount": "1000.00",
+              "document_no": "湘计生协〔2018〕40号", "reason": "邵阳市贷款贴息"},
+        environ_base={"REMOTE_ADDR": "10.1.1.1"},
+    )  # fmt: skip
+    allocation_id = response.get_json()["id"]
+    checker.post(
+        f"/api/v1/allocations/{allocation_id}/approve",
+        json={},
+        environ_base={"REMOTE_ADDR": "10.2.2.2"},
+    )
+    return allocation_id
+
+
+def test_history_of_an_approved_allocation_names_maker_checker_addresses_reasons(api, fund_id):
+    allocation_id = _approved_allocation(api, fund_id)
+    response = api("auditor").get(f"/api/v1/history/allocations/{allocation_id}")
+    assert response.status_code == 200
+    created, approved = response.get_json()["items"]
+    assert created["operation"] == "insert"
+    assert created["user"]["username"] == "province_maker"
+    assert created["user"]["role"] == "maker" and created["user"]["region"] == "430000"
+    assert created["remote_addr"] == "10.1.1.1"
+    assert created["reason"] == "邵阳市贷款贴息"
+    assert created["changes"]["amount"] == [None, "1000.00"]
+    assert created["changes"]["status"] == [None, "draft"]
+    assert approved["operation"] == "update"
+    assert approved["user"]["username"] == "province_checker"
+    assert approved["user"]["role"] == "checker"
+    assert approved["remote_addr"] == "10.2.2.2"
+    assert "审批" in approved["reason"]
+    assert approved["changes"]["status"] == ["draft", "approved"]
+    assert "amount" not in approved["changes"]
+    assert approved["issued_at"].endswith("Z")
+
+
+def test_forwarded_for_is_believed_only_from_a_trusted_proxy(api, fund_id):
+    maker = api("province_maker")
+    payload = {"fund_id": fund_id("2018-DKTX"), "to_region": "430100", "amount": "1.00",
+               "document_no": "X-1"}  # fmt: skip
+    trusted = maker.post(
+        "/api/v1/allocations",
+        json=payload,
+        headers={**maker.headers, "X-Forwarded-For": "203.0.113.9"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    ).get_json()["id"]
+    spoofed = maker.post(
+        "/api/v1/allocations",
+        json=payload,
+        headers={**maker.headers, "X-Forwarded-For": "203.0.113.9"},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    ).get_json()["id"]
+    auditor = api("auditor")
+    first = auditor.get(f"/api/v1/history/allocations/{trusted}").get_json()["items"][0]
+    second = auditor.get(f"/api/v1/history/allocations/{spoofed}").get_json()["items"][0]
+    assert first["remote_addr"] == "203.0.113.9"
+    assert second["remote_addr"] == "198.51.100.7"
+
+
+def test_history_of_a_reversed_payment_shows_the_reason_and_masks_id_numbers(api, fund_id):
+    checker = api("leiyang_checker")
+    payments = checker.get(
+        f"/api/v1/disbursements?fund_id={fund_id('2017-BX')}&category=hospital_allowance"
+    ).get_json()["items"]
+    original = payments[0]["id"]
+    checker.post(f"/api/v1/disbursements/{original}/reverse", json={"reason": "重复发放"})
+    items = api("auditor").get(f"/api/v1/history/disbursements/{original}").get_json()["items"]
+    assert items[-1]["changes"]["status"] == ["approved", "reversed"]
+    assert items[-1]["reason"] == "重复发放"
+    id_number = items[0]["changes"]["payee_id_number"][1]
+    assert "*" in id_number and len(id_number) == 18
+
+
+def test_history_outside_the_region_is_404_and_unknown_kinds_too(api, fund_id):
+    allocation_id = _approved_allocation(api, fund_id)  # province → 邵阳市
+    leiyang = api("leiyang_finance")
+    assert leiyang.get(f"/api/v1/history/allocations/{allocation_id}").status_code == 404
+    assert leiyang.get("/api/v1/history/users/1").status_code == 404
+    assert api("auditor").get("/api/v1/history/allocations/999999").status_code == 404
+
+
+def test_history_page_shows_plain_language_diffs(client, web_login, api, fund_id):
+    allocation_id = _approved_allocation(api, fund_id)
+    web_login("auditor")
+    html = client.get(f"/history/allocations/{allocation_id}").get_data(as_text=True)
+    assert "1,000.00" in html
+    assert "草稿" in html and "已审批" in html  # 状态 草稿 → 已审批
+    assert "省计生协财务经办" in html and "财务经办" in html
+    assert "省计生协财务审批" in html and "财务审批" in html
+    assert "邵阳市" in html  # the receiving region by name, not code
+    assert "10.2.2.2" in html
+    page = client.get(f"/allocations/{allocation_id}").get_data(as_text=True)
+    assert f"/history/allocations/{allocation_id}" in page
+    assert csrf_token(page)
+
+
+def test_history_page_links_a_reversal_and_its_original(client, web_login, api, fund_id):
+    checker = api("leiyang_checker")
+    payments = checker.get(
+        f"/api/v1/disbursements?fund_id={fund_id('2017-SJH')}&status=approved"
+    ).get_json()["items"]
+    original = payments[0]["id"]
+    compensation = checker.post(
+        f"/api/v1/disbursements/{original}/reverse", json={"reason": "凭证作废"}
+    ).get_json()["id"]
+    web_login("leiyang_checker")
+    html = client.get(f"/history/disbursements/{original}").get_data(as_text=True)
+    assert f"/history/disbursements/{compensation}" in html
+    html = client.get(f"/history/disbursements/{compensation}").get_data(as_text=True)
+    assert f"/history/disbursements/{original}" in html

@@ -53,10 +53,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from fundtrack.audit import operations as audit_operations
     from fundtrack.core import db_setup
     from fundtrack.extensions import csrf, db, limiter, login_manager, migrate
 
     db_setup.install_engine_hooks()
+    audit_operations.install()
     db.init_app(app)
     # importing the models configures the mappers and continuum's version classes
     import fundtrack.models  # noqa: F401
@@ -102,17 +104,18 @@ def _register_blueprints(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/tokens"}
     )
-    for module in (
-        users_api,
-        regions_api,
-        funds_api,
-        allocations_api,
-        disbursements_api,
-        audit_api,
+    for blp in (
+        users_api.blp,
+        regions_api.blp,
+        funds_api.blp,
+        allocations_api.blp,
+        disbursements_api.blp,
+        audit_api.blp,
+        audit_api.access_blp,
     ):
-        api.register_blueprint(module.blp)
+        api.register_blueprint(blp)
         # the API authenticates by bearer token only, so it needs no CSRF token
-        app.extensions["csrf"].exempt(module.blp)
+        app.extensions["csrf"].exempt(blp)
     app.extensions["fundtrack_api"] = api
 
     register_error_handlers(app)

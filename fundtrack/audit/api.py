@@ -7,10 +7,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fundtrack.audit.history import KIND_RULE, api_name, api_value, model_for, record_history
-from fundtrack.audit.permissions import can_view_record
-from fundtrack.audit.schemas import HistoryListSchema
+from fundtrack.audit.operations import access_log_query
+from fundtrack.audit.permissions import can_read_access_log, can_view_record
+from fundtrack.audit.schemas import AccessLogListSchema, AccessLogQuerySchema, HistoryListSchema
+from fundtrack.core.api import paginated
 from fundtrack.core.auth import token_required
-from fundtrack.core.errors import NotFound
+from fundtrack.core.errors import Forbidden, NotFound
 from fundtrack.extensions import db
 
 blp = Blueprint("history", __name__, url_prefix="/api/v1/history", description="变更历史")
@@ -45,3 +47,21 @@ class History(MethodView):
                 }
             )
         return {"items": items}
+
+
+access_blp = Blueprint(
+    "access_log", __name__, url_prefix="/api/v1/access-log", description="访问日志"
+)
+
+
+@access_blp.route("")
+class AccessLogList(MethodView):
+    @access_blp.arguments(AccessLogQuerySchema, location="query")
+    @access_blp.response(200, AccessLogListSchema)
+    @access_blp.alt_response(403, description="仅审计和管理员可读", schema="Error")
+    @token_required
+    def get(self, query):
+        """Logins, failed logins, tokens, exports and reveals, newest first."""
+        if not can_read_access_log(g.user):
+            raise Forbidden("只有审计人员和系统管理员可以查看访问日志")
+        return paginated(db.session, access_log_query(query), query)

@@ -1,5 +1,7 @@
 import marshmallow as ma
 
+from fundtrack.audit.models import ACCESS_EVENTS
+from fundtrack.core.api import PageQuerySchema
 from fundtrack.core.schemas import list_of
 
 
@@ -29,3 +31,23 @@ class HistoryEntrySchema(ma.Schema):
 
 
 HistoryListSchema = list_of(HistoryEntrySchema, "HistoryList")
+
+
+class AccessLogEntrySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    occurred_at = ma.fields.DateTime(required=True, metadata={"description": "UTC"})
+    event = ma.fields.String(required=True)
+    user_id = ma.fields.Integer(allow_none=True, required=True)
+    username = ma.fields.String(required=True)
+    remote_addr = ma.fields.String(allow_none=True, required=True)
+    detail = ma.fields.String(required=True)
+
+
+class AccessLogQuerySchema(PageQuerySchema):
+    event = ma.fields.String(validate=ma.validate.OneOf(ACCESS_EVENTS))
+    username = ma.fields.String(validate=ma.validate.Length(max=64))
+    since = ma.fields.Date()
+    until = ma.fields.Date()
+
+
+AccessLogListSchema = list_of(AccessLogEntrySchema, "AccessLogList", paginated=True)

@@ -170,3 +170,51 @@ def history(kind: str, record_id: int):
         links=_linked(kind, record),
         request_args=request.args,
     )
+
+
+@bp.route("/audit/access-log")
+@login_required
+def access_log():
+    """Logins, failed logins, tokens, exports and reveals, for auditors and administrators."""
+    from datetime import date
+
+    from fundtrack.audit.models import ACCESS_EVENTS
+    from fundtrack.audit.operations import access_log_query
+    from fundtrack.audit.permissions import can_read_access_log
+
+    if not can_read_access_log(current_user):
+        abort(403)
+    filters, errors = {}, []
+    for key in ("event", "username"):
+        value = (request.args.get(key) or "").strip()
+        if value:
+            filters[key] = value
+    for key in ("since", "until"):
+        value = (request.args.get(key) or "").strip()
+        if value:
+            try:
+                filters[key] = date.fromisoformat(value)
+            except ValueError:
+                errors.append(f"日期格式不正确：{value}（应为 2018-03-31）")
+    if filters.get("event") not in (None, *ACCESS_EVENTS):
+        errors.append("事件类型不正确")
+        filters.pop("event")
+    page = max(request.args.get("page", 1, type=int), 1)
+    per_page = 50
+    stmt = access_log_query(filters)
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    )
+    entries = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return render_template(
+        "audit/access_log.html",
+        entries=entries,
+        events=ACCESS_EVENTS,
+        filters={k: str(v) for k, v in filters.items()},
+        errors=errors,
+        page=page,
+        per_page=per_page,
+        total=total,
+        local=LOCAL,
+        utc=UTC,
+    )

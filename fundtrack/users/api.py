@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fundtrack.audit.operations import log_access
 from fundtrack.core.auth import _bearer_token, token_required
+from fundtrack.core.errors import DomainError
 from fundtrack.core.net import client_address
 from fundtrack.extensions import db
 from fundtrack.users import operations
@@ -24,10 +27,20 @@ class Tokens(MethodView):
     @blp.alt_response(429, description="登录失败次数过多", schema="Error")
     def post(self, credentials):
         """Issue a token for a user name and password."""
-        user = operations.authenticate(
-            db.session, credentials["username"], credentials["password"], client_address()
-        )
-        token, record = operations.issue_token(db.session, user, client_address())
+        address = client_address()
+        try:
+            user = operations.authenticate(
+                db.session, credentials["username"], credentials["password"], address
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            log_access(db.session, "login_failed", username=credentials["username"],
+                       remote_addr=address, detail=f"API: {exc.code}")  # fmt: skip
+            db.session.commit()
+            raise
+        token, record = operations.issue_token(db.session, user, address)
+        log_access(db.session, "token_created", user=user, remote_addr=address,
+                   detail=f"token #{record.id}")  # fmt: skip
         db.session.commit()
         return {"token": token, "expires_at": record.expires_at.replace(tzinfo=UTC)}
 
@@ -39,4 +52,5 @@ class CurrentToken(MethodView):
     def delete(self):
         """Revoke the token this request carries; it answers 401 from then on."""
         operations.revoke_token(db.session, _bearer_token())
+        log_access(db.session, "token_revoked", user=g.user, remote_addr=client_address())
         db.session.commit()

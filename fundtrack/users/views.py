@@ -5,8 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
+from fundtrack.audit.operations import log_access
 from fundtrack.core.errors import DomainError
 from fundtrack.core.net import client_address
 from fundtrack.extensions import db
@@ -30,15 +31,20 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        address = client_address()
         try:
             user = operations.authenticate(
-                db.session, form.username.data, form.password.data, client_address()
+                db.session, form.username.data, form.password.data, address
             )
         except DomainError as exc:
             db.session.rollback()
+            log_access(db.session, "login_failed", username=form.username.data,
+                       remote_addr=address, detail=f"web: {exc.code}")  # fmt: skip
+            db.session.commit()
             form.password.errors.append(exc.message)
             status = exc.status if exc.status in (401, 429) else 422
         else:
+            log_access(db.session, "login", user=user, remote_addr=address)
             db.session.commit()
             # a fresh session at login: nothing from before the login survives it
             session.clear()
@@ -52,6 +58,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    log_access(db.session, "logout", user=current_user, remote_addr=client_address())
+    db.session.commit()
     logout_user()
     session.clear()
     flash("已退出登录", "info")

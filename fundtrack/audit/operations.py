@@ -1,0 +1,66 @@
+"""Access log entries and the guard against hard deletes. Operations flush but never commit."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from fundtrack.audit.models import AccessLog
+from fundtrack.core.errors import DomainError
+
+
+class DeleteRefused(DomainError):
+    code = "delete_refused"
+    status = 409
+    default_message = "财务记录不能删除：请撤销、冲销或收回，历史将保留"
+
+
+def log_access(session, event: str, *, user=None, username: str = "", remote_addr=None,
+               detail: str = "") -> AccessLog:  # fmt: skip
+    """Record a login, failed login, token, export or reveal event."""
+    entry = AccessLog(
+        event=event,
+        user_id=user.id if user is not None else None,
+        username=(user.username if user is not None else username or "")[:64],
+        remote_addr=remote_addr,
+        detail=detail[:2000],
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def refuse_hard_deletes(session, flush_context, instances) -> None:
+    """Session hook: no versioned (financial or reference) record is ever deleted."""
+    from sqlalchemy_continuum import versioning_manager
+
+    protected = tuple(versioning_manager.version_class_map)
+    for obj in session.deleted:
+        if isinstance(obj, protected):
+            raise DeleteRefused(record=f"{type(obj).__tablename__}")
+
+
+def install() -> None:
+    if not sa.event.contains(sa.orm.Session, "before_flush", refuse_hard_deletes):
+        sa.event.listen(sa.orm.Session, "before_flush", refuse_hard_deletes)
+
+
+def access_log_query(filters: dict):
+    """The access log, newest first, filtered by event, user name and date range (Shanghai)."""
+    from datetime import date, timedelta
+
+    from fundtrack.core.timeparse import parse_moment
+
+    stmt = sa.select(AccessLog).order_by(AccessLog.id.desc())
+    if filters.get("event"):
+        stmt = stmt.where(AccessLog.event == filters["event"])
+    if filters.get("username"):
+        stmt = stmt.where(AccessLog.username == filters["username"].strip().lower())
+    since: date | None = filters.get("since")
+    until: date | None = filters.get("until")
+    if since:
+        stmt = stmt.where(
+            AccessLog.occurred_at > parse_moment((since - timedelta(days=1)).isoformat())
+        )
+    if until:
+        stmt = stmt.where(AccessLog.occurred_at <= parse_moment(until.isoformat()))
+    return stmt

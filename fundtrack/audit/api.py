@@ -6,13 +6,27 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from fundtrack.audit.history import KIND_RULE, api_name, api_value, model_for, record_history
+from fundtrack.audit.history import (
+    KIND_RULE,
+    api_name,
+    api_value,
+    model_for,
+    record_history,
+    record_state_as_of,
+)
 from fundtrack.audit.operations import access_log_query
 from fundtrack.audit.permissions import can_read_access_log, can_view_record
-from fundtrack.audit.schemas import AccessLogListSchema, AccessLogQuerySchema, HistoryListSchema
+from fundtrack.audit.schemas import (
+    AccessLogListSchema,
+    AccessLogQuerySchema,
+    HistoryListSchema,
+    StateQuerySchema,
+    StateSchema,
+)
 from fundtrack.core.api import paginated
 from fundtrack.core.auth import token_required
-from fundtrack.core.errors import Forbidden, NotFound
+from fundtrack.core.errors import Forbidden, NotFound, ValidationFailed
+from fundtrack.core.timeparse import parse_moment
 from fundtrack.extensions import db
 
 blp = Blueprint("history", __name__, url_prefix="/api/v1/history", description="变更历史")
@@ -47,6 +61,35 @@ class History(MethodView):
                 }
             )
         return {"items": items}
+
+
+@blp.route(f"/{KIND_RULE}/<int:record_id>/state")
+class HistoryState(MethodView):
+    @blp.arguments(StateQuerySchema, location="query")
+    @blp.response(200, StateSchema)
+    @blp.alt_response(404, description="该时点记录不存在，或不在本地区范围内", schema="Error")
+    @token_required
+    def get(self, query, kind, record_id):
+        """The record as it stood at ``as_of``, rebuilt from its versions."""
+        model = model_for(kind)
+        record = db.session.get(model, record_id)
+        if not can_view_record(db.session, g.user, kind, record):
+            raise NotFound()
+        try:
+            moment = parse_moment(query["as_of"])
+        except ValueError:
+            raise ValidationFailed(
+                "时点格式不正确", fields={"as_of": ["须为 ISO 日期或日期时间"]}
+            ) from None
+        found = record_state_as_of(db.session, model, record_id, moment)
+        if found is None:
+            raise NotFound("该时点记录尚不存在")
+        transaction_id, state = found
+        return {
+            "as_of": moment.isoformat() + "Z",
+            "transaction_id": transaction_id,
+            "state": {api_name(c): api_value(c, v) for c, v in state.items()},
+        }
 
 
 access_blp = Blueprint(

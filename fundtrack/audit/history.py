@@ -157,6 +157,25 @@ def record_history(session, model, record_id) -> list[Entry]:
     return entries
 
 
+def record_state_as_of(session, model, record_id, moment: datetime):
+    """The version of a record in force at ``moment`` (naive UTC): (transaction id, version),
+    or None when the record did not exist then."""
+    version = version_class(model)
+    transaction = versioning_manager.transaction_cls
+    row = session.scalars(
+        sa.select(version)
+        .join(transaction, version.transaction_id == transaction.id)
+        .where(version.id == record_id, transaction.issued_at <= moment)
+        .order_by(version.transaction_id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.operation_type == 2:
+        return None
+    return row.transaction_id, {
+        c.name: getattr(row, c.name) for c in version.__table__.c if c.name not in BOOKKEEPING
+    }
+
+
 def api_name(column: str) -> str:
     return column[: -len("_fen")] if column.endswith("_fen") else column
 

@@ -33,6 +33,20 @@ class HistoryEntrySchema(ma.Schema):
 HistoryListSchema = list_of(HistoryEntrySchema, "HistoryList")
 
 
+class StateQuerySchema(ma.Schema):
+    as_of = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(max=40),
+        metadata={"description": "ISO 日期时间，或日期（指该日北京时间结束时）"},
+    )
+
+
+class StateSchema(ma.Schema):
+    as_of = ma.fields.String(required=True, metadata={"description": "the moment, UTC"})
+    transaction_id = ma.fields.Integer(required=True)
+    state = ma.fields.Dict(keys=ma.fields.String(), required=True)
+
+
 class AccessLogEntrySchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     occurred_at = ma.fields.DateTime(required=True, metadata={"description": "UTC"})

@@ -16,6 +16,7 @@ from fundtrack.audit.history import (
     display_value,
     model_for,
     record_history,
+    record_state_as_of,
 )
 from fundtrack.audit.permissions import can_view_record
 from fundtrack.extensions import db
@@ -160,8 +161,30 @@ def history(kind: str, record_id: int):
                 ],
             }
         )
+    as_of_text = (request.args.get("as_of") or "").strip()
+    state_rows, state_error = None, None
+    if as_of_text:
+        from fundtrack.core.timeparse import parse_moment
+
+        try:
+            found = record_state_as_of(db.session, model, record_id, parse_moment(as_of_text))
+        except ValueError:
+            state_error = "时点格式不正确，请填写日期（如 2017-12-31）或日期时间"
+        else:
+            if found is None:
+                state_error = "该时点这条记录尚不存在"
+            else:
+                state_labels = _value_labels(kind, [])
+                state_rows = [
+                    (FIELD_LABELS.get(c, c), display_value(c, v, state_labels))
+                    for c, v in found[1].items()
+                    if c != "id"
+                ]
     return render_template(
         "audit/history.html",
+        as_of_text=as_of_text,
+        state_rows=state_rows,
+        state_error=state_error,
         kind=kind,
         kind_label=KIND_LABELS[kind],
         record=record,

@@ -116,3 +116,40 @@ def test_history_page_links_a_reversal_and_its_original(client, web_login, api, 
     assert f"/history/disbursements/{compensation}" in html
     html = client.get(f"/history/disbursements/{compensation}").get_data(as_text=True)
     assert f"/history/disbursements/{original}" in html
+
+
+def test_a_record_as_it_stood_at_a_past_moment(client, web_login, api, fund_id):
+    import time
+    from datetime import UTC, datetime
+
+    maker, checker = api("province_maker"), api("province_checker")
+    allocation_id = maker.post(
+        "/api/v1/allocations",
+        json={"fund_id": fund_id("2018-DKTX"), "to_region": "430500", "amount": "2500.00",
+              "document_no": "湘计生协〔2018〕41号"},
+    ).get_json()["id"]  # fmt: skip
+    time.sleep(0.01)
+    between = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    time.sleep(0.01)
+    checker.post(f"/api/v1/allocations/{allocation_id}/approve", json={})
+
+    auditor = api("auditor")
+    then = auditor.get(f"/api/v1/history/allocations/{allocation_id}/state?as_of={between}")
+    assert then.status_code == 200
+    assert then.get_json()["state"]["status"] == "draft"
+    assert then.get_json()["state"]["amount"] == "2500.00"
+    now = auditor.get(
+        f"/api/v1/history/allocations/{allocation_id}/state?as_of="
+        + datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    )
+    assert now.get_json()["state"]["status"] == "approved"
+    before = auditor.get(f"/api/v1/history/allocations/{allocation_id}/state?as_of=2001-01-01")
+    assert before.status_code == 404
+    bad = auditor.get(f"/api/v1/history/allocations/{allocation_id}/state?as_of=soon")
+    assert bad.status_code == 422
+
+    web_login("auditor")
+    html = client.get(f"/history/allocations/{allocation_id}?as_of={between}").get_data(
+        as_text=True
+    )
+    assert "截至" in html and "草稿" in html and "2,500.00" in html

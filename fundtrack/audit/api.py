@@ -15,7 +15,12 @@ from fundtrack.audit.history import (
     record_state_as_of,
 )
 from fundtrack.audit.operations import access_log_query
-from fundtrack.audit.permissions import can_read_access_log, can_view_record
+from fundtrack.audit.packet import send_audit_packet
+from fundtrack.audit.permissions import (
+    can_export_audit_packet,
+    can_read_access_log,
+    can_view_record,
+)
 from fundtrack.audit.schemas import (
     AccessLogListSchema,
     AccessLogQuerySchema,
@@ -90,6 +95,29 @@ class HistoryState(MethodView):
             "transaction_id": transaction_id,
             "state": {api_name(c): api_value(c, v) for c, v in state.items()},
         }
+
+
+@blp.route("/packets/funds/<int:fund_id>")
+class AuditPacket(MethodView):
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "ZIP: summary.pdf, versions/*.csv, transactions.csv, chain_head.txt",
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    )
+    @blp.alt_response(403, description="仅审计和管理员", schema="Error")
+    @blp.alt_response(404, description="不存在或不在本地区范围内", schema="Error")
+    @token_required
+    def get(self, fund_id):
+        """The audit packet of a fund, for auditors; the export is recorded in the access log."""
+        from fundtrack.funds.api import get_visible_fund
+
+        fund = get_visible_fund(fund_id)
+        if not can_export_audit_packet(g.user):
+            raise Forbidden("只有审计人员和系统管理员可以导出审计资料包")
+        return send_audit_packet(fund, g.user)
 
 
 access_blp = Blueprint(

@@ -27,3 +27,7 @@ def can_view_record(session, user, kind: str, record) -> bool:
 
 def can_read_access_log(user) -> bool:
     return user.role in ("auditor", "admin")
+
+
+def can_export_audit_packet(user) -> bool:
+    return user.role in ("auditor", "admin")

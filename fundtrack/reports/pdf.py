@@ -1,0 +1,54 @@
+"""PDFs with WeasyPrint from templates in templates/pdf/, with an embedded CJK font.
+
+Resources are fetched from nowhere: only ``data:`` URLs are allowed, so a template (or a
+user's text inside one) can never make the server read a file or call the network.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+
+from flask import render_template
+
+from fundtrack.core.errors import DomainError
+
+#: families tried in order; Debian's fonts-noto-cjk provides the first two
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
+
+
+class PdfUnavailable(DomainError):
+    code = "cjk_font_missing"
+    status = 503
+    default_message = "服务器未安装中文字体，无法生成 PDF（请安装 Debian 软件包 fonts-noto-cjk）"
+
+
+@functools.cache
+def cjk_font_family() -> str | None:
+    """The first installed CJK font family, by fontconfig; None when there is none."""
+    if shutil.which("fc-list") is None:
+        return None
+    try:
+        listed = subprocess.run(
+            ["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=20
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    families = {name.strip() for line in listed.splitlines() for name in line.split(",")}
+    return next((family for family in CJK_FAMILIES if family in families), None) or (
+        sorted(families)[0] if families else None
+    )
+
+
+def render_pdf(template: str, **context) -> bytes:
+    """Render ``templates/pdf/<template>`` to PDF bytes. Raises ``PdfUnavailable``."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    family = cjk_font_family()
+    if family is None:
+        raise PdfUnavailable()
+    html = render_template(f"pdf/{template}", font_family=family, **context)
+    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()

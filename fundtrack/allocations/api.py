@@ -11,6 +11,7 @@ from fundtrack.allocations import operations
 from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.allocations.permissions import can_view_allocation
 from fundtrack.allocations.schemas import (
+    AllocationApproveSchema,
     AllocationCreateSchema,
     AllocationListSchema,
     AllocationQuerySchema,
@@ -104,14 +105,20 @@ class AllocationDetail(MethodView):
 
 @blp.route("/allocations/<int:allocation_id>/approve")
 class AllocationApprove(MethodView):
-    @blp.arguments(ApproveSchema)
+    @blp.arguments(AllocationApproveSchema)
     @blp.response(200, AllocationSchema)
     @blp.alt_response(409, **ERRORS)
     @token_required
     def post(self, data, allocation_id):
         """Approve a draft (a checker over the giving region, never its maker)."""
         allocation = get_visible_allocation(allocation_id)
-        operations.approve_allocation(db.session, g.user, allocation, data["approved_on"])
+        operations.approve_allocation(
+            db.session,
+            g.user,
+            allocation,
+            data["approved_on"],
+            evaluation_override_reason=data["evaluation_override_reason"],
+        )
         db.session.commit()
         return allocation
 

@@ -25,6 +25,7 @@ from fundtrack.allocations.permissions import (
     can_recall_allocation,
 )
 from fundtrack.core.errors import (
+    EvaluationRequired,
     Forbidden,
     InsufficientFunds,
     InvalidTransition,
@@ -103,22 +104,50 @@ def create_allocation(
     return allocation
 
 
-def approve_allocation(session, user, allocation: Allocation, approved_on: date | None = None):
+def approve_allocation(
+    session,
+    user,
+    allocation: Allocation,
+    approved_on: date | None = None,
+    evaluation_override_reason: str | None = None,
+):
     """Approve a draft: a checker over the giving region, never the maker.
 
-    Raises ``SameUserApproval``, ``Forbidden`` or ``InvalidTransition``.
+    A receiver that got money of this fund's kind last year needs an approved evaluation
+    of it not graded 差 (``EvaluationRequired``), unless a provincial approver overrides with
+    a reason, which the history keeps. Raises ``SameUserApproval``, ``Forbidden``,
+    ``InvalidTransition`` or ``EvaluationRequired``.
     """
+    from fundtrack.evaluations.operations import evaluation_gate
+
     if allocation.created_by_id == user.id:
         raise SameUserApproval()
     if not can_approve_allocation(session, user, allocation):
         raise Forbidden("没有审批该地区资金下达的权限")
     ALLOCATION_TRANSITIONS.target(allocation.status, "approve")
     lock_fund(session, allocation.fund)
+    problems = evaluation_gate(session, allocation.fund, allocation.to_region_code)
+    override = (evaluation_override_reason or "").strip()
+    if problems and not override:
+        raise EvaluationRequired(
+            "；".join(problems) + "。如确需下达，须由省级审批人员填写例外理由",
+            problems=problems,
+        )
+    if problems:
+        if not (
+            user.role == "checker" and session.get(Region, user.region_code).level == "province"
+        ):
+            raise Forbidden("只有省级财务审批人员可以在绩效评价未通过时例外下达")
+        allocation.evaluation_override_reason = require_reason(override)
     ALLOCATION_TRANSITIONS.apply(allocation, "approve")
     allocation.approved_by_id = user.id
     allocation.approved_at = utcnow()
     allocation.approved_on = approved_on or date.today()
-    set_reason(session, f"审批资金下达 {allocation.document_no}")
+    set_reason(
+        session,
+        f"审批资金下达 {allocation.document_no}"
+        + (f"（绩效评价例外：{allocation.evaluation_override_reason}）" if problems else ""),
+    )
     session.flush()
     return allocation
 

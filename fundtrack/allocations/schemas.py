@@ -35,6 +35,7 @@ class AllocationSchema(ma.Schema):
     created_by_id = ma.fields.Integer(required=True)
     approved_by_id = ma.fields.Integer(allow_none=True, required=True)
     approved_at = ma.fields.DateTime(allow_none=True, required=True)
+    evaluation_override_reason = ma.fields.String(allow_none=True, required=True)
     recalls = ma.fields.List(ma.fields.Nested(RecallSchema), required=True)
 
 
@@ -49,6 +50,15 @@ class AllocationCreateSchema(ma.Schema):
 
 class ApproveSchema(ma.Schema):
     approved_on = ma.fields.Date(load_default=None, allow_none=True)
+
+
+class AllocationApproveSchema(ApproveSchema):
+    evaluation_override_reason = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=2000),
+        metadata={"description": "省级审批人员在绩效评价未通过时例外下达的理由"},
+    )
 
 
 class ReasonSchema(ma.Schema):

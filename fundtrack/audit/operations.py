@@ -35,7 +35,7 @@ def refuse_hard_deletes(session, flush_context, instances) -> None:
 
     protected = tuple(versioning_manager.version_class_map)
     for obj in session.deleted:
-        if isinstance(obj, protected):
+        if isinstance(obj, protected) and not getattr(obj, "may_be_deleted", lambda: False)():
             raise DeleteRefused(record=f"{type(obj).__tablename__}")
 
 

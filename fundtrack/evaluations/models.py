@@ -102,6 +102,11 @@ class Evaluation(db.Model):
         return grade_for(self.final_score)
 
     @property
+    def self_score_total(self) -> Decimal:
+        """The sum of the lines' self scores (derived, never stored)."""
+        return sum((line.self_score or Decimal(0) for line in self.indicators), Decimal(0))
+
+    @property
     def status_label(self) -> str:
         return EVALUATION_TRANSITIONS.labels[self.status]
 
@@ -148,6 +153,10 @@ class EvaluationIndicator(db.Model):
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="indicators")
 
+    def may_be_deleted(self) -> bool:
+        """Lines of a form still being filled may be removed (their versions remain)."""
+        return self.evaluation.status in ("draft", "returned")
+
 
 class EvaluationDeclaredUse(db.Model):
     """A use of the fund the region declares that the ledger does not hold."""
@@ -169,3 +178,6 @@ class EvaluationDeclaredUse(db.Model):
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="declared_uses")
     category: Mapped[ExpenditureCategory] = relationship()
+
+    def may_be_deleted(self) -> bool:
+        return self.evaluation.status in ("draft", "returned")

@@ -7,8 +7,8 @@ def _approved_allocation(api, fund_id):
     maker, checker = api("province_maker"), api("province_checker")
     response = maker.post(
         "/api/v1/allocations",
-        json={"fund_id": fund_id("2018-DKTX"), "to_region": "430500", "amount": "1000.00",
-              "document_no": "湘计生协〔2018〕40号", "reason": "邵阳市贷款贴息"},
+        json={"fund_id": fund_id("2018-DKTX"), "to_region": "431300", "amount": "1000.00",
+              "document_no": "湘计生协〔2018〕40号", "reason": "娄底市贷款贴息"},
         environ_base={"REMOTE_ADDR": "10.1.1.1"},
     )  # fmt: skip
     allocation_id = response.get_json()["id"]
@@ -29,7 +29,7 @@ def test_history_of_an_approved_allocation_names_maker_checker_addresses_reasons
     assert created["user"]["username"] == "province_maker"
     assert created["user"]["role"] == "maker" and created["user"]["region"] == "430000"
     assert created["remote_addr"] == "10.1.1.1"
-    assert created["reason"] == "邵阳市贷款贴息"
+    assert created["reason"] == "娄底市贷款贴息"
     assert created["changes"]["amount"] == [None, "1000.00"]
     assert created["changes"]["status"] == [None, "draft"]
     assert approved["operation"] == "update"
@@ -80,7 +80,7 @@ def test_history_of_a_reversed_payment_shows_the_reason_and_masks_id_numbers(api
 
 
 def test_history_outside_the_region_is_404_and_unknown_kinds_too(api, fund_id):
-    allocation_id = _approved_allocation(api, fund_id)  # province → 邵阳市
+    allocation_id = _approved_allocation(api, fund_id)  # province → 娄底市
     leiyang = api("leiyang_finance")
     assert leiyang.get(f"/api/v1/history/allocations/{allocation_id}").status_code == 404
     assert leiyang.get("/api/v1/history/users/1").status_code == 404
@@ -95,7 +95,7 @@ def test_history_page_shows_plain_language_diffs(client, web_login, api, fund_id
     assert "草稿" in html and "已审批" in html  # 状态 草稿 → 已审批
     assert "省计生协财务经办" in html and "财务经办" in html
     assert "省计生协财务审批" in html and "财务审批" in html
-    assert "邵阳市" in html  # the receiving region by name, not code
+    assert "娄底市" in html  # the receiving region by name, not code
     assert "10.2.2.2" in html
     page = client.get(f"/allocations/{allocation_id}").get_data(as_text=True)
     assert f"/history/allocations/{allocation_id}" in page
@@ -125,7 +125,7 @@ def test_a_record_as_it_stood_at_a_past_moment(client, web_login, api, fund_id):
     maker, checker = api("province_maker"), api("province_checker")
     allocation_id = maker.post(
         "/api/v1/allocations",
-        json={"fund_id": fund_id("2018-DKTX"), "to_region": "430500", "amount": "2500.00",
+        json={"fund_id": fund_id("2018-DKTX"), "to_region": "431300", "amount": "2500.00",
               "document_no": "湘计生协〔2018〕41号"},
     ).get_json()["id"]  # fmt: skip
     time.sleep(0.01)

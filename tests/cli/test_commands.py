@@ -12,12 +12,12 @@ def _count(db_session, model):
 
 
 def test_users_create_adds_a_user_who_can_get_a_token(runner, client):
-    args = ["users", "create", "--username", "ningyuan_finance", "--role", "maker"]
-    result = runner.invoke(args=[*args, "--region", "431126", "--password", "Ningyuan-2018"])
+    args = ["users", "create", "--username", "ningxiang_finance", "--role", "maker"]
+    result = runner.invoke(args=[*args, "--region", "430124", "--password", "Ningxiang-2018"])
     assert result.exit_code == 0, result.output
-    assert "created user ningyuan_finance" in result.output
+    assert "created user ningxiang_finance" in result.output
     response = client.post(
-        "/api/v1/tokens", json={"username": "ningyuan_finance", "password": "Ningyuan-2018"}
+        "/api/v1/tokens", json={"username": "ningxiang_finance", "password": "Ningxiang-2018"}
     )
     assert response.status_code == 201
 

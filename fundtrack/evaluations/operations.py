@@ -1,0 +1,493 @@
+"""Performance evaluation rules. Operations flush but never commit.
+
+A region that received money of a fund files one evaluation for it: indicator lines from the
+template of the fund's kind (weights summing to 100, self scores within weights), a fund-use
+section from the ledger plus uses it declares; any use outside the earmark blocks submission.
+The parent region or the province reviews: approve with a final score and grade, or return
+with a comment. Next year, a region without an approved evaluation (or graded 差) cannot
+receive money of that kind unless a provincial approver overrides with a reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+
+import sqlalchemy as sa
+
+from fundtrack.core.errors import (
+    Conflict,
+    Forbidden,
+    NonEarmarkedUse,
+    ValidationFailed,
+)
+from fundtrack.core.ledger import require_reason
+from fundtrack.core.models import utcnow
+from fundtrack.core.money import yuan_str
+from fundtrack.core.versioning import set_reason
+from fundtrack.evaluations.models import (
+    DIMENSIONS,
+    EVALUATION_TRANSITIONS,
+    TIERS,
+    Evaluation,
+    EvaluationDeclaredUse,
+    EvaluationIndicator,
+    grade_for,
+)
+from fundtrack.evaluations.permissions import (
+    can_create_evaluation,
+    can_edit_evaluation,
+    can_review_evaluation,
+)
+from fundtrack.regions.operations import subtree_codes
+
+HUNDRED = Decimal(100)
+TWO = Decimal("0.01")
+
+
+@functools.cache
+def templates() -> dict[str, list[dict]]:
+    """Indicator templates per fund kind, from fundtrack/data/indicator_templates.csv."""
+    found: dict[str, list[dict]] = defaultdict(list)
+    source = resources.files("fundtrack.data").joinpath("indicator_templates.csv")
+    with source.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            found[row["kind"]].append(
+                {
+                    "position": int(row["position"]),
+                    "tier": row["tier"],
+                    "dimension": row["dimension"],
+                    "name": row["name"],
+                    "unit": row["unit"],
+                    "weight": Decimal(row["weight"]),
+                    "target": row["target"],
+                }
+            )
+    return dict(found)
+
+
+def received_fen(session, fund, region_code: str) -> int:
+    from fundtrack.funds.balances import region_balance
+
+    return region_balance(session, fund, region_code).received_fen
+
+
+def create_evaluation(session, user, fund, region_code: str | None = None) -> Evaluation:
+    """Open the evaluation of ``fund`` for the user's region, lines from the kind's template.
+
+    Raises ``Forbidden``, ``ValidationFailed`` (the region received none of the fund's money,
+    or is the fund's own region) and ``Conflict`` (one per fund and region).
+    """
+    region_code = region_code or user.region_code
+    if not can_create_evaluation(session, user, region_code):
+        raise Forbidden("只能由本地区的财务经办人员填报本地区的绩效评价")
+    if region_code == fund.region_code or received_fen(session, fund, region_code) <= 0:
+        raise ValidationFailed(
+            "本地区没有收到这笔专项资金，无需填报绩效评价",
+            fields={"fund_id": ["本地区没有收到这笔专项资金"]},
+        )
+    exists = session.scalar(
+        sa.select(Evaluation.id).where(
+            Evaluation.fund_id == fund.id, Evaluation.region_code == region_code
+        )
+    )
+    if exists is not None:
+        raise Conflict("本地区已有这笔资金的绩效评价", evaluation_id=exists)
+    evaluation = Evaluation(
+        fund_id=fund.id,
+        region_code=region_code,
+        created_by_id=user.id,
+        indicators=[EvaluationIndicator(**line) for line in templates().get(fund.kind_code, [])],
+    )
+    session.add(evaluation)
+    set_reason(session, f"新建绩效评价 {fund.code}")
+    session.flush()
+    return evaluation
+
+
+def _decimal(value, field: str, problems: list[str]) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float | bool):
+        problems.append(f"{field}须为数字字符串或整数")
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        problems.append(f"{field}不是数字")
+        return None
+    if not number.is_finite() or number != number.quantize(TWO) or abs(number) > 1000:
+        problems.append(f"{field}须为最多两位小数的数")
+        return None
+    return number.quantize(TWO)
+
+
+def _check_lines(indicators: list[dict]) -> tuple[list[dict], dict]:
+    """Normalised lines and per-line problems (``{"indicators.3": [...]}``)."""
+    fields: dict[str, list[str]] = {}
+    clean = []
+    for index, line in enumerate(indicators):
+        problems: list[str] = []
+        weight = _decimal(line.get("weight"), "权重", problems)
+        score = _decimal(line.get("self_score"), "自评分", problems)
+        name = (line.get("name") or "").strip()
+        if line.get("tier") not in TIERS:
+            problems.append("指标层级不正确")
+        if line.get("dimension") not in DIMENSIONS:
+            problems.append("指标类别不正确")
+        if not name or len(name) > 128:
+            problems.append("指标名称不能为空，且不超过 128 个字符")
+        for key, limit in (("unit", 16), ("target", 64), ("actual", 64), ("note", 2000)):
+            if len(line.get(key) or "") > limit:
+                problems.append(f"{key} 不超过 {limit} 个字符")
+        if weight is None and not problems:
+            problems.append("权重不能为空")
+        if weight is not None and not (0 < weight <= HUNDRED):
+            problems.append("权重须大于 0、不超过 100")
+        if score is not None and weight is not None and not (0 <= score <= weight):
+            problems.append(f"自评分须在 0 到权重 {weight} 之间")
+        if problems:
+            fields[f"indicators.{index}"] = problems
+        clean.append(
+            {
+                "id": line.get("id"),
+                "position": index + 1,
+                "tier": line.get("tier"),
+                "dimension": line.get("dimension"),
+                "name": name,
+                "unit": (line.get("unit") or "").strip(),
+                "weight": weight,
+                "target": (line.get("target") or "").strip(),
+                "actual": (line.get("actual") or "").strip(),
+                "self_score": score,
+                "note": (line.get("note") or "").strip(),
+            }
+        )
+    if not fields:
+        total = sum((line["weight"] for line in clean), Decimal(0))
+        if total != HUNDRED:
+            fields["indicators"] = [f"各指标权重合计须为 100（现为 {total}）"]
+    return clean, fields
+
+
+def update_evaluation(
+    session,
+    user,
+    evaluation: Evaluation,
+    *,
+    summary: str | None = None,
+    indicators: list[dict] | None = None,
+    declared_uses: list[dict] | None = None,
+) -> Evaluation:
+    """Save the form (draft or returned only). ``indicators`` and ``declared_uses`` replace
+    the current lines; a line with an ``id`` updates that line.
+
+    Invariants: weights sum to exactly 100; each self score lies within its line's weight.
+    Raises ``Forbidden``, ``InvalidTransition`` and ``ValidationFailed`` naming the lines.
+    """
+    from fundtrack.core.errors import InvalidTransition
+    from fundtrack.core.money import AmountError, parse_yuan
+    from fundtrack.funds.models import ExpenditureCategory
+
+    if not can_edit_evaluation(session, user, evaluation):
+        raise Forbidden("只能由本地区的财务经办人员填报本地区的绩效评价")
+    if evaluation.status not in ("draft", "returned"):
+        raise InvalidTransition(
+            f"状态为「{evaluation.status_label}」的绩效评价不能修改",
+            status=evaluation.status,
+            action="update",
+        )
+    fields: dict[str, list[str]] = {}
+    if summary is not None and len(summary) > 10_000:
+        fields["summary"] = ["自评总结不超过 10000 个字符"]
+    clean_lines = None
+    if indicators is not None:
+        if not indicators or len(indicators) > 50:
+            fields["indicators"] = ["指标须有 1–50 条"]
+        else:
+            clean_lines, line_fields = _check_lines(indicators)
+            fields.update(line_fields)
+            known = {line.id for line in evaluation.indicators}
+            for index, line in enumerate(clean_lines):
+                if line["id"] is not None and line["id"] not in known:
+                    fields[f"indicators.{index}"] = ["指标不属于本绩效评价"]
+    clean_uses = None
+    if declared_uses is not None:
+        clean_uses = []
+        if len(declared_uses) > 100:
+            fields["declared_uses"] = ["自报用途不超过 100 条"]
+        categories = set(session.scalars(sa.select(ExpenditureCategory.code)))
+        for index, use in enumerate(declared_uses or []):
+            problems = []
+            if use.get("category") not in categories:
+                problems.append("科目不存在")
+            try:
+                amount = parse_yuan(use.get("amount"))
+            except AmountError as exc:
+                problems.append(str(exc))
+                amount = None
+            description = (use.get("description") or "").strip()
+            if len(description) > 2000:
+                problems.append("说明不超过 2000 个字符")
+            if problems:
+                fields[f"declared_uses.{index}"] = problems
+            clean_uses.append(
+                {"category_code": use.get("category"), "amount_fen": amount,
+                 "description": description}
+            )  # fmt: skip
+    if fields:
+        raise ValidationFailed(fields=fields)
+    if summary is not None:
+        evaluation.summary = summary.strip()
+    if clean_lines is not None:
+        by_id = {line.id: line for line in evaluation.indicators}
+        kept = []
+        for line in clean_lines:
+            target = by_id.get(line.pop("id")) or EvaluationIndicator()
+            for key, value in line.items():
+                setattr(target, key, value)
+            kept.append(target)
+        evaluation.indicators = kept
+    if clean_uses is not None:
+        evaluation.declared_uses = [EvaluationDeclaredUse(**use) for use in clean_uses]
+    set_reason(session, f"填报绩效评价 {evaluation.fund.code}")
+    session.flush()
+    return evaluation
+
+
+def fund_use(session, evaluation: Evaluation) -> list[dict]:
+    """The fund-use section: what the region and the regions below it paid, by category
+    (from the ledger, pending and approved, net of reversals), beside what it declares."""
+    from fundtrack.disbursements.models import Disbursement
+    from fundtrack.funds.models import ExpenditureCategory
+
+    earmark = set(evaluation.fund.earmarked_codes)
+    codes = subtree_codes(session, evaluation.region_code)
+    ledger = dict(
+        session.execute(
+            sa.select(Disbursement.category_code, sa.func.sum(Disbursement.amount_fen))
+            .where(
+                Disbursement.fund_id == evaluation.fund_id,
+                Disbursement.region_code.in_(codes),
+                Disbursement.status.in_(("pending", "approved", "reversed")),
+            )
+            .group_by(Disbursement.category_code)
+        ).all()
+    )
+    declared: dict[str, int] = defaultdict(int)
+    for use in evaluation.declared_uses:
+        declared[use.category_code] += use.amount_fen
+    names = dict(
+        session.execute(sa.select(ExpenditureCategory.code, ExpenditureCategory.name)).all()
+    )
+    return [
+        {
+            "category": code,
+            "category_name": names.get(code, code),
+            "earmarked": code in earmark,
+            "ledger_fen": int(ledger.get(code, 0)),
+            "declared_fen": declared.get(code, 0),
+        }
+        for code in sorted(set(ledger) | set(declared) | earmark)
+    ]
+
+
+def non_earmarked_lines(session, evaluation: Evaluation) -> list[dict]:
+    """Every ledger or declared use outside the fund's earmark."""
+    earmark = set(evaluation.fund.earmarked_codes)
+    lines = [
+        {"source": "ledger", "category": row["category"], "category_name": row["category_name"],
+         "amount": yuan_str(row["ledger_fen"]), "description": "账面支出"}
+        for row in fund_use(session, evaluation)
+        if not row["earmarked"] and row["ledger_fen"]
+    ]  # fmt: skip
+    for use in evaluation.declared_uses:
+        if use.category_code not in earmark:
+            lines.append(
+                {"source": "declared", "category": use.category_code,
+                 "category_name": use.category.name, "amount": yuan_str(use.amount_fen),
+                 "description": use.description}
+            )  # fmt: skip
+    return lines
+
+
+def submit_evaluation(session, user, evaluation: Evaluation) -> Evaluation:
+    """Submit for review: every line scored, weights 100, no use outside the earmark.
+
+    Raises ``Forbidden``, ``InvalidTransition``, ``ValidationFailed`` (unscored lines) and
+    ``NonEarmarkedUse`` listing the offending lines in ``details.lines``.
+    """
+    if not can_edit_evaluation(session, user, evaluation):
+        raise Forbidden("只能由本地区的财务经办人员提交本地区的绩效评价")
+    EVALUATION_TRANSITIONS.target(evaluation.status, "submit")
+    fields = {}
+    for index, line in enumerate(evaluation.indicators):
+        problems = []
+        if line.self_score is None:
+            problems.append("请填写自评分")
+        if not line.actual:
+            problems.append("请填写实际完成值")
+        if problems:
+            fields[f"indicators.{index}"] = problems
+    total = sum((line.weight for line in evaluation.indicators), Decimal(0))
+    if total != HUNDRED:
+        fields["indicators"] = [f"各指标权重合计须为 100（现为 {total}）"]
+    if fields:
+        raise ValidationFailed("绩效评价尚未填写完整", fields=fields)
+    offending = non_earmarked_lines(session, evaluation)
+    if offending:
+        names = "、".join(f"{line['category_name']} {line['amount']} 元" for line in offending)
+        raise NonEarmarkedUse(f"存在专项资金用途范围以外的使用，不能提交：{names}", lines=offending)
+    EVALUATION_TRANSITIONS.apply(evaluation, "submit")
+    evaluation.submitted_at = utcnow()
+    set_reason(session, f"提交绩效评价 {evaluation.fund.code}")
+    session.flush()
+    return evaluation
+
+
+def approve_evaluation(session, user, evaluation: Evaluation, final_score) -> Evaluation:
+    """Approve with the final score (0–100, two decimals); the grade follows from it."""
+    if not can_review_evaluation(session, user, evaluation):
+        raise Forbidden("只有上级地区或省级的财务审批人员可以审核绩效评价")
+    EVALUATION_TRANSITIONS.target(evaluation.status, "approve")
+    problems: list[str] = []
+    score = _decimal(final_score, "审定得分", problems)
+    if score is None or not (0 <= score <= HUNDRED):
+        raise ValidationFailed(fields={"final_score": problems or ["审定得分须在 0 到 100 之间"]})
+    EVALUATION_TRANSITIONS.apply(evaluation, "approve")
+    evaluation.final_score = score
+    evaluation.reviewed_by_id = user.id
+    evaluation.reviewed_at = utcnow()
+    set_reason(session, f"审定绩效评价 {evaluation.fund.code}：{score} 分（{grade_for(score)}）")
+    session.flush()
+    return evaluation
+
+
+def return_evaluation(session, user, evaluation: Evaluation, comment: str) -> Evaluation:
+    """Return for rework with a required comment."""
+    if not can_review_evaluation(session, user, evaluation):
+        raise Forbidden("只有上级地区或省级的财务审批人员可以审核绩效评价")
+    comment = require_reason(comment)
+    EVALUATION_TRANSITIONS.apply(evaluation, "return")
+    evaluation.review_comment = comment
+    evaluation.reviewed_by_id = user.id
+    evaluation.reviewed_at = utcnow()
+    set_reason(session, comment)
+    session.flush()
+    return evaluation
+
+
+def evaluation_gate(session, fund, region_code: str) -> list[str]:
+    """Why ``region_code`` may not receive money of ``fund``'s kind this year: it received
+    money of that kind last year and has no approved evaluation for it, or was graded 差."""
+    from fundtrack.allocations.models import Allocation
+    from fundtrack.funds.models import Fund
+    from fundtrack.regions.models import Region
+
+    last_year = session.scalars(
+        sa.select(Fund).where(
+            Fund.kind_code == fund.kind_code, Fund.fiscal_year == fund.fiscal_year - 1
+        )
+    ).all()
+    problems = []
+    region = session.get(Region, region_code)
+    for previous in last_year:
+        received = session.scalar(
+            sa.select(Allocation.id)
+            .where(
+                Allocation.fund_id == previous.id,
+                Allocation.to_region_code == region_code,
+                Allocation.status.in_(("approved", "recalled")),
+            )
+            .limit(1)
+        )
+        if received is None:
+            continue
+        evaluation = session.scalar(
+            sa.select(Evaluation).where(
+                Evaluation.fund_id == previous.id, Evaluation.region_code == region_code
+            )
+        )
+        if evaluation is None or evaluation.status != "approved":
+            problems.append(
+                f"{region.name}尚无审定的 {previous.fiscal_year} 年度{previous.name}绩效评价"
+            )
+        elif evaluation.grade == "差":
+            problems.append(
+                f"{region.name} {previous.fiscal_year} 年度{previous.name}绩效评价为差"
+                f"（{evaluation.final_score} 分）"
+            )
+    return problems
+
+
+def ranking(session, fund) -> dict[str, list[dict]]:
+    """Approved evaluations of a fund by level, best first, with rank and spread."""
+    from fundtrack.regions.models import Region
+
+    rows = session.execute(
+        sa.select(Evaluation, Region)
+        .join(Region, Evaluation.region_code == Region.code)
+        .where(Evaluation.fund_id == fund.id, Evaluation.status == "approved")
+        .order_by(Evaluation.final_score.desc(), Region.code)
+    ).all()
+    levels: dict[str, list[dict]] = {"prefecture": [], "county": []}
+    for evaluation, region in rows:
+        entries = levels.setdefault(region.level, [])
+        entries.append(
+            {
+                "evaluation_id": evaluation.id,
+                "region": region.code,
+                "region_name": region.name,
+                "level": region.level,
+                "score": evaluation.final_score,
+                "grade": evaluation.grade,
+                "rank": len(entries) + 1,
+            }
+        )
+    return levels
+
+
+def overdue(session, region_code: str, today: date, deadline: tuple[int, int]) -> list[dict]:
+    """Regions of ``region_code``'s subtree (itself and below) whose evaluation of a fund is
+    not submitted although the deadline (month, day of the following year) has passed."""
+    from fundtrack.allocations.models import Allocation
+    from fundtrack.funds.models import Fund
+    from fundtrack.regions.models import Region
+
+    month, day = deadline
+    last_due_year = today.year - 1 if (today.month, today.day) > (month, day) else today.year - 2
+    codes = subtree_codes(session, region_code)
+    filed = (
+        sa.select(Evaluation.id)
+        .where(
+            Evaluation.fund_id == Allocation.fund_id,
+            Evaluation.region_code == Allocation.to_region_code,
+            Evaluation.status.in_(("submitted", "approved")),
+        )
+        .exists()
+    )
+    rows = session.execute(
+        sa.select(Fund, Region)
+        .join(Allocation, Allocation.fund_id == Fund.id)
+        .join(Region, Region.code == Allocation.to_region_code)
+        .where(
+            Allocation.to_region_code.in_(codes),
+            Allocation.status.in_(("approved", "recalled")),
+            Fund.fiscal_year <= last_due_year,
+            ~filed,
+        )
+        .distinct()
+        .order_by(Fund.fiscal_year, Fund.code, Region.code)
+    ).all()
+    return [
+        {
+            "fund": fund,
+            "region": region,
+            "due": date(fund.fiscal_year + 1, month, day),
+        }
+        for fund, region in rows
+    ]

@@ -93,6 +93,8 @@ def _register_blueprints(app: Flask) -> None:
     from fundtrack.core.schemas import Money
     from fundtrack.disbursements import api as disbursements_api
     from fundtrack.disbursements import views as disbursements_views
+    from fundtrack.evaluations import api as evaluations_api
+    from fundtrack.evaluations import views as evaluations_views
     from fundtrack.funds import api as funds_api
     from fundtrack.funds import views as funds_views
     from fundtrack.regions import api as regions_api
@@ -110,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
         funds_api.blp,
         allocations_api.blp,
         disbursements_api.blp,
+        evaluations_api.blp,
         audit_api.blp,
         audit_api.access_blp,
     ):
@@ -124,5 +127,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(funds_views.bp)
     app.register_blueprint(allocations_views.bp)
     app.register_blueprint(disbursements_views.bp)
+    app.register_blueprint(evaluations_views.bp)
     app.register_blueprint(audit_views.bp)
     web.init_app(app)

@@ -38,6 +38,9 @@ class DefaultConfig:
     #: addresses of reverse proxies whose X-Forwarded-For is believed
     TRUSTED_PROXIES: tuple[str, ...] = ("127.0.0.1", "::1")
 
+    #: month-day of the following year by which a year's evaluations are due
+    EVALUATION_DEADLINE = "03-31"
+
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from fundtrack.core.errors import DomainError
@@ -45,7 +45,17 @@ def index():
         )
         if is_within(db.session, line.region_code, user.region_code)
     ]
-    return render_template("funds/home.html", rows=rows, budget_lines=lines)
+    from datetime import date
+
+    from fundtrack.evaluations.operations import overdue
+
+    month, day = (int(part) for part in current_app.config["EVALUATION_DEADLINE"].split("-"))
+    return render_template(
+        "funds/home.html",
+        rows=rows,
+        budget_lines=lines,
+        overdue=overdue(db.session, user.region_code, date.today(), (month, day)),
+    )
 
 
 @bp.route("/funds/<int:fund_id>")

@@ -1,0 +1,295 @@
+"""Pages: evaluations to file, the form, review, rankings with a chart."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from fundtrack.core.errors import DomainError, NotFound
+from fundtrack.core.forms import ActionForm
+from fundtrack.core.money import yuan_str
+from fundtrack.evaluations import operations
+from fundtrack.evaluations.forms import (
+    ApproveEvaluationForm,
+    EvaluationForm,
+    ReturnEvaluationForm,
+)
+from fundtrack.evaluations.models import DIMENSIONS, EVALUATION_TRANSITIONS, TIERS, Evaluation
+from fundtrack.evaluations.permissions import (
+    can_create_evaluation,
+    can_edit_evaluation,
+    can_review_evaluation,
+    can_view_evaluation,
+)
+from fundtrack.extensions import db
+from fundtrack.funds.models import ExpenditureCategory, Fund
+from fundtrack.funds.permissions import visible_funds_filter
+from fundtrack.regions.operations import subtree_codes
+
+bp = Blueprint("evaluation_pages", __name__, url_prefix="/evaluations")
+
+EMPTY_USE_ROWS = 3
+
+
+def _deadline() -> tuple[int, int]:
+    month, day = current_app.config["EVALUATION_DEADLINE"].split("-")
+    return int(month), int(day)
+
+
+def _get(evaluation_id: int) -> Evaluation:
+    evaluation = db.session.get(Evaluation, evaluation_id)
+    if evaluation is None or not can_view_evaluation(db.session, current_user, evaluation):
+        abort(404)
+    return evaluation
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Evaluations of the user's subtree, what the user's region still has to file, overdue."""
+    codes = subtree_codes(db.session, current_user.region_code)
+    stmt = (
+        sa.select(Evaluation)
+        .join(Fund, Evaluation.fund_id == Fund.id)
+        .where(Evaluation.region_code.in_(codes))
+        .options(sa.orm.selectinload(Evaluation.fund), sa.orm.selectinload(Evaluation.region))
+        .order_by(Fund.fiscal_year.desc(), Fund.code, Evaluation.region_code)
+    )
+    status = request.args.get("status")
+    if status in EVALUATION_TRANSITIONS.statuses:
+        stmt = stmt.where(Evaluation.status == status)
+    evaluations = db.session.scalars(stmt.limit(500)).all()
+    to_file = []
+    if can_create_evaluation(db.session, current_user, current_user.region_code):
+        filed = {e.fund_id for e in evaluations if e.region_code == current_user.region_code}
+        funds = db.session.scalars(
+            sa.select(Fund)
+            .where(visible_funds_filter(db.session, current_user))
+            .order_by(Fund.fiscal_year.desc(), Fund.code)
+        ).all()
+        to_file = [
+            fund
+            for fund in funds
+            if fund.id not in filed
+            and fund.region_code != current_user.region_code
+            and operations.received_fen(db.session, fund, current_user.region_code) > 0
+        ]
+    return render_template(
+        "evaluations/index.html",
+        evaluations=evaluations,
+        to_file=to_file,
+        overdue=operations.overdue(db.session, current_user.region_code, date.today(), _deadline()),
+        statuses=EVALUATION_TRANSITIONS.labels,
+        status=status,
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/open/<int:fund_id>", methods=["POST"])
+@login_required
+def open_evaluation(fund_id: int):
+    from fundtrack.core.web_helpers import get_visible_fund_or_404
+
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    fund = get_visible_fund_or_404(fund_id)
+    try:
+        evaluation = operations.create_evaluation(db.session, current_user, fund)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("evaluation_pages.index"))
+    db.session.commit()
+    return redirect(url_for("evaluation_pages.detail", evaluation_id=evaluation.id))
+
+
+def _fill_form(form: EvaluationForm, evaluation: Evaluation) -> None:
+    form.summary.data = evaluation.summary
+    for line in evaluation.indicators:
+        form.indicators.append_entry(
+            {
+                "id": line.id,
+                "tier": line.tier,
+                "dimension": line.dimension,
+                "name": line.name,
+                "unit": line.unit,
+                "weight": f"{line.weight:.2f}",
+                "target": line.target,
+                "actual": line.actual,
+                "self_score": "" if line.self_score is None else f"{line.self_score:.2f}",
+                "note": line.note,
+            }
+        )
+    for use in evaluation.declared_uses:
+        form.declared_uses.append_entry(
+            {"category": use.category_code, "amount": use.amount_fen,
+             "description": use.description}
+        )  # fmt: skip
+
+
+def _category_choices() -> list[tuple[str, str]]:
+    rows = db.session.scalars(
+        sa.select(ExpenditureCategory).order_by(
+            ExpenditureCategory.earmarkable.desc(), ExpenditureCategory.economic_code
+        )
+    )
+    return [("", "—")] + [(c.code, c.name) for c in rows]
+
+
+def _form_payload(form: EvaluationForm) -> dict:
+    indicators = [
+        {
+            "id": int(entry.form.id.data) if (entry.form.id.data or "").isdigit() else None,
+            "tier": entry.form.tier.data,
+            "dimension": entry.form.dimension.data,
+            "name": entry.form.name.data,
+            "unit": entry.form.unit.data,
+            "weight": (entry.form.weight.data or "").strip(),
+            "target": entry.form.target.data,
+            "actual": entry.form.actual.data,
+            "self_score": (entry.form.self_score.data or "").strip() or None,
+            "note": entry.form.note.data,
+        }
+        for entry in form.indicators.entries
+    ]
+    uses = [
+        {
+            "category": entry.form.category.data,
+            "amount": yuan_str(entry.form.amount.data) if entry.form.amount.data else "",
+            "description": entry.form.description.data,
+        }
+        for entry in form.declared_uses.entries
+        if entry.form.category.data
+        or (entry.form.amount.raw_data and entry.form.amount.raw_data[0])
+    ]
+    return {"summary": form.summary.data or "", "indicators": indicators, "declared_uses": uses}
+
+
+@bp.route("/<int:evaluation_id>", methods=["GET", "POST"])
+@login_required
+def detail(evaluation_id: int):
+    evaluation = _get(evaluation_id)
+    editable = can_edit_evaluation(db.session, current_user, evaluation) and evaluation.status in (
+        "draft",
+        "returned",
+    )
+    form = EvaluationForm() if request.method == "POST" else EvaluationForm(formdata=None)
+    if request.method == "GET":
+        _fill_form(form, evaluation)
+    while len(form.declared_uses.entries) < len(evaluation.declared_uses) + EMPTY_USE_ROWS:
+        form.declared_uses.append_entry()
+    for entry in form.declared_uses.entries:
+        entry.form.category.choices = _category_choices()
+    status, line_errors, offending = 200, {}, []
+    if request.method == "POST":
+        if not editable:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                operations.update_evaluation(
+                    db.session, current_user, evaluation, **_form_payload(form)
+                )
+                if request.form.get("action") == "submit":
+                    operations.submit_evaluation(db.session, current_user, evaluation)
+            except DomainError as exc:
+                db.session.rollback()
+                status = exc.status
+                form.form_errors.append(exc.message)
+                for key, messages in (exc.details.get("fields") or {}).items():
+                    line_errors[key] = messages
+                offending = exc.details.get("lines") or []
+            else:
+                db.session.commit()
+                done = "已提交，等待审核" if evaluation.status == "submitted" else "已保存"
+                flash(done, "success")
+                return redirect(url_for("evaluation_pages.detail", evaluation_id=evaluation.id))
+        else:
+            status = 422
+    return render_template(
+        "evaluations/detail.html",
+        evaluation=evaluation,
+        form=form,
+        editable=editable,
+        reviewable=can_review_evaluation(db.session, current_user, evaluation)
+        and evaluation.status == "submitted",
+        line_errors=line_errors,
+        offending=offending,
+        fund_use=operations.fund_use(db.session, evaluation),
+        tiers=TIERS,
+        dimensions=DIMENSIONS,
+        approve_form=ApproveEvaluationForm(prefix="approve"),
+        return_form=ReturnEvaluationForm(prefix="return"),
+    ), status
+
+
+@bp.route("/<int:evaluation_id>/<any(approve, return):action>", methods=["POST"])
+@login_required
+def review(evaluation_id: int, action: str):
+    evaluation = _get(evaluation_id)
+    back = redirect(url_for("evaluation_pages.detail", evaluation_id=evaluation.id))
+    form = (
+        ApproveEvaluationForm(prefix="approve")
+        if action == "approve"
+        else ReturnEvaluationForm(prefix="return")
+    )
+    if not form.validate_on_submit():
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        return back
+    try:
+        if action == "approve":
+            operations.approve_evaluation(
+                db.session, current_user, evaluation, form.final_score.data.strip()
+            )
+        else:
+            operations.return_evaluation(db.session, current_user, evaluation, form.comment.data)
+    except DomainError as exc:
+        db.session.rollback()
+        messages = [exc.message] + [
+            m for ms in (exc.details.get("fields") or {}).values() for m in ms
+        ]
+        flash("；".join(messages), "error")
+        return back
+    db.session.commit()
+    flash("已审定" if action == "approve" else "已退回", "success")
+    return back
+
+
+@bp.route("/<int:evaluation_id>/report.pdf")
+@login_required
+def report(evaluation_id: int):
+    from fundtrack.evaluations.reports import send_evaluation_report
+
+    return send_evaluation_report(_get(evaluation_id))
+
+
+@bp.route("/rankings")
+@login_required
+def rankings():
+    """Scores by prefecture and county for one fund, with the spread and a bar chart."""
+    from fundtrack.core.web_helpers import get_visible_fund_or_404
+    from fundtrack.evaluations.api import ranking_payload
+
+    funds = db.session.scalars(
+        sa.select(Fund)
+        .where(visible_funds_filter(db.session, current_user))
+        .order_by(Fund.fiscal_year.desc(), Fund.code)
+    ).all()
+    fund_id = request.args.get("fund_id", type=int) or next(
+        (f.id for f in funds if f.fiscal_year == 2017 and f.kind_code == "sanjiehe"),
+        funds[0].id if funds else None,
+    )
+    if fund_id is None:
+        raise NotFound("没有可排名的专项资金")
+    fund = get_visible_fund_or_404(fund_id)
+    payload = ranking_payload(fund)
+    return render_template(
+        "evaluations/rankings.html",
+        fund=fund,
+        funds=funds,
+        levels=[("市州", payload["prefectures"]), ("县市区", payload["counties"])],
+        bar_width=lambda score: float(score / Decimal(100)) * 360,
+    )

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from fundtrack.allocations import operations
 from fundtrack.allocations.models import Allocation, AllocationRecall
-from fundtrack.allocations.permissions import can_view_allocation
+from fundtrack.allocations.permissions import can_view_allocation, can_view_recall
 from fundtrack.allocations.schemas import (
     AllocationApproveSchema,
     AllocationCreateSchema,
@@ -21,9 +21,9 @@ from fundtrack.allocations.schemas import (
     RecallCreateSchema,
     RecallSchema,
 )
+from fundtrack.core.access import get_visible
 from fundtrack.core.api import paginated
 from fundtrack.core.auth import token_required
-from fundtrack.core.errors import NotFound
 from fundtrack.extensions import db
 from fundtrack.funds.api import get_visible_fund
 from fundtrack.regions.operations import subtree_codes
@@ -34,17 +34,11 @@ ERRORS = {"description": "业务规则或状态不允许", "schema": "Error"}
 
 
 def get_visible_allocation(allocation_id: int) -> Allocation:
-    allocation = db.session.get(Allocation, allocation_id)
-    if allocation is None or not can_view_allocation(db.session, g.user, allocation):
-        raise NotFound()
-    return allocation
+    return get_visible(Allocation, allocation_id, can_view_allocation)
 
 
 def get_visible_recall(recall_id: int) -> AllocationRecall:
-    recall = db.session.get(AllocationRecall, recall_id)
-    if recall is None or not can_view_allocation(db.session, g.user, recall.allocation):
-        raise NotFound()
-    return recall
+    return get_visible(AllocationRecall, recall_id, can_view_recall)
 
 
 @blp.route("/allocations")

@@ -32,3 +32,7 @@ def can_view_allocation(session, user, allocation) -> bool:
     return is_within(session, allocation.from_region_code, user.region_code) or is_within(
         session, allocation.to_region_code, user.region_code
     )
+
+
+def can_view_recall(session, user, recall) -> bool:
+    return can_view_allocation(session, user, recall.allocation)

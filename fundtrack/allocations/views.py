@@ -9,10 +9,16 @@ from flask_login import current_user, login_required
 from fundtrack.allocations import operations
 from fundtrack.allocations.forms import AllocationForm, RecallForm
 from fundtrack.allocations.models import ALLOCATION_TRANSITIONS, Allocation, AllocationRecall
-from fundtrack.allocations.permissions import can_create_allocation, can_view_allocation
+from fundtrack.allocations.permissions import (
+    can_create_allocation,
+    can_view_allocation,
+    can_view_recall,
+)
+from fundtrack.core.access import get_visible
+from fundtrack.core.api import paginated
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import ActionForm, ReasonForm, show_domain_error
-from fundtrack.core.web_helpers import get_visible_fund_or_404, visible_or_404
+from fundtrack.core.web_helpers import get_visible_fund_or_404
 from fundtrack.extensions import db
 from fundtrack.funds.models import Fund
 from fundtrack.funds.permissions import visible_funds_filter
@@ -60,11 +66,12 @@ def index():
     if status in ALLOCATION_TRANSITIONS.statuses:
         stmt = stmt.where(Allocation.status == status)
         filters["status"] = status
-    page = max(request.args.get("page", 1, type=int), 1)
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    listing = paginated(
+        db.session,
+        stmt,
+        {"page": max(request.args.get("page", 1, type=int), 1), "per_page": PER_PAGE},
     )
-    allocations = db.session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    allocations, page, total = listing["items"], listing["page"], listing["total"]
     return render_template(
         "allocations/index.html",
         allocations=allocations,
@@ -124,7 +131,7 @@ def new():
 @bp.route("/<int:allocation_id>")
 @login_required
 def detail(allocation_id: int):
-    allocation = visible_or_404(db.session.get(Allocation, allocation_id), can_view_allocation)
+    allocation = get_visible(Allocation, allocation_id, can_view_allocation)
     recall_form = RecallForm(prefix="recall")
     recall_form.redistribute_to.choices = [("", "不调剂，收回本级")] + [
         c
@@ -157,7 +164,7 @@ def _run(allocation: Allocation, action, success: str):
 @bp.route("/<int:allocation_id>/approve", methods=["POST"])
 @login_required
 def approve(allocation_id: int):
-    allocation = visible_or_404(db.session.get(Allocation, allocation_id), can_view_allocation)
+    allocation = get_visible(Allocation, allocation_id, can_view_allocation)
     if not ActionForm().validate_on_submit():
         abort(400)
     return _run(
@@ -170,7 +177,7 @@ def approve(allocation_id: int):
 @bp.route("/<int:allocation_id>/cancel", methods=["POST"])
 @login_required
 def cancel(allocation_id: int):
-    allocation = visible_or_404(db.session.get(Allocation, allocation_id), can_view_allocation)
+    allocation = get_visible(Allocation, allocation_id, can_view_allocation)
     form = ReasonForm(prefix="cancel")
     if not form.validate_on_submit():
         flash("撤销必须填写原因", "error")
@@ -187,7 +194,7 @@ def cancel(allocation_id: int):
 @bp.route("/<int:allocation_id>/recall", methods=["POST"])
 @login_required
 def recall(allocation_id: int):
-    allocation = visible_or_404(db.session.get(Allocation, allocation_id), can_view_allocation)
+    allocation = get_visible(Allocation, allocation_id, can_view_allocation)
     form = RecallForm(prefix="recall")
     form.redistribute_to.choices = [("", ""), *_receiver_choices(allocation.from_region_code)]
     if not form.validate_on_submit():
@@ -212,8 +219,8 @@ def recall(allocation_id: int):
 @bp.route("/recalls/<int:recall_id>/<any(approve, cancel):action>", methods=["POST"])
 @login_required
 def recall_action(recall_id: int, action: str):
-    recall = db.session.get(AllocationRecall, recall_id)
-    allocation = visible_or_404(recall.allocation if recall else None, can_view_allocation)
+    recall = get_visible(AllocationRecall, recall_id, can_view_recall)
+    allocation = recall.allocation
     if action == "approve":
         if not ActionForm().validate_on_submit():
             abort(400)

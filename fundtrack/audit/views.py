@@ -19,6 +19,7 @@ from fundtrack.audit.history import (
     record_state_as_of,
 )
 from fundtrack.audit.permissions import can_view_record
+from fundtrack.core.api import paginated
 from fundtrack.extensions import db
 
 bp = Blueprint("audit_pages", __name__)
@@ -222,13 +223,14 @@ def access_log():
     if filters.get("event") not in (None, *ACCESS_EVENTS):
         errors.append("事件类型不正确")
         filters.pop("event")
-    page = max(request.args.get("page", 1, type=int), 1)
     per_page = 50
     stmt = access_log_query(filters)
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    listing = paginated(
+        db.session,
+        stmt,
+        {"page": max(request.args.get("page", 1, type=int), 1), "per_page": per_page},
     )
-    entries = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    entries, page, total = listing["items"], listing["page"], listing["total"]
     return render_template(
         "audit/access_log.html",
         entries=entries,

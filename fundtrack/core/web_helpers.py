@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort
-from flask_login import current_user
-
-from fundtrack.core.errors import NotFound
-
-
-def visible_or_404(record, can_view) -> object:
-    """The record when the current user may see it; 404 otherwise (no existence leak)."""
-    from fundtrack.extensions import db
-
-    if record is None or not can_view(db.session, current_user, record):
-        abort(404)
-    return record
+from fundtrack.core.access import get_visible
 
 
 def get_visible_fund_or_404(fund_id: int):
-    from fundtrack.extensions import db
     from fundtrack.funds.models import Fund
     from fundtrack.funds.permissions import can_view_fund
 
-    fund = db.session.get(Fund, fund_id)
-    if fund is None or not can_view_fund(db.session, current_user, fund):
-        raise NotFound()
-    return fund
+    return get_visible(Fund, fund_id, can_view_fund)
+
+
+def request_page(per_page: int) -> dict:
+    """``page`` (from 1) of the current request's query string, for ``core.api.paginated``."""
+    from flask import request
+
+    return {"page": max(request.args.get("page", 1, type=int), 1), "per_page": per_page}

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fundtrack.allocations.schemas import ReasonSchema
+from fundtrack.core.access import get_visible
 from fundtrack.core.api import paginated
 from fundtrack.core.auth import token_required
 from fundtrack.core.errors import NotFound
@@ -32,10 +33,7 @@ ERRORS = {"description": "业务规则或状态不允许", "schema": "Error"}
 
 
 def get_visible_disbursement(disbursement_id: int) -> Disbursement:
-    disbursement = db.session.get(Disbursement, disbursement_id)
-    if disbursement is None or not can_view_disbursement(db.session, g.user, disbursement):
-        raise NotFound()
-    return disbursement
+    return get_visible(Disbursement, disbursement_id, can_view_disbursement)
 
 
 @blp.route("/disbursements")

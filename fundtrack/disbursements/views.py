@@ -6,9 +6,11 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from fundtrack.core.access import get_visible
+from fundtrack.core.api import paginated
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import ActionForm, ReasonForm, show_domain_error
-from fundtrack.core.web_helpers import get_visible_fund_or_404, visible_or_404
+from fundtrack.core.web_helpers import get_visible_fund_or_404
 from fundtrack.disbursements import operations
 from fundtrack.disbursements.forms import DisbursementForm
 from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Beneficiary, Disbursement
@@ -46,11 +48,12 @@ def index():
     if status in DISBURSEMENT_TRANSITIONS.statuses:
         stmt = stmt.where(Disbursement.status == status)
         filters["status"] = status
-    page = max(request.args.get("page", 1, type=int), 1)
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    listing = paginated(
+        db.session,
+        stmt,
+        {"page": max(request.args.get("page", 1, type=int), 1), "per_page": PER_PAGE},
     )
-    rows = db.session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    rows, page, total = listing["items"], listing["page"], listing["total"]
     return render_template(
         "disbursements/index.html",
         disbursements=rows,
@@ -124,9 +127,7 @@ def new():
 @bp.route("/<int:disbursement_id>")
 @login_required
 def detail(disbursement_id: int):
-    disbursement = visible_or_404(
-        db.session.get(Disbursement, disbursement_id), can_view_disbursement
-    )
+    disbursement = get_visible(Disbursement, disbursement_id, can_view_disbursement)
     return render_template(
         "disbursements/detail.html",
         d=disbursement,
@@ -139,9 +140,7 @@ def detail(disbursement_id: int):
 @bp.route("/<int:disbursement_id>/<any(approve, reject, reverse):action>", methods=["POST"])
 @login_required
 def act(disbursement_id: int, action: str):
-    disbursement = visible_or_404(
-        db.session.get(Disbursement, disbursement_id), can_view_disbursement
-    )
+    disbursement = get_visible(Disbursement, disbursement_id, can_view_disbursement)
     back = redirect(url_for("disbursement_pages.detail", disbursement_id=disbursement.id))
     if action == "approve":
         if not ActionForm().validate_on_submit():

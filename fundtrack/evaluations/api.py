@@ -9,9 +9,9 @@ from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fundtrack.core.access import get_visible
 from fundtrack.core.api import paginated
 from fundtrack.core.auth import token_required
-from fundtrack.core.errors import NotFound
 from fundtrack.evaluations import operations
 from fundtrack.evaluations.models import Evaluation
 from fundtrack.evaluations.permissions import can_view_evaluation
@@ -38,10 +38,7 @@ ERRORS = {"description": "业务规则或状态不允许", "schema": "Error"}
 
 
 def get_visible_evaluation(evaluation_id: int) -> Evaluation:
-    evaluation = db.session.get(Evaluation, evaluation_id)
-    if evaluation is None or not can_view_evaluation(db.session, g.user, evaluation):
-        raise NotFound()
-    return evaluation
+    return get_visible(Evaluation, evaluation_id, can_view_evaluation)
 
 
 def detail(evaluation: Evaluation) -> dict:

@@ -9,8 +9,9 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fundtrack.core.access import get_visible
 from fundtrack.core.auth import token_required
-from fundtrack.core.errors import Forbidden, NotFound, ValidationFailed
+from fundtrack.core.errors import Forbidden, ValidationFailed
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.extensions import db
 from fundtrack.funds import operations
@@ -35,10 +36,7 @@ blp = Blueprint("funds", __name__, url_prefix="/api/v1", description="专项资�
 
 def get_visible_fund(fund_id: int) -> Fund:
     """The fund, or 404 when it does not exist or lies outside the caller's subtree."""
-    fund = db.session.get(Fund, fund_id)
-    if fund is None or not can_view_fund(db.session, g.user, fund):
-        raise NotFound()
-    return fund
+    return get_visible(Fund, fund_id, can_view_fund)
 
 
 @blp.route("/categories")

@@ -10,6 +10,7 @@ from fundtrack.audit.history import (
     KIND_RULE,
     api_name,
     api_value,
+    base_column,
     model_for,
     record_history,
     record_state_as_of,
@@ -60,7 +61,10 @@ class History(MethodView):
                     "reason": entry.reason,
                     "operation": entry.operation,
                     "changes": {
-                        api_name(column): [api_value(column, old), api_value(column, new)]
+                        api_name(column): [
+                            api_value(base_column(column), old),
+                            api_value(base_column(column), new),
+                        ]
                         for column, (old, new) in entry.changes.items()
                     },
                 }

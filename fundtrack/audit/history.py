@@ -63,6 +63,25 @@ FIELD_LABELS = {
     "reviewed_by_id": "审核人",
     "family_type": "家庭类型",
     "id_number": "身份证号码",
+    "weight": "权重",
+    "target": "目标值",
+    "actual": "实际完成值",
+    "self_score": "自评分",
+    "note": "说明",
+    "unit": "单位",
+    "tier": "层级",
+    "dimension": "类别",
+    "position": "顺序",
+    "description": "说明",
+    "earmarkable": "可作专项用途",
+    "present": "存在",
+}
+
+#: the child rows shown within a parent's history: (api name, Chinese label)
+CHILD_LABELS = {
+    "indicators": "指标",
+    "declared_uses": "自报使用",
+    "earmarks": "专项用途",
 }
 
 
@@ -102,59 +121,119 @@ def model_for(kind: str):
     return _kinds().get(kind)
 
 
+def _children(model) -> list[tuple]:
+    """(child model, foreign key to the parent, column naming a child row, api name)."""
+    from fundtrack.evaluations.models import Evaluation, EvaluationDeclaredUse, EvaluationIndicator
+    from fundtrack.funds.models import Fund, FundEarmark
+
+    return {
+        Evaluation: [
+            (EvaluationIndicator, "evaluation_id", "name", "indicators"),
+            (EvaluationDeclaredUse, "evaluation_id", "category_code", "declared_uses"),
+        ],
+        Fund: [(FundEarmark, "fund_id", "category_code", "earmarks")],
+    }.get(model, [])
+
+
+def _diff(previous, version, columns) -> dict[str, tuple]:
+    changes = {}
+    for name in columns:
+        new = getattr(version, name)
+        old = getattr(previous, name) if previous is not None else None
+        if (previous is None and new not in (None, "")) or (previous is not None and old != new):
+            changes[name] = (old, new)
+    return changes
+
+
+def _versions(session, model, column: str, value):
+    """The versions of ``model`` rows whose ``column`` equals ``value``, with transactions."""
+    version = version_class(model)
+    transaction = versioning_manager.transaction_cls
+    key = [version.__table__.c[c.name] for c in model.__table__.primary_key.columns]
+    return session.execute(
+        sa.select(version, transaction)
+        .join(transaction, version.transaction_id == transaction.id)
+        .where(getattr(version, column) == value)
+        .order_by(*key, version.transaction_id)
+    ).all()
+
+
+def _user_info(user, transaction) -> dict | None:
+    if user is None:
+        return None
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": transaction.actor_role,
+        "region": transaction.actor_region_code,
+    }
+
+
 def record_history(session, model, record_id) -> list[Entry]:
-    """Every version of one record, oldest first, with the transaction that wrote it."""
+    """Every version of one record, oldest first, with the transaction that wrote it; the
+    changes of its child rows (an evaluation's lines, a fund's earmark) in the same list."""
     from fundtrack.users.models import User
 
     version = version_class(model)
-    transaction = versioning_manager.transaction_cls
     columns = [c.name for c in version.__table__.c if c.name not in BOOKKEEPING]
-    rows = session.execute(
-        sa.select(version, transaction)
-        .join(transaction, version.transaction_id == transaction.id)
-        .where(version.id == record_id)
-        .order_by(version.transaction_id)
-    ).all()
-    user_ids = {t.user_id for _, t in rows if t.user_id is not None}
-    users = (
-        {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_(user_ids)))}
-        if user_ids
-        else {}
-    )
-    entries, previous = [], None
+    rows = _versions(session, model, "id", record_id)
+    transactions = {t.id: t for _, t in rows}
+    changes_by_tx: dict[int, dict] = {}
+    operation_by_tx: dict[int, str] = {}
+    previous = None
     for v, t in rows:
-        changes = {}
-        for name in columns:
-            new = getattr(v, name)
-            old = getattr(previous, name) if previous is not None else None
-            if (previous is None and new not in (None, "")) or (
-                previous is not None and old != new
-            ):
-                changes[name] = (old, new)
-        user = users.get(t.user_id)
-        entries.append(
-            Entry(
-                transaction_id=t.id,
-                issued_at=t.issued_at,
-                user=(
-                    {
-                        "id": user.id,
-                        "username": user.username,
-                        "display_name": user.display_name,
-                        "role": t.actor_role,
-                        "region": t.actor_region_code,
-                    }
-                    if user is not None
-                    else None
-                ),
-                remote_addr=t.remote_addr,
-                reason=t.reason,
-                operation=OPERATIONS.get(v.operation_type, str(v.operation_type)),
-                changes=changes,
-            )
-        )
+        changes_by_tx[t.id] = _diff(previous, v, columns)
+        operation_by_tx[t.id] = OPERATIONS.get(v.operation_type, str(v.operation_type))
         previous = v
-    return entries
+    for child, foreign_key, label_column, api_label in _children(model):
+        keys = [c.name for c in child.__table__.primary_key.columns]
+        child_columns = [
+            c.name
+            for c in version_class(child).__table__.c
+            if c.name not in BOOKKEEPING and c.name not in (*keys, foreign_key)
+        ]
+        last: dict[tuple, object] = {}
+        for v, t in _versions(session, child, foreign_key, record_id):
+            transactions[t.id] = t
+            row_key = tuple(getattr(v, k) for k in keys)
+            name = f"{api_label}[{getattr(v, label_column)}]"
+            changes = changes_by_tx.setdefault(t.id, {})
+            operation_by_tx.setdefault(t.id, "update")
+            if v.operation_type == 2:
+                changes[f"{name}.present"] = (True, False)
+            else:
+                for column, pair in _diff(last.get(row_key), v, child_columns).items():
+                    changes[f"{name}.{column}"] = pair
+            last[row_key] = v
+    user_ids = {t.user_id for t in transactions.values() if t.user_id is not None}
+    users = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_(user_ids)))}
+    return [
+        Entry(
+            transaction_id=tx_id,
+            issued_at=transactions[tx_id].issued_at,
+            user=_user_info(users.get(transactions[tx_id].user_id), transactions[tx_id]),
+            remote_addr=transactions[tx_id].remote_addr,
+            reason=transactions[tx_id].reason,
+            operation=operation_by_tx.get(tx_id, "update"),
+            changes=changes_by_tx.get(tx_id, {}),
+        )
+        for tx_id in sorted(transactions)
+    ]
+
+
+def field_label(name: str) -> str:
+    """``indicators[扶持计生家庭户数].self_score`` → ``指标「扶持计生家庭户数」自评分``."""
+    if "[" in name and "]." in name:
+        head, rest = name.split("[", 1)
+        row, column = rest.split("].", 1)
+        return f"{CHILD_LABELS.get(head, head)}「{row}」{FIELD_LABELS.get(column, column)}"
+    return FIELD_LABELS.get(name, name)
+
+
+def base_column(name: str) -> str:
+    """The column a (possibly child) change is about, for formatting its values."""
+    return name.rsplit(".", 1)[-1] if "]." in name else name
 
 
 def record_state_as_of(session, model, record_id, moment: datetime):
@@ -205,6 +284,8 @@ def display_value(column: str, value, labels: dict) -> str:
 
     if value is None or value == "":
         return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if column.endswith("_fen"):
         return format_yuan(value)
     if column in ("payee_id_number", "id_number"):

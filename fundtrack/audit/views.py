@@ -13,7 +13,9 @@ from fundtrack.audit.history import (
     FIELD_LABELS,
     KIND_RULE,
     OPERATION_LABELS,
+    base_column,
     display_value,
+    field_label,
     model_for,
     record_history,
     record_state_as_of,
@@ -154,9 +156,9 @@ def history(kind: str, record_id: int):
                 "region": labels["region_code"].get(entry.user["region"]) if entry.user else None,
                 "diffs": [
                     (
-                        FIELD_LABELS.get(column, column),
-                        display_value(column, old, labels),
-                        display_value(column, new, labels),
+                        field_label(column),
+                        display_value(base_column(column), old, labels),
+                        display_value(base_column(column), new, labels),
                     )
                     for column, (old, new) in entry.changes.items()
                 ],

@@ -65,6 +65,18 @@ def render_error_page(status: int, message: str):
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def flatten_messages(messages: dict, prefix: str = "") -> dict[str, list]:
+    """marshmallow's nested errors as dotted field names: ``declared_uses.0.category``."""
+    flat: dict[str, list] = {}
+    for key, value in messages.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten_messages(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
 class FundtrackApi(Api):
     """flask-smorest's Api with fundtrack's error format, and HTML error pages off the API."""
 
@@ -83,7 +95,7 @@ class FundtrackApi(Api):
             fields = {}
             for location, location_messages in messages.items():
                 if isinstance(location_messages, dict):
-                    fields.update(location_messages)
+                    fields.update(flatten_messages(location_messages))
                 else:  # e.g. {"json": ["Invalid JSON body."]}
                     fields[location] = location_messages
             details["fields"] = fields

@@ -37,13 +37,14 @@ def require_available(session, fund, region_code: str, amount_fen: int) -> None:
 MAX_REASON = 2000
 
 
-def require_reason(reason: str | None) -> str:
-    """The reason of a cancel, recall, reverse or return: required, at most 2000 characters."""
+def require_reason(reason: str | None, field: str = "reason") -> str:
+    """The reason of a cancel, recall, reverse or return: required, at most 2000 characters.
+    ``field`` names the request field it came from, for the error's details."""
     from fundtrack.core.errors import ReasonRequired
 
     reason = (reason or "").strip()
     if not reason:
-        raise ReasonRequired(fields={"reason": ["必须填写原因"]})
+        raise ReasonRequired(fields={field: ["必须填写原因"]})
     if len(reason) > MAX_REASON:
-        raise ReasonRequired(f"原因不超过 {MAX_REASON} 个字符", fields={"reason": ["原因过长"]})
+        raise ReasonRequired(f"原因不超过 {MAX_REASON} 个字符", fields={field: ["原因过长"]})
     return reason

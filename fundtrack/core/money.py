@@ -93,3 +93,53 @@ def ratio(numerator_fen: int, denominator_fen: int) -> Decimal | None:
     return (Decimal(numerator_fen) / Decimal(denominator_fen)).quantize(
         Decimal("0.0001"), rounding=ROUND_HALF_UP
     )
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_POSITIONS = ((1000, "仟"), (100, "佰"), (10, "拾"), (1, ""))
+_SECTIONS = ("", "万", "亿", "万亿")
+
+
+def _integer_in_words(number: int) -> str:
+    groups = []
+    while number:
+        groups.append(number % 10_000)
+        number //= 10_000
+    words, zero_pending = "", False
+    for index in range(len(groups) - 1, -1, -1):
+        group = groups[index]
+        if group == 0:
+            zero_pending = bool(words)
+            continue
+        if words and (group < 1000 or zero_pending):
+            words += "零"
+        zero_pending = False
+        part, inner_zero = "", False
+        for value, unit in _POSITIONS:
+            digit = group // value % 10
+            if digit == 0:
+                inner_zero = bool(part)
+            else:
+                part += ("零" if inner_zero else "") + _DIGITS[digit] + unit
+                inner_zero = False
+        words += part + _SECTIONS[index]
+    return words
+
+
+def yuan_in_words(fen: int) -> str:
+    """The capital numerals of Chinese financial documents (大写):
+    518000000 fen → 人民币伍佰壹拾捌万元整; 100506 → 人民币壹仟零伍元零陆分."""
+    if fen < 0:
+        return "负" + yuan_in_words(-fen)
+    yuan, rest = divmod(int(fen), 100)
+    jiao, cents = divmod(rest, 10)
+    words = _integer_in_words(yuan) + "元" if yuan else ""
+    if not jiao and not cents:
+        return "人民币" + (words or "零元") + "整"
+    if jiao:
+        words += _DIGITS[jiao] + "角"
+    elif words:
+        words += "零"
+    if cents:
+        words += _DIGITS[cents] + "分"
+    return "人民币" + words

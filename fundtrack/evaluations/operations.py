@@ -120,8 +120,9 @@ def _decimal(value, field: str, problems: list[str]) -> Decimal | None:
     except InvalidOperation:
         problems.append(f"{field}不是数字")
         return None
-    if not number.is_finite() or number != number.quantize(TWO) or abs(number) > 1000:
-        problems.append(f"{field}须为最多两位小数的数")
+    # the size first: quantize() cannot hold two decimals of a number with 28+ digits
+    if not number.is_finite() or abs(number) > 1000 or number != number.quantize(TWO):
+        problems.append(f"{field}须为不超过 1000、最多两位小数的数")
         return None
     return number.quantize(TWO)
 
@@ -212,9 +213,13 @@ def update_evaluation(
             clean_lines, line_fields = _check_lines(indicators)
             fields.update(line_fields)
             known = {line.id for line in evaluation.indicators}
+            seen: set[int] = set()
             for index, line in enumerate(clean_lines):
                 if line["id"] is not None and line["id"] not in known:
                     fields[f"indicators.{index}"] = ["指标不属于本绩效评价"]
+                elif line["id"] is not None and line["id"] in seen:
+                    fields[f"indicators.{index}"] = ["同一指标出现了两次"]
+                seen.add(line["id"])
     clean_uses = None
     if declared_uses is not None:
         clean_uses = []
@@ -371,7 +376,7 @@ def return_evaluation(session, user, evaluation: Evaluation, comment: str) -> Ev
     """Return for rework with a required comment."""
     if not can_review_evaluation(session, user, evaluation):
         raise Forbidden("只有上级地区或省级的财务审批人员可以审核绩效评价")
-    comment = require_reason(comment)
+    comment = require_reason(comment, field="comment")
     EVALUATION_TRANSITIONS.apply(evaluation, "return")
     evaluation.review_comment = comment
     evaluation.reviewed_by_id = user.id
@@ -401,7 +406,8 @@ def evaluation_gate(session, fund, region_code: str) -> list[str]:
             .where(
                 Allocation.fund_id == previous.id,
                 Allocation.to_region_code == region_code,
-                Allocation.status.in_(("approved", "recalled")),
+                # a wholly recalled allocation left the region nothing to account for
+                Allocation.status == "approved",
             )
             .limit(1)
         )
@@ -476,7 +482,8 @@ def overdue(session, region_code: str, today: date, deadline: tuple[int, int]) -
         .join(Region, Region.code == Allocation.to_region_code)
         .where(
             Allocation.to_region_code.in_(codes),
-            Allocation.status.in_(("approved", "recalled")),
+            # a wholly recalled allocation left the region nothing to account for
+            Allocation.status == "approved",
             Fund.fiscal_year <= last_due_year,
             ~filed,
         )

@@ -79,15 +79,23 @@ class EvaluationCreateSchema(ma.Schema):
     region = ma.fields.String(validate=ma.validate.Regexp(r"^\d{6}$"))
 
 
+class DeclaredUseInputSchema(ma.Schema):
+    # missing values are left to the operation, which names the line ("declared_uses.N")
+    category = ma.fields.String(load_default=None, validate=ma.validate.Length(max=32))
+    amount = ma.fields.Raw(
+        load_default=None, metadata={"description": "人民币元：两位小数的字符串或整数"}
+    )
+    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+
+
 class EvaluationUpdateSchema(ma.Schema):
     summary = ma.fields.String(validate=ma.validate.Length(max=10_000))
     indicators = ma.fields.List(
         ma.fields.Nested(IndicatorSchema), validate=ma.validate.Length(max=50)
     )
     declared_uses = ma.fields.List(
-        ma.fields.Dict(), validate=ma.validate.Length(max=100),
-        metadata={"description": "[{category, amount, description}]"},
-    )  # fmt: skip
+        ma.fields.Nested(DeclaredUseInputSchema), validate=ma.validate.Length(max=100)
+    )
 
 
 class ApproveEvaluationSchema(ma.Schema):

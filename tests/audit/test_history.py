@@ -153,3 +153,20 @@ def test_a_record_as_it_stood_at_a_past_moment(client, web_login, api, fund_id):
         as_text=True
     )
     assert "截至" in html and "草稿" in html and "2,500.00" in html
+
+
+def test_evaluation_history_shows_changes_of_its_lines(client, web_login, api, fund_id):
+    leiyang = api("leiyang_finance")
+    body = leiyang.post("/api/v1/evaluations", json={"fund_id": fund_id("2017-DKTX")}).get_json()
+    lines = body["indicators"]
+    lines[0]["self_score"] = "18.50"
+    lines[0]["actual"] = "126"
+    response = leiyang.put(f"/api/v1/evaluations/{body['id']}", json={"indicators": lines})
+    assert response.status_code == 200
+    items = api("auditor").get(f"/api/v1/history/evaluations/{body['id']}").get_json()["items"]
+    changes = items[-1]["changes"]
+    assert changes["indicators[贴息贷款户数].self_score"] == [None, "18.50"]
+    assert changes["indicators[贴息贷款户数].actual"] == ["", "126"]
+    web_login("auditor")
+    html = client.get(f"/history/evaluations/{body['id']}").get_data(as_text=True)
+    assert "指标「贴息贷款户数」自评分" in html and "18.50" in html

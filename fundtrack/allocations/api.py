@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from fundtrack.allocations import operations
 from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.allocations.notices import send_document_notices, send_notice
 from fundtrack.allocations.permissions import can_view_allocation, can_view_recall
 from fundtrack.allocations.schemas import (
     AllocationApproveSchema,
@@ -17,6 +18,7 @@ from fundtrack.allocations.schemas import (
     AllocationQuerySchema,
     AllocationSchema,
     ApproveSchema,
+    NoticeQuerySchema,
     ReasonSchema,
     RecallCreateSchema,
     RecallSchema,
@@ -152,6 +154,49 @@ class AllocationRecallCreate(MethodView):
         )
         db.session.commit()
         return recall
+
+
+PDF_RESPONSE = {
+    "200": {
+        "description": "PDF",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@blp.route("/allocations/<int:allocation_id>/notice.pdf")
+class AllocationNotice(MethodView):
+    @blp.doc(responses=PDF_RESPONSE)
+    @blp.alt_response(409, **ERRORS)
+    @token_required
+    def get(self, allocation_id):
+        """The allocation notice (资金下达通知): amount in figures and in capital numerals,
+        the earmark statement, and the document's table when it covers several regions."""
+        return send_notice(db.session, get_visible_allocation(allocation_id))
+
+
+@blp.route("/allocations/notices.pdf")
+class AllocationNotices(MethodView):
+    @blp.arguments(NoticeQuerySchema, location="query")
+    @blp.doc(responses=PDF_RESPONSE)
+    @token_required
+    def get(self, query):
+        """Every approved notice of one document number of a fund, together in one PDF."""
+        codes = subtree_codes(db.session, g.user.region_code)
+        allocations = db.session.scalars(
+            sa.select(Allocation)
+            .where(
+                Allocation.fund_id == query["fund_id"],
+                Allocation.document_no == query["document_no"],
+                Allocation.status.in_(("approved", "recalled")),
+                sa.or_(
+                    Allocation.from_region_code.in_(codes),
+                    Allocation.to_region_code.in_(codes),
+                ),
+            )
+            .order_by(Allocation.to_region_code)
+        ).all()
+        return send_document_notices(db.session, allocations, query["document_no"])
 
 
 @blp.route("/recalls/<int:recall_id>")

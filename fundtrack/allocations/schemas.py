@@ -81,3 +81,8 @@ class AllocationQuerySchema(PageQuerySchema):
 
 
 AllocationListSchema = list_of(AllocationSchema, "AllocationList", paginated=True)
+
+
+class NoticeQuerySchema(ma.Schema):
+    fund_id = ma.fields.Integer(required=True)
+    document_no = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))

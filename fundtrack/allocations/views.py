@@ -238,3 +238,11 @@ def recall_action(recall_id: int, action: str):
         lambda: operations.cancel_recall(db.session, current_user, recall, form.reason.data),
         "已撤销收回草稿",
     )
+
+
+@bp.route("/<int:allocation_id>/notice.pdf")
+@login_required
+def notice(allocation_id: int):
+    from fundtrack.allocations.notices import send_notice
+
+    return send_notice(db.session, get_visible(Allocation, allocation_id, can_view_allocation))

@@ -89,7 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from fundtrack.audit import views as audit_views
     from fundtrack.core import web
     from fundtrack.core.api import FundtrackApi, register_error_handlers
-    from fundtrack.core.auth import load_session_user
+    from fundtrack.core.auth import authenticate_api_request, load_session_user
     from fundtrack.core.schemas import Money
     from fundtrack.disbursements import api as disbursements_api
     from fundtrack.disbursements import views as disbursements_views
@@ -122,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     app.extensions["fundtrack_api"] = api
 
     register_error_handlers(app)
+    app.before_request(authenticate_api_request)
     app.before_request(load_session_user)
     app.register_blueprint(users_views.bp)
     app.register_blueprint(funds_views.bp)

@@ -32,21 +32,32 @@ def current_api_user():
     return g.get("user")
 
 
+def _authenticate_bearer() -> None:
+    from fundtrack.extensions import db
+    from fundtrack.users.operations import user_for_token
+
+    header = _bearer_token()
+    user = user_for_token(db.session, header) if header else None
+    if user is None:
+        abort(401)
+    authenticated(user)
+
+
 def token_required(view):
-    """API endpoints: a valid ``Authorization: Bearer <token>`` or 401."""
+    """API endpoints: a valid ``Authorization: Bearer <token>`` or 401.
+
+    The check runs in ``authenticate_api_request`` before the request body is parsed, so an
+    anonymous caller learns nothing from validation errors; the wrapper only repeats it when
+    the view is called some other way.
+    """
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        from fundtrack.extensions import db
-        from fundtrack.users.operations import user_for_token
-
-        header = _bearer_token()
-        user = user_for_token(db.session, header) if header else None
-        if user is None:
-            abort(401)
-        authenticated(user)
+        if g.get("user") is None:
+            _authenticate_bearer()
         return view(*args, **kwargs)
 
+    wrapper._token_required = True
     # flask-smorest reads this to document the security requirement
     wrapper._apidoc = getattr(view, "_apidoc", {})
     wrapper._apidoc.setdefault("manual_doc", {}).setdefault("security", [{"bearerAuth": []}])
@@ -72,3 +83,17 @@ def load_session_user() -> None:
     """Before each page request: cache the logged-in user as the actor."""
     if current_user and current_user.is_authenticated:
         authenticated(current_user._get_current_object())
+
+
+def authenticate_api_request() -> None:
+    """Before any API view (and before its arguments are parsed): authenticate the bearer
+    token when the view requires one."""
+    from flask import current_app, request
+
+    if not request.path.startswith("/api/") or request.endpoint is None:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    method = getattr(view_class, request.method.lower(), None) if view_class else view
+    if getattr(method, "_token_required", False):
+        _authenticate_bearer()

@@ -11,7 +11,7 @@ from fundtrack.allocations.schemas import ReasonSchema
 from fundtrack.core.access import get_visible
 from fundtrack.core.api import paginated
 from fundtrack.core.auth import token_required
-from fundtrack.core.errors import NotFound
+from fundtrack.core.net import client_address
 from fundtrack.disbursements import operations
 from fundtrack.disbursements.models import Beneficiary, Disbursement
 from fundtrack.disbursements.permissions import can_view_disbursement
@@ -22,6 +22,7 @@ from fundtrack.disbursements.schemas import (
     DisbursementListSchema,
     DisbursementQuerySchema,
     DisbursementSchema,
+    RevealedIdSchema,
 )
 from fundtrack.extensions import db
 from fundtrack.funds.api import get_visible_fund
@@ -135,6 +136,36 @@ class DisbursementReverse(MethodView):
         return compensation
 
 
+@blp.route("/disbursements/<int:disbursement_id>/reveal-id")
+class DisbursementRevealId(MethodView):
+    @blp.response(200, RevealedIdSchema)
+    @blp.alt_response(403, description="无权查看", schema="Error")
+    @token_required
+    def post(self, disbursement_id):
+        """The payee's full ID number (the region's finance staff, auditors); logged."""
+        return _reveal(get_visible_disbursement(disbursement_id))
+
+
+@blp.route("/beneficiaries/<int:beneficiary_id>/reveal-id")
+class BeneficiaryRevealId(MethodView):
+    @blp.response(200, RevealedIdSchema)
+    @blp.alt_response(403, description="无权查看", schema="Error")
+    @token_required
+    def post(self, beneficiary_id):
+        """The beneficiary's full ID number (the region's finance staff, auditors); logged."""
+        return _reveal(get_visible(Beneficiary, beneficiary_id, _can_view_beneficiary))
+
+
+def _can_view_beneficiary(session, user, beneficiary) -> bool:
+    return is_within(session, beneficiary.region_code, user.region_code)
+
+
+def _reveal(record) -> dict:
+    number = operations.reveal_id_number(db.session, g.user, record, client_address())
+    db.session.commit()
+    return {"id_number": number}
+
+
 @blp.route("/beneficiaries")
 class Beneficiaries(MethodView):
     @blp.arguments(BeneficiaryCreateSchema)
@@ -160,9 +191,4 @@ class BeneficiaryDetail(MethodView):
     @blp.response(200, BeneficiarySchema)
     @token_required
     def get(self, beneficiary_id):
-        beneficiary = db.session.get(Beneficiary, beneficiary_id)
-        if beneficiary is None or not is_within(
-            db.session, beneficiary.region_code, g.user.region_code
-        ):
-            raise NotFound()
-        return beneficiary
+        return get_visible(Beneficiary, beneficiary_id, _can_view_beneficiary)

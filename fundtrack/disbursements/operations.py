@@ -321,3 +321,18 @@ def create_beneficiary(
     set_reason(session, f"登记受益人 {name.strip()}")
     session.flush()
     return beneficiary
+
+
+def reveal_id_number(session, user, record, remote_addr: str | None) -> str | None:
+    """The full ID number of a payment's payee or of a beneficiary, for a role that needs it;
+    every reveal is recorded in the access log. Raises ``Forbidden``."""
+    from fundtrack.audit.operations import log_access
+    from fundtrack.disbursements.permissions import can_reveal_id_number
+
+    if not can_reveal_id_number(session, user, record.region_code):
+        raise Forbidden("无权查看完整身份证号码")
+    number = record.payee_id_number if isinstance(record, Disbursement) else record.id_number
+    kind = "支出" if isinstance(record, Disbursement) else "受益人"
+    log_access(session, "reveal", user=user, remote_addr=remote_addr,
+               detail=f"{kind} #{record.id} 的完整身份证号码")  # fmt: skip
+    return number

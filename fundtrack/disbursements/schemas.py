@@ -76,3 +76,7 @@ class BeneficiaryCreateSchema(ma.Schema):
 
 
 DisbursementListSchema = list_of(DisbursementSchema, "DisbursementList", paginated=True)
+
+
+class RevealedIdSchema(ma.Schema):
+    id_number = ma.fields.String(allow_none=True, required=True)

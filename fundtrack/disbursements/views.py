@@ -126,7 +126,9 @@ def new():
 
 @bp.route("/<int:disbursement_id>")
 @login_required
-def detail(disbursement_id: int):
+def detail(disbursement_id: int, revealed: str | None = None):
+    from fundtrack.disbursements.permissions import can_reveal_id_number
+
     disbursement = get_visible(Disbursement, disbursement_id, can_view_disbursement)
     return render_template(
         "disbursements/detail.html",
@@ -134,7 +136,24 @@ def detail(disbursement_id: int):
         action_form=ActionForm(),
         reject_form=ReasonForm(prefix="reject"),
         reverse_form=ReasonForm(prefix="reverse"),
+        revealed=revealed,
+        can_reveal=can_reveal_id_number(db.session, current_user, disbursement.region_code),
     )
+
+
+@bp.route("/<int:disbursement_id>/reveal-id", methods=["POST"])
+@login_required
+def reveal_id(disbursement_id: int):
+    """Show the full ID number once, on this answer only; the reveal is logged."""
+    from fundtrack.core.net import client_address
+
+    disbursement = get_visible(Disbursement, disbursement_id, can_view_disbursement)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    number = operations.reveal_id_number(db.session, current_user, disbursement, client_address())
+    db.session.commit()
+    response = detail(disbursement_id, revealed=number)
+    return response, 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/<int:disbursement_id>/<any(approve, reject, reverse):action>", methods=["POST"])

@@ -9,12 +9,20 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fundtrack.audit.operations import log_access
+from fundtrack.core.api import paginated
 from fundtrack.core.auth import _bearer_token, token_required
-from fundtrack.core.errors import DomainError
+from fundtrack.core.errors import DomainError, Forbidden
 from fundtrack.core.net import client_address
 from fundtrack.extensions import db
 from fundtrack.users import operations
-from fundtrack.users.schemas import TokenRequestSchema, TokenSchema
+from fundtrack.users.permissions import can_manage_tokens
+from fundtrack.users.schemas import (
+    TokenInfoSchema,
+    TokenListSchema,
+    TokenQuerySchema,
+    TokenRequestSchema,
+    TokenSchema,
+)
 
 blp = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens", description="API 令牌")
 
@@ -43,6 +51,35 @@ class Tokens(MethodView):
                    detail=f"token #{record.id}")  # fmt: skip
         db.session.commit()
         return {"token": token, "expires_at": record.expires_at.replace(tzinfo=UTC)}
+
+
+@blp.route("/all")
+class AllTokens(MethodView):
+    @blp.arguments(TokenQuerySchema, location="query")
+    @blp.response(200, TokenListSchema)
+    @blp.alt_response(403, description="仅系统管理员", schema="Error")
+    @token_required
+    def get(self, query):
+        """Every user's tokens (never the tokens themselves), for administrators."""
+        if not can_manage_tokens(g.user):
+            raise Forbidden("只有系统管理员可以管理 API 令牌")
+        return paginated(db.session, operations.tokens_query(query), query)
+
+
+@blp.route("/<int:token_id>/revoke")
+class RevokeToken(MethodView):
+    @blp.response(200, TokenInfoSchema)
+    @blp.alt_response(403, description="仅系统管理员", schema="Error")
+    @token_required
+    def post(self, token_id):
+        """An administrator revokes a token; it answers 401 from then on."""
+        if not can_manage_tokens(g.user):
+            raise Forbidden("只有系统管理员可以管理 API 令牌")
+        record = operations.revoke_token_by_id(db.session, token_id)
+        log_access(db.session, "token_revoked", user=g.user, remote_addr=client_address(),
+                   detail=f"token #{record.id} of {record.user.username}")  # fmt: skip
+        db.session.commit()
+        return record
 
 
 @blp.route("/current")

@@ -181,3 +181,25 @@ def revoke_token(session, token: str) -> None:
     if record is not None and record.revoked_at is None:
         record.revoked_at = utcnow()
         session.flush()
+
+
+def revoke_token_by_id(session, token_id: int) -> ApiToken:
+    """An administrator revokes a token; revoking twice changes nothing."""
+    from fundtrack.core.errors import NotFound
+
+    record = session.get(ApiToken, token_id)
+    if record is None:
+        raise NotFound("令牌不存在")
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+        session.flush()
+    return record
+
+
+def tokens_query(filters: dict):
+    stmt = sa.select(ApiToken).join(User).order_by(ApiToken.id.desc())
+    if filters.get("active"):
+        stmt = stmt.where(ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow())
+    if filters.get("username"):
+        stmt = stmt.where(User.username == filters["username"].strip().lower())
+    return stmt

@@ -88,3 +88,25 @@ def test_openapi_document_describes_the_api(client):
     assert fund["properties"]["budget"]["type"] == "string"
     assert {"id", "code", "name", "kind", "fiscal_year", "source", "budget",
             "earmarked_categories", "status"} <= set(fund["properties"])  # fmt: skip
+
+
+def test_admin_lists_and_revokes_any_token(api, client):
+    leiyang = api("leiyang_finance")
+    admin = api("admin")
+    listing = admin.get("/api/v1/tokens/all?username=leiyang_finance&active=true").get_json()
+    assert listing["total"] >= 1
+    token_info = listing["items"][0]
+    assert token_info["username"] == "leiyang_finance"
+    assert "token" not in token_info and "token_hash" not in token_info
+    response = admin.post(f"/api/v1/tokens/{token_info['id']}/revoke")
+    assert response.status_code == 200 and response.get_json()["revoked_at"]
+    assert leiyang.get("/api/v1/funds").status_code == 401
+    log = admin.get("/api/v1/access-log?event=token_revoked").get_json()["items"]
+    assert "leiyang_finance" in log[0]["detail"]
+
+
+def test_only_admins_manage_tokens(api):
+    for username in ("auditor", "province_checker", "leiyang_finance"):
+        client_api = api(username)
+        assert client_api.get("/api/v1/tokens/all").status_code == 403
+        assert client_api.post("/api/v1/tokens/1/revoke").status_code == 403

@@ -96,6 +96,8 @@ def test_the_auditor_changes_nothing_through_any_api_write(app, api, db_session)
     for rule, method in _routes(app):
         if method == "GET" or not rule.rule.startswith("/api/") or "tokens" in rule.rule:
             continue
+        if rule.rule.endswith("/reveal-id"):
+            continue  # a read, made a POST to be deliberate and logged; auditors may do it
         kind = rule.rule.split("/")[3]
         url = re.sub(r"<int:[a-z_]+>", str(ids.get(kind) or 1), rule.rule)
         payloads = ({}, {"reason": "x", "comment": "x", "final_score": "90", "amount": "1.00",

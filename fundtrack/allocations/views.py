@@ -15,10 +15,9 @@ from fundtrack.allocations.permissions import (
     can_view_recall,
 )
 from fundtrack.core.access import get_visible
-from fundtrack.core.api import paginated
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import ActionForm, ReasonForm, show_domain_error
-from fundtrack.core.web_helpers import get_visible_fund_or_404
+from fundtrack.core.web_helpers import get_visible_fund_or_404, record_listing
 from fundtrack.extensions import db
 from fundtrack.funds.models import Fund
 from fundtrack.funds.permissions import visible_funds_filter
@@ -57,29 +56,11 @@ def index():
         )
         .order_by(Allocation.id.desc())
     )
-    filters = {}
-    fund_id = request.args.get("fund_id", type=int)
-    if fund_id:
-        stmt = stmt.where(Allocation.fund_id == fund_id)
-        filters["fund_id"] = fund_id
-    status = request.args.get("status")
-    if status in ALLOCATION_TRANSITIONS.statuses:
-        stmt = stmt.where(Allocation.status == status)
-        filters["status"] = status
-    listing = paginated(
-        db.session,
-        stmt,
-        {"page": max(request.args.get("page", 1, type=int), 1), "per_page": PER_PAGE},
-    )
-    allocations, page, total = listing["items"], listing["page"], listing["total"]
+    listing = record_listing(stmt, Allocation, ALLOCATION_TRANSITIONS, PER_PAGE)
     return render_template(
         "allocations/index.html",
-        allocations=allocations,
-        filters=filters,
-        page=page,
-        per_page=PER_PAGE,
-        total=total,
-        statuses=ALLOCATION_TRANSITIONS.labels,
+        allocations=listing["items"],
+        **{key: listing[key] for key in ("filters", "page", "per_page", "total", "statuses")},
         action_form=ActionForm(),
     )
 

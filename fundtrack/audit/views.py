@@ -22,6 +22,7 @@ from fundtrack.audit.history import (
 )
 from fundtrack.audit.permissions import can_view_record
 from fundtrack.core.api import paginated
+from fundtrack.core.web_helpers import request_page
 from fundtrack.extensions import db
 
 bp = Blueprint("audit_pages", __name__)
@@ -227,11 +228,7 @@ def access_log():
         filters.pop("event")
     per_page = 50
     stmt = access_log_query(filters)
-    listing = paginated(
-        db.session,
-        stmt,
-        {"page": max(request.args.get("page", 1, type=int), 1), "per_page": per_page},
-    )
+    listing = paginated(db.session, stmt, request_page(per_page))
     entries, page, total = listing["items"], listing["page"], listing["total"]
     return render_template(
         "audit/access_log.html",

@@ -17,3 +17,24 @@ def request_page(per_page: int) -> dict:
     from flask import request
 
     return {"page": max(request.args.get("page", 1, type=int), 1), "per_page": per_page}
+
+
+def record_listing(stmt, model, transitions, per_page: int) -> dict:
+    """A page of records for a list view, filtered by ``fund_id`` and ``status`` from the
+    query string: the template's items, filters, page, per_page, total and status labels."""
+    from flask import request
+
+    from fundtrack.core.api import paginated
+    from fundtrack.extensions import db
+
+    filters = {}
+    fund_id = request.args.get("fund_id", type=int)
+    if fund_id:
+        stmt = stmt.where(model.fund_id == fund_id)
+        filters["fund_id"] = fund_id
+    status = request.args.get("status")
+    if status in transitions.statuses:
+        stmt = stmt.where(model.status == status)
+        filters["status"] = status
+    listing = paginated(db.session, stmt, request_page(per_page))
+    return {**listing, "filters": filters, "statuses": transitions.labels}

@@ -7,10 +7,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from fundtrack.core.access import get_visible
-from fundtrack.core.api import paginated
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import ActionForm, ReasonForm, show_domain_error
-from fundtrack.core.web_helpers import get_visible_fund_or_404
+from fundtrack.core.web_helpers import get_visible_fund_or_404, record_listing
 from fundtrack.disbursements import operations
 from fundtrack.disbursements.forms import DisbursementForm
 from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Beneficiary, Disbursement
@@ -39,29 +38,11 @@ def index():
         )
         .order_by(Disbursement.id.desc())
     )
-    filters = {}
-    fund_id = request.args.get("fund_id", type=int)
-    if fund_id:
-        stmt = stmt.where(Disbursement.fund_id == fund_id)
-        filters["fund_id"] = fund_id
-    status = request.args.get("status")
-    if status in DISBURSEMENT_TRANSITIONS.statuses:
-        stmt = stmt.where(Disbursement.status == status)
-        filters["status"] = status
-    listing = paginated(
-        db.session,
-        stmt,
-        {"page": max(request.args.get("page", 1, type=int), 1), "per_page": PER_PAGE},
-    )
-    rows, page, total = listing["items"], listing["page"], listing["total"]
+    listing = record_listing(stmt, Disbursement, DISBURSEMENT_TRANSITIONS, PER_PAGE)
     return render_template(
         "disbursements/index.html",
-        disbursements=rows,
-        filters=filters,
-        page=page,
-        per_page=PER_PAGE,
-        total=total,
-        statuses=DISBURSEMENT_TRANSITIONS.labels,
+        disbursements=listing["items"],
+        **{key: listing[key] for key in ("filters", "page", "per_page", "total", "statuses")},
         action_form=ActionForm(),
     )
 

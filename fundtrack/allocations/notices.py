@@ -3,15 +3,12 @@ document number together."""
 
 from __future__ import annotations
 
-import io
-
 import sqlalchemy as sa
-from flask import send_file
 
 from fundtrack.allocations.models import Allocation
 from fundtrack.core.errors import InvalidTransition, NotFound
 from fundtrack.core.money import yuan_in_words
-from fundtrack.reports.pdf import render_pdf
+from fundtrack.reports.pdf import render_pdf, send_pdf
 
 ISSUED = ("approved", "recalled")
 
@@ -63,18 +60,15 @@ def render_notices(session, allocations: list[Allocation]) -> bytes:
 
 
 def send_notice(session, allocation: Allocation):
-    data = render_notices(session, [allocation])
-    return send_file(
-        io.BytesIO(data),
-        mimetype="application/pdf",
-        download_name=f"notice-{allocation.id}.pdf",
+    return send_pdf(
+        render_notices(session, [allocation]),
+        f"notice-{allocation.id}.pdf",
+        f"资金下达通知 #{allocation.id} {allocation.document_no}",
     )
 
 
 def send_document_notices(session, allocations: list[Allocation], document_no: str):
     data = render_notices(session, allocations)
-    return send_file(
-        io.BytesIO(data),
-        mimetype="application/pdf",
-        download_name=f"notices-{allocations[0].fund.code}.pdf",
+    return send_pdf(
+        data, f"notices-{allocations[0].fund.code}.pdf", f"资金下达通知 {document_no}（全部）"
     )

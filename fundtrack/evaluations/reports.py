@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import send_file
-
 from fundtrack.evaluations.models import DIMENSIONS, TIERS
 from fundtrack.evaluations.operations import fund_use
 from fundtrack.extensions import db
-from fundtrack.reports.pdf import render_pdf
+from fundtrack.reports.pdf import render_pdf, send_pdf
 
 
 def send_evaluation_report(evaluation):
@@ -21,4 +17,4 @@ def send_evaluation_report(evaluation):
         dimensions=DIMENSIONS,
     )
     name = f"evaluation-{evaluation.fund.code}-{evaluation.region_code}.pdf"
-    return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name)
+    return send_pdf(data, name, f"绩效自评报告 #{evaluation.id}")

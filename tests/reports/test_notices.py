@@ -112,3 +112,12 @@ def test_user_text_cannot_make_the_pdf_fetch_files(api, fund_id):
     response = maker.get(f"/api/v1/allocations/{allocation['id']}/notice.pdf")
     assert response.status_code == 200
     assert "<imgsrc=" in _text(response.data)[0]  # escaped, shown as text
+
+
+def test_every_pdf_download_is_recorded_as_an_export(api, db_session):
+    allocation_id = _allocation_id(db_session, "湘计生协〔2017〕12号", "430400")
+    hengyang = api("hengyang_finance")
+    assert hengyang.get(f"/api/v1/allocations/{allocation_id}/notice.pdf").status_code == 200
+    log = api("auditor").get("/api/v1/access-log?event=export").get_json()["items"]
+    assert log[0]["username"] == "hengyang_finance"
+    assert "湘计生协〔2017〕12号" in log[0]["detail"]

@@ -28,10 +28,6 @@ def authenticated(user) -> None:
     )
 
 
-def current_api_user():
-    return g.get("user")
-
-
 def _authenticate_bearer() -> None:
     from fundtrack.extensions import db
     from fundtrack.users.operations import user_for_token

@@ -24,9 +24,6 @@ class Money(ma.fields.Field):
         except AmountError as exc:
             raise ma.ValidationError(str(exc)) from None
 
-    def _jsonschema_type_mapping(self):  # pragma: no cover - documentation only
-        return {"type": "string"}
-
 
 def list_of(item_schema, name: str, paginated: bool = False):
     """A ``{"items": [...]}`` schema (with page, per_page, total when paginated)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -45,11 +45,6 @@ def detail(evaluation: Evaluation) -> dict:
     """The evaluation with its fund-use section, for the detail schema."""
     evaluation.fund_use = operations.fund_use(db.session, evaluation)
     return evaluation
-
-
-def deadline() -> tuple[int, int]:
-    month, day = current_app.config["EVALUATION_DEADLINE"].split("-")
-    return int(month), int(day)
 
 
 @blp.route("/evaluations")
@@ -99,7 +94,9 @@ class OverdueEvaluations(MethodView):
     def get(self):
         """Evaluations of the caller's subtree not submitted by the configured deadline."""
         return {
-            "items": operations.overdue(db.session, g.user.region_code, date.today(), deadline())
+            "items": operations.overdue(
+                db.session, g.user.region_code, date.today(), operations.configured_deadline()
+            )
         }
 
 

@@ -457,6 +457,15 @@ def ranking(session, fund) -> dict[str, list[dict]]:
     return levels
 
 
+def configured_deadline() -> tuple[int, int]:
+    """(month, day) of ``EVALUATION_DEADLINE``: the day of the following year a year's
+    evaluations are due."""
+    from flask import current_app
+
+    month, day = current_app.config["EVALUATION_DEADLINE"].split("-")
+    return int(month), int(day)
+
+
 def overdue(session, region_code: str, today: date, deadline: tuple[int, int]) -> list[dict]:
     """Regions of ``region_code``'s subtree (itself and below) whose evaluation of a fund is
     not submitted although the deadline (month, day of the following year) has passed."""

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from fundtrack.core.errors import DomainError, NotFound
@@ -33,11 +33,6 @@ from fundtrack.regions.operations import subtree_codes
 bp = Blueprint("evaluation_pages", __name__, url_prefix="/evaluations")
 
 EMPTY_USE_ROWS = 3
-
-
-def _deadline() -> tuple[int, int]:
-    month, day = current_app.config["EVALUATION_DEADLINE"].split("-")
-    return int(month), int(day)
 
 
 def _get(evaluation_id: int) -> Evaluation:
@@ -82,7 +77,9 @@ def index():
         "evaluations/index.html",
         evaluations=evaluations,
         to_file=to_file,
-        overdue=operations.overdue(db.session, current_user.region_code, date.today(), _deadline()),
+        overdue=operations.overdue(
+            db.session, current_user.region_code, date.today(), operations.configured_deadline()
+        ),
         statuses=EVALUATION_TRANSITIONS.labels,
         status=status,
         action_form=ActionForm(),

@@ -16,7 +16,7 @@ from fundtrack.core.timeparse import parse_moment
 from fundtrack.extensions import db
 from fundtrack.funds import operations
 from fundtrack.funds.balances import balance_rows
-from fundtrack.funds.models import BudgetLine, ExpenditureCategory, Fund
+from fundtrack.funds.models import ExpenditureCategory, Fund
 from fundtrack.funds.permissions import can_create_fund, can_view_fund, visible_funds_filter
 from fundtrack.funds.schemas import (
     BalanceListSchema,
@@ -29,7 +29,6 @@ from fundtrack.funds.schemas import (
     FundQuerySchema,
     FundSchema,
 )
-from fundtrack.regions.operations import is_within
 
 blp = Blueprint("funds", __name__, url_prefix="/api/v1", description="专项资金")
 
@@ -148,9 +147,6 @@ class BudgetLines(MethodView):
     @token_required
     def get(self):
         """Budget totals with what their funds itemise and the unitemised remainder."""
-        lines = db.session.scalars(
-            sa.select(BudgetLine).order_by(BudgetLine.fiscal_year, BudgetLine.id)
-        ).all()
         return {
             "items": [
                 SimpleNamespace(
@@ -160,10 +156,11 @@ class BudgetLines(MethodView):
                     name=line.name,
                     source=line.source,
                     total_fen=line.total_fen,
-                    itemised_fen=operations.itemised_fen(db.session, line),
-                    unitemised_fen=operations.unitemised_fen(db.session, line),
+                    itemised_fen=itemised,
+                    unitemised_fen=unitemised,
                 )
-                for line in lines
-                if is_within(db.session, line.region_code, g.user.region_code)
+                for line, itemised, unitemised in operations.budget_lines_within(
+                    db.session, g.user.region_code
+                )
             ]
         }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from fundtrack.core.errors import DomainError
@@ -13,9 +13,8 @@ from fundtrack.core.web_helpers import get_visible_fund_or_404
 from fundtrack.extensions import db
 from fundtrack.funds import operations
 from fundtrack.funds.balances import Balance, balance_rows, fund_balances
-from fundtrack.funds.models import BudgetLine, Fund
+from fundtrack.funds.models import Fund
 from fundtrack.funds.permissions import can_close_fund_year, visible_funds_filter
-from fundtrack.regions.operations import is_within
 
 bp = Blueprint("home", __name__)
 
@@ -34,27 +33,15 @@ def index():
     for fund in funds:
         balance = fund_balances(db.session, fund).get(user.region_code, Balance(user.region_code))
         rows.append((fund, balance))
-    lines = [
-        (
-            line,
-            operations.itemised_fen(db.session, line),
-            operations.unitemised_fen(db.session, line),
-        )
-        for line in db.session.scalars(
-            sa.select(BudgetLine).order_by(BudgetLine.fiscal_year.desc(), BudgetLine.id)
-        )
-        if is_within(db.session, line.region_code, user.region_code)
-    ]
     from datetime import date
 
-    from fundtrack.evaluations.operations import overdue
+    from fundtrack.evaluations.operations import configured_deadline, overdue
 
-    month, day = (int(part) for part in current_app.config["EVALUATION_DEADLINE"].split("-"))
     return render_template(
         "funds/home.html",
         rows=rows,
-        budget_lines=lines,
-        overdue=overdue(db.session, user.region_code, date.today(), (month, day)),
+        budget_lines=operations.budget_lines_within(db.session, user.region_code),
+        overdue=overdue(db.session, user.region_code, date.today(), configured_deadline()),
     )
 
 

@@ -95,6 +95,8 @@ def _register_blueprints(app: Flask) -> None:
     from fundtrack.disbursements import views as disbursements_views
     from fundtrack.evaluations import api as evaluations_api
     from fundtrack.evaluations import views as evaluations_views
+    from fundtrack.exchange import api as exchange_api
+    from fundtrack.exchange import views as exchange_views
     from fundtrack.funds import api as funds_api
     from fundtrack.funds import views as funds_views
     from fundtrack.regions import api as regions_api
@@ -115,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
         evaluations_api.blp,
         audit_api.blp,
         audit_api.access_blp,
+        exchange_api.blp,
     ):
         api.register_blueprint(blp)
         # the API authenticates by bearer token only, so it needs no CSRF token
@@ -130,4 +133,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(disbursements_views.bp)
     app.register_blueprint(evaluations_views.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(exchange_views.bp)
     web.init_app(app)

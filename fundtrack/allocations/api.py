@@ -24,7 +24,7 @@ from fundtrack.allocations.schemas import (
     RecallSchema,
 )
 from fundtrack.core.access import get_visible
-from fundtrack.core.api import paginated
+from fundtrack.core.api import PDF_RESPONSE, paginated
 from fundtrack.core.auth import token_required
 from fundtrack.extensions import db
 from fundtrack.funds.api import get_visible_fund
@@ -154,14 +154,6 @@ class AllocationRecallCreate(MethodView):
         )
         db.session.commit()
         return recall
-
-
-PDF_RESPONSE = {
-    "200": {
-        "description": "PDF",
-        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-    }
-}
 
 
 @blp.route("/allocations/<int:allocation_id>/notice.pdf")

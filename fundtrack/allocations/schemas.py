@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from fundtrack.core.api import PageQuerySchema
-from fundtrack.core.schemas import Money, list_of
+from fundtrack.core.schemas import Id, Money, UtcDateTime, list_of
 
 REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error="地区代码须为 6 位数字")
 ALLOCATION_STATUSES = ("draft", "approved", "cancelled", "recalled")
@@ -31,16 +31,16 @@ class AllocationSchema(ma.Schema):
     status = ma.fields.String(required=True)
     reason = ma.fields.String(required=True)
     approved_on = ma.fields.Date(allow_none=True, required=True)
-    created_at = ma.fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
     created_by_id = ma.fields.Integer(required=True)
     approved_by_id = ma.fields.Integer(allow_none=True, required=True)
-    approved_at = ma.fields.DateTime(allow_none=True, required=True)
+    approved_at = UtcDateTime(allow_none=True, required=True)
     evaluation_override_reason = ma.fields.String(allow_none=True, required=True)
     recalls = ma.fields.List(ma.fields.Nested(RecallSchema), required=True)
 
 
 class AllocationCreateSchema(ma.Schema):
-    fund_id = ma.fields.Integer(required=True, strict=True)
+    fund_id = Id(required=True, strict=True)
     from_region = ma.fields.String(validate=REGION_CODE)
     to_region = ma.fields.String(required=True, validate=REGION_CODE)
     amount = Money(required=True)
@@ -72,17 +72,23 @@ class RecallCreateSchema(ma.Schema):
     redistribute_to = ma.fields.String(load_default=None, allow_none=True, validate=REGION_CODE)
 
 
-class AllocationQuerySchema(PageQuerySchema):
-    fund_id = ma.fields.Integer()
+class AllocationFilterSchema(ma.Schema):
+    """The filters of the allocation list, also of its exports."""
+
+    fund_id = Id()
     status = ma.fields.String(validate=ma.validate.OneOf(ALLOCATION_STATUSES))
     from_region = ma.fields.String(validate=REGION_CODE)
     to_region = ma.fields.String(validate=REGION_CODE)
     document_no = ma.fields.String(validate=ma.validate.Length(max=64))
 
 
+class AllocationQuerySchema(PageQuerySchema, AllocationFilterSchema):
+    pass
+
+
 AllocationListSchema = list_of(AllocationSchema, "AllocationList", paginated=True)
 
 
 class NoticeQuerySchema(ma.Schema):
-    fund_id = ma.fields.Integer(required=True)
+    fund_id = Id(required=True)
     document_no = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))

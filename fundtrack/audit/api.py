@@ -29,7 +29,7 @@ from fundtrack.audit.schemas import (
     StateQuerySchema,
     StateSchema,
 )
-from fundtrack.core.api import paginated
+from fundtrack.core.api import PDF_RESPONSE, file_response, paginated
 from fundtrack.core.auth import token_required
 from fundtrack.core.errors import Forbidden, NotFound, ValidationFailed
 from fundtrack.core.timeparse import parse_moment
@@ -72,6 +72,23 @@ class History(MethodView):
         return {"items": items}
 
 
+@blp.route(f"/{KIND_RULE}/<int:record_id>/report.pdf")
+class HistoryReport(MethodView):
+    @blp.doc(responses=PDF_RESPONSE)
+    @blp.alt_response(404, description="不存在或不在本地区范围内", schema="Error")
+    @blp.alt_response(503, description="服务器未安装中文字体", schema="Error")
+    @token_required
+    def get(self, kind, record_id):
+        """The record's history as a PDF: current state, every change with who, when, from
+        where and why, and each change's seal in the audit hash chain."""
+        from fundtrack.audit.reports import send_history_report
+
+        record = db.session.get(model_for(kind), record_id)
+        if not can_view_record(db.session, g.user, kind, record):
+            raise NotFound()
+        return send_history_report(db.session, kind, record, g.user)
+
+
 @blp.route(f"/{KIND_RULE}/<int:record_id>/state")
 class HistoryState(MethodView):
     @blp.arguments(StateQuerySchema, location="query")
@@ -104,12 +121,9 @@ class HistoryState(MethodView):
 @blp.route("/packets/funds/<int:fund_id>")
 class AuditPacket(MethodView):
     @blp.doc(
-        responses={
-            "200": {
-                "description": "ZIP: summary.pdf, versions/*.csv, transactions.csv, chain_head.txt",
-                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
+        responses=file_response(
+            "ZIP: summary.pdf, versions/*.csv, transactions.csv, chain_head.txt", "application/zip"
+        )
     )
     @blp.alt_response(403, description="仅审计和管理员", schema="Error")
     @blp.alt_response(404, description="不存在或不在本地区范围内", schema="Error")

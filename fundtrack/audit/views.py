@@ -3,168 +3,40 @@
 from __future__ import annotations
 
 from datetime import UTC
-from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from fundtrack.audit.history import (
     FIELD_LABELS,
     KIND_RULE,
-    OPERATION_LABELS,
-    base_column,
     display_value,
-    field_label,
     model_for,
-    record_history,
     record_state_as_of,
 )
 from fundtrack.audit.permissions import can_view_record
+from fundtrack.audit.reports import (
+    KIND_LABELS,
+    LOCAL,
+    history_rows,
+    linked_records,
+    value_labels,
+)
 from fundtrack.core.api import paginated
 from fundtrack.core.web_helpers import request_page
 from fundtrack.extensions import db
 
 bp = Blueprint("audit_pages", __name__)
 
-LOCAL = ZoneInfo("Asia/Shanghai")
-KIND_LABELS = {
-    "funds": "专项资金",
-    "allocations": "资金下达",
-    "recalls": "资金收回",
-    "disbursements": "支出",
-    "beneficiaries": "受益人",
-    "evaluations": "绩效评价",
-}
-
-
-def _value_labels(kind: str, entries) -> dict[str, dict[str, str]]:
-    """Readable names for the codes and ids that appear in the changes."""
-    from fundtrack.allocations.models import ALLOCATION_TRANSITIONS, RECALL_TRANSITIONS
-    from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, FAMILY_TYPES
-    from fundtrack.evaluations.models import EVALUATION_TRANSITIONS
-    from fundtrack.funds.models import (
-        FUND_TRANSITIONS,
-        YEAR_END_POLICIES,
-        ExpenditureCategory,
-        Fund,
-    )
-    from fundtrack.regions.models import Region
-    from fundtrack.users.models import User
-
-    regions = dict(db.session.execute(sa.select(Region.code, Region.name)).all())
-    categories = dict(
-        db.session.execute(sa.select(ExpenditureCategory.code, ExpenditureCategory.name)).all()
-    )
-    user_ids = {
-        value
-        for entry in entries
-        for column, pair in entry.changes.items()
-        if column.endswith("_by_id")
-        for value in pair
-        if value is not None
-    }
-    users = {
-        str(uid): name
-        for uid, name in db.session.execute(
-            sa.select(User.id, User.display_name).where(User.id.in_(user_ids))
-        )
-    }
-    funds = {str(fid): f"{code} {name}" for fid, code, name in db.session.execute(
-        sa.select(Fund.id, Fund.code, Fund.name)
-    )}  # fmt: skip
-    statuses = {
-        "funds": FUND_TRANSITIONS,
-        "allocations": ALLOCATION_TRANSITIONS,
-        "recalls": RECALL_TRANSITIONS,
-        "disbursements": DISBURSEMENT_TRANSITIONS,
-        "evaluations": EVALUATION_TRANSITIONS,
-    }.get(kind)
-    region_labels = {code: name for code, name in regions.items()}
-    return {
-        "status": statuses.labels if statuses else {},
-        "from_region_code": region_labels,
-        "to_region_code": region_labels,
-        "region_code": region_labels,
-        "redistribute_to_code": region_labels,
-        "category_code": categories,
-        "created_by_id": users,
-        "approved_by_id": users,
-        "reviewed_by_id": users,
-        "fund_id": funds,
-        "year_end_policy": YEAR_END_POLICIES,
-        "family_type": FAMILY_TYPES,
-    }
-
-
-def _linked(kind: str, record) -> list[tuple[str, str, str]]:
-    """(label, kind, id) of the records an auditor follows from this one."""
-    from fundtrack.disbursements.models import Disbursement
-
-    links = []
-    if kind == "allocations":
-        links += [(f"收回 #{r.id}", "recalls", r.id) for r in record.recalls]
-        payments = db.session.scalars(
-            sa.select(Disbursement)
-            .where(
-                Disbursement.fund_id == record.fund_id,
-                Disbursement.region_code == record.to_region_code,
-            )
-            .order_by(Disbursement.id)
-            .limit(50)
-        )
-        links += [
-            (f"接收地区的支出 #{d.id}（{d.voucher_no}）", "disbursements", d.id) for d in payments
-        ]
-    elif kind == "recalls":
-        links.append((f"原资金下达 #{record.allocation_id}", "allocations", record.allocation_id))
-        if record.redistributed_as_id:
-            links.append(
-                (f"调剂形成的下达 #{record.redistributed_as_id}", "allocations",
-                 record.redistributed_as_id)
-            )  # fmt: skip
-    elif kind == "disbursements":
-        if record.reverses_id:
-            links.append((f"被冲销的原支出 #{record.reverses_id}", "disbursements",
-                          record.reverses_id))  # fmt: skip
-        if record.reversal is not None:
-            links.append((f"冲销记录 #{record.reversal.id}", "disbursements", record.reversal.id))
-        if record.beneficiary_id:
-            links.append((f"受益人 #{record.beneficiary_id}", "beneficiaries",
-                          record.beneficiary_id))  # fmt: skip
-    return links
-
 
 @bp.route(f"/history/{KIND_RULE}/<int:record_id>")
 @login_required
 def history(kind: str, record_id: int):
-    from fundtrack.users.models import ROLES
-
     model = model_for(kind)
     record = db.session.get(model, record_id)
     if not can_view_record(db.session, current_user, kind, record):
         abort(404)
-    entries = record_history(db.session, model, record_id)
-    labels = _value_labels(kind, entries)
-    rows = []
-    for entry in entries:
-        rows.append(
-            {
-                "entry": entry,
-                "when": entry.issued_at.replace(tzinfo=UTC).astimezone(LOCAL),
-                "operation": OPERATION_LABELS.get(entry.operation, entry.operation),
-                "role": ROLES.get(entry.user["role"], entry.user["role"]) if entry.user else None,
-                "region": labels["region_code"].get(entry.user["region"]) if entry.user else None,
-                "diffs": [
-                    (
-                        field_label(column),
-                        display_value(base_column(column), old, labels),
-                        display_value(base_column(column), new, labels),
-                    )
-                    for column, (old, new) in entry.changes.items()
-                ],
-            }
-        )
+    rows = history_rows(db.session, kind, record_id)
     as_of_text = (request.args.get("as_of") or "").strip()
     state_rows, state_error = None, None
     if as_of_text:
@@ -178,7 +50,7 @@ def history(kind: str, record_id: int):
             if found is None:
                 state_error = "该时点这条记录尚不存在"
             else:
-                state_labels = _value_labels(kind, [])
+                state_labels = value_labels(db.session, kind, [])
                 state_rows = [
                     (FIELD_LABELS.get(c, c), display_value(c, v, state_labels))
                     for c, v in found[1].items()
@@ -194,9 +66,20 @@ def history(kind: str, record_id: int):
         record=record,
         record_id=record_id,
         rows=rows,
-        links=_linked(kind, record),
+        links=linked_records(db.session, kind, record),
         request_args=request.args,
     )
+
+
+@bp.route(f"/history/{KIND_RULE}/<int:record_id>/report.pdf")
+@login_required
+def history_report(kind: str, record_id: int):
+    from fundtrack.audit.reports import send_history_report
+
+    record = db.session.get(model_for(kind), record_id)
+    if not can_view_record(db.session, current_user, kind, record):
+        abort(404)
+    return send_history_report(db.session, kind, record, current_user)
 
 
 @bp.route("/audit/access-log")

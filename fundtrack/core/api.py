@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
-from fundtrack.core.errors import DomainError
+from fundtrack.core.errors import DomainError, NotFound, ValidationFailed
+from fundtrack.core.schemas import MAX_ID
 
 API_PREFIX = "/api/v1"
 
@@ -77,10 +79,99 @@ def flatten_messages(messages: dict, prefix: str = "") -> dict[str, list]:
     return flat
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` of every route is a record's id: one beyond what the database can hold
+    (``MAX_ID``) names no record, so the URL matches no route (404) instead of reaching the
+    database, where it would fail (SQLite) or be compared in vain."""
+
+    def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+UNSTORABLE_TEXT = "不能包含空字符（\\u0000）或不成对的代理字符"
+
+
+def is_unstorable(text: str) -> bool:
+    """Text no column can hold: a NUL (PostgreSQL refuses it) or a lone UTF-16 surrogate
+    (JSON's ``"\\ud800"`` carries one; UTF-8, hence every database driver, cannot encode it)."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def unstorable_fields(data) -> list[str]:
+    """The dotted names (``declared_uses.0.description``) of the strings in a JSON document
+    that no column can hold, keys included; iterative, as the document may be deep."""
+    found, stack = [], [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if is_unstorable(value):
+                found.append(path or "json")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{path}.{key}" if path else str(key)
+                if is_unstorable(str(key)):
+                    found.append(name)
+                else:
+                    stack.append((name, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}" if path else str(i), item) for i, item in enumerate(value))
+    return sorted(found)
+
+
+def _argument_locations() -> set[str]:
+    """Where the API view of this request reads its arguments (flask-smorest's
+    ``@blp.arguments``): ``json``, ``query``; what it does not read is never looked at."""
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    method = request.method.lower()
+    if view_class is not None:
+        view = getattr(view_class, method, None) or getattr(view_class, "get", None)
+    arguments = getattr(view, "_apidoc", {}).get("arguments", {})
+    return {parameter.get("in") for parameter in arguments.get("parameters", [])}
+
+
+def refuse_unstorable_text() -> None:
+    """Before an API view (after authentication, being a blueprint's hook): refuse text that
+    would fail in the database (a 500) with a 422 naming the fields, or a 404 for a path."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str) and is_unstorable(value):
+            raise NotFound()
+    locations = _argument_locations()
+    fields: dict[str, list[str]] = {}
+    if locations & {"query", "querystring"}:
+        for key, values in request.args.lists():
+            if any(is_unstorable(text) for text in (key, *values)):
+                fields[key] = [UNSTORABLE_TEXT]
+    if "json" in locations:
+        fields.update(
+            (name, [UNSTORABLE_TEXT]) for name in unstorable_fields(request.get_json(silent=True))
+        )
+    if fields:
+        raise ValidationFailed(fields=fields)
+
+
 class FundtrackApi(Api):
     """flask-smorest's Api with fundtrack's error format, and HTML error pages off the API."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def init_app(self, app, *args, **kwargs):
+        # before any blueprint adds its rules: the converters are bound when a rule is added
+        app.url_map.converters["int"] = IdConverter
+        super().init_app(app, *args, **kwargs)
+
+    def register_blueprint(self, blp, **options):
+        # a blueprint's hooks run after the app's, so after authenticate_api_request; the
+        # blueprint object outlives an app (tests build several): add the hook only once
+        if refuse_unstorable_text not in blp.before_request_funcs.get(None, []):
+            blp.before_request(refuse_unstorable_text)
+        super().register_blueprint(blp, **options)
 
     def handle_http_exception(self, error: HTTPException):
         status = error.code or 500
@@ -142,3 +233,12 @@ def paginated(session, stmt, query: dict) -> dict:
     total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
     items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+def file_response(description: str, *mimetypes: str) -> dict:
+    """The OpenAPI ``responses`` entry of a download (``@blp.doc(responses=...)``)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"200": {"description": description, "content": dict.fromkeys(mimetypes, binary)}}
+
+
+PDF_RESPONSE = file_response("PDF", "application/pdf")

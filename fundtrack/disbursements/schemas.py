@@ -2,7 +2,7 @@ import marshmallow as ma
 
 from fundtrack.core import idnumber
 from fundtrack.core.api import PageQuerySchema
-from fundtrack.core.schemas import Money, list_of
+from fundtrack.core.schemas import Id, Money, list_of
 from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, FAMILY_TYPES
 
 REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error="地区代码须为 6 位数字")
@@ -34,7 +34,7 @@ class DisbursementSchema(ma.Schema):
 
 
 class DisbursementCreateSchema(ma.Schema):
-    fund_id = ma.fields.Integer(required=True, strict=True)
+    fund_id = Id(required=True, strict=True)
     region = ma.fields.String(validate=REGION_CODE)
     category = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32))
     amount = Money(required=True)
@@ -42,7 +42,7 @@ class DisbursementCreateSchema(ma.Schema):
     payee_name = ma.fields.String(load_default=None, validate=ma.validate.Length(max=128))
     payee_id_number = ma.fields.String(load_default=None, validate=ma.validate.Length(max=18))
     payee_account = ma.fields.String(load_default=None, validate=ma.validate.Length(max=34))
-    beneficiary_id = ma.fields.Integer(load_default=None, allow_none=True, strict=True)
+    beneficiary_id = Id(load_default=None, allow_none=True, strict=True)
     project_name = ma.fields.String(load_default="", validate=ma.validate.Length(max=128))
     voucher_no = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     purpose = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
@@ -51,13 +51,19 @@ class DisbursementCreateSchema(ma.Schema):
     )
 
 
-class DisbursementQuerySchema(PageQuerySchema):
-    fund_id = ma.fields.Integer()
+class DisbursementFilterSchema(ma.Schema):
+    """The filters of the payment list, also of its exports."""
+
+    fund_id = Id()
     region = ma.fields.String(validate=REGION_CODE)
     status = ma.fields.String(validate=ma.validate.OneOf(DISBURSEMENT_TRANSITIONS.statuses))
     category = ma.fields.String(validate=ma.validate.Length(max=32))
     paid_from = ma.fields.Date()
     paid_to = ma.fields.Date()
+
+
+class DisbursementQuerySchema(PageQuerySchema, DisbursementFilterSchema):
+    pass
 
 
 class BeneficiarySchema(ma.Schema):

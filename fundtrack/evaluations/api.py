@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fundtrack.core.access import get_visible
-from fundtrack.core.api import paginated
+from fundtrack.core.api import PDF_RESPONSE, paginated
 from fundtrack.core.auth import token_required
 from fundtrack.evaluations import operations
 from fundtrack.evaluations.models import Evaluation
@@ -168,14 +168,7 @@ class EvaluationReturn(MethodView):
 
 @blp.route("/evaluations/<int:evaluation_id>/report.pdf")
 class EvaluationReport(MethodView):
-    @blp.doc(
-        responses={
-            "200": {
-                "description": "PDF",
-                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    )
+    @blp.doc(responses=PDF_RESPONSE)
     @token_required
     def get(self, evaluation_id):
         """The evaluation as filed, as a PDF with an embedded Chinese font."""

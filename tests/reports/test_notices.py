@@ -1,28 +1,9 @@
 """Allocation notices: Chinese text, capital numerals, the earmark, an embedded CJK font."""
 
-import io
-import re
-
 import sqlalchemy as sa
-from pypdf import PdfReader
 
-
-def _text(pdf: bytes) -> list[str]:
-    reader = PdfReader(io.BytesIO(pdf))
-    return [re.sub(r"\s+", "", page.extract_text()) for page in reader.pages]
-
-
-def _embedded_fonts(pdf: bytes) -> set[str]:
-    reader = PdfReader(io.BytesIO(pdf))
-    names = set()
-    for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
-            descendant = font["/DescendantFonts"][0].get_object()
-            descriptor = descendant["/FontDescriptor"].get_object()
-            if any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")):
-                names.add(str(font["/BaseFont"]))
-    return names
+from tests.pdf_text import embedded_fonts as _embedded_fonts
+from tests.pdf_text import pdf_pages as _text
 
 
 def _allocation_id(db_session, document_no, to_region):

@@ -1,0 +1,219 @@
+"""A record's history made readable: labels for codes and ids, diffs in plain language and
+the records an auditor follows from it. One reading for the page, the PDF and the exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from fundtrack.audit.history import (
+    OPERATION_LABELS,
+    base_column,
+    display_value,
+    field_label,
+    model_for,
+    record_history,
+)
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+KIND_LABELS = {
+    "funds": "专项资金",
+    "allocations": "资金下达",
+    "recalls": "资金收回",
+    "disbursements": "支出",
+    "beneficiaries": "受益人",
+    "evaluations": "绩效评价",
+}
+
+
+def value_labels(session, kind: str, entries) -> dict[str, dict[str, str]]:
+    """Readable names for the codes and ids that appear in the changes."""
+    from fundtrack.allocations.models import ALLOCATION_TRANSITIONS, RECALL_TRANSITIONS
+    from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, FAMILY_TYPES
+    from fundtrack.evaluations.models import EVALUATION_TRANSITIONS
+    from fundtrack.funds.models import (
+        FUND_TRANSITIONS,
+        YEAR_END_POLICIES,
+        ExpenditureCategory,
+        Fund,
+    )
+    from fundtrack.regions.models import Region
+    from fundtrack.users.models import User
+
+    regions = dict(session.execute(sa.select(Region.code, Region.name)).all())
+    categories = dict(
+        session.execute(sa.select(ExpenditureCategory.code, ExpenditureCategory.name)).all()
+    )
+    user_ids = {
+        value
+        for entry in entries
+        for column, pair in entry.changes.items()
+        if column.endswith("_by_id")
+        for value in pair
+        if value is not None
+    }
+    users = {
+        str(uid): name
+        for uid, name in session.execute(
+            sa.select(User.id, User.display_name).where(User.id.in_(user_ids))
+        )
+    }
+    funds = {str(fid): f"{code} {name}" for fid, code, name in session.execute(
+        sa.select(Fund.id, Fund.code, Fund.name)
+    )}  # fmt: skip
+    statuses = {
+        "funds": FUND_TRANSITIONS,
+        "allocations": ALLOCATION_TRANSITIONS,
+        "recalls": RECALL_TRANSITIONS,
+        "disbursements": DISBURSEMENT_TRANSITIONS,
+        "evaluations": EVALUATION_TRANSITIONS,
+    }.get(kind)
+    region_labels = {code: name for code, name in regions.items()}
+    return {
+        "status": statuses.labels if statuses else {},
+        "from_region_code": region_labels,
+        "to_region_code": region_labels,
+        "region_code": region_labels,
+        "redistribute_to_code": region_labels,
+        "category_code": categories,
+        "created_by_id": users,
+        "approved_by_id": users,
+        "reviewed_by_id": users,
+        "fund_id": funds,
+        "year_end_policy": YEAR_END_POLICIES,
+        "family_type": FAMILY_TYPES,
+    }
+
+
+def linked_records(session, kind: str, record) -> list[tuple[str, str, str]]:
+    """(label, kind, id) of the records an auditor follows from this one."""
+    from fundtrack.disbursements.models import Disbursement
+
+    links = []
+    if kind == "allocations":
+        links += [(f"收回 #{r.id}", "recalls", r.id) for r in record.recalls]
+        payments = session.scalars(
+            sa.select(Disbursement)
+            .where(
+                Disbursement.fund_id == record.fund_id,
+                Disbursement.region_code == record.to_region_code,
+            )
+            .order_by(Disbursement.id)
+            .limit(50)
+        )
+        links += [
+            (f"接收地区的支出 #{d.id}（{d.voucher_no}）", "disbursements", d.id) for d in payments
+        ]
+    elif kind == "recalls":
+        links.append((f"原资金下达 #{record.allocation_id}", "allocations", record.allocation_id))
+        if record.redistributed_as_id:
+            links.append(
+                (f"调剂形成的下达 #{record.redistributed_as_id}", "allocations",
+                 record.redistributed_as_id)
+            )  # fmt: skip
+    elif kind == "disbursements":
+        if record.reverses_id:
+            links.append((f"被冲销的原支出 #{record.reverses_id}", "disbursements",
+                          record.reverses_id))  # fmt: skip
+        if record.reversal is not None:
+            links.append((f"冲销记录 #{record.reversal.id}", "disbursements", record.reversal.id))
+        if record.beneficiary_id:
+            links.append((f"受益人 #{record.beneficiary_id}", "beneficiaries",
+                          record.beneficiary_id))  # fmt: skip
+    return links
+
+
+@dataclass
+class HistoryRow:
+    transaction_id: int
+    #: Beijing time
+    when: datetime
+    operation: str
+    #: display name and user name, or None for the system
+    user: dict | None
+    role: str | None
+    region: str | None
+    remote_addr: str | None
+    reason: str | None
+    #: (field label, old value, new value), readable
+    diffs: list[tuple[str, str, str]]
+
+    @property
+    def actor(self) -> str:
+        if self.user is None:
+            return "系统"
+        where = f" · {self.region}" if self.region else ""
+        return f"{self.user['display_name']}（{self.user['username']}，{self.role}{where}）"
+
+
+def history_rows(session, kind: str, record_id: int) -> list[HistoryRow]:
+    """Every change of one record, oldest first, with readable values."""
+    from fundtrack.users.models import ROLES
+
+    entries = record_history(session, model_for(kind), record_id)
+    labels = value_labels(session, kind, entries)
+    return [
+        HistoryRow(
+            transaction_id=entry.transaction_id,
+            when=entry.issued_at.replace(tzinfo=UTC).astimezone(LOCAL),
+            operation=OPERATION_LABELS.get(entry.operation, entry.operation),
+            user=entry.user,
+            role=ROLES.get(entry.user["role"], entry.user["role"]) if entry.user else None,
+            region=labels["region_code"].get(entry.user["region"]) if entry.user else None,
+            remote_addr=entry.remote_addr,
+            reason=entry.reason,
+            diffs=[
+                (
+                    field_label(column),
+                    display_value(base_column(column), old, labels),
+                    display_value(base_column(column), new, labels),
+                )
+                for column, (old, new) in entry.changes.items()
+            ],
+        )
+        for entry in entries
+    ]
+
+
+def send_history_report(session, kind: str, record, user):
+    """The record's history as a PDF: its current state, every change with who, when, from
+    where and why, and each change's seal in the audit hash chain."""
+    from fundtrack.audit.history import FIELD_LABELS, record_state_as_of
+    from fundtrack.audit.models import AuditSeal
+    from fundtrack.core.models import utcnow
+    from fundtrack.reports.pdf import render_pdf, send_pdf
+
+    rows = history_rows(session, kind, record.id)
+    seals = dict(
+        session.execute(
+            sa.select(AuditSeal.transaction_id, AuditSeal.hash).where(
+                AuditSeal.transaction_id.in_([row.transaction_id for row in rows])
+            )
+        ).all()
+    )
+    now = utcnow()
+    state = record_state_as_of(session, model_for(kind), record.id, now)
+    labels = value_labels(session, kind, [])
+    state_rows = (
+        [
+            (FIELD_LABELS.get(c, c), display_value(c, v, labels))
+            for c, v in state[1].items()
+            if c != "id"
+        ]
+        if state
+        else []
+    )
+    data = render_pdf(
+        "history.html",
+        kind_label=KIND_LABELS[kind],
+        record_id=record.id,
+        rows=rows,
+        seals=seals,
+        state_rows=state_rows,
+        printed_at=now.replace(tzinfo=UTC).astimezone(LOCAL),
+        printed_by=user,
+    )
+    return send_pdf(data, f"history-{kind}-{record.id}.pdf", f"变更历史报告 {kind} #{record.id}")

@@ -1,0 +1,1 @@
+"""Data exchange: spreadsheet exports, Excel imports and bank payment files."""

@@ -87,7 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     from fundtrack.allocations import views as allocations_views
     from fundtrack.audit import api as audit_api
     from fundtrack.audit import views as audit_views
-    from fundtrack.core import web
+    from fundtrack.core import health, web
     from fundtrack.core.api import FundtrackApi, register_error_handlers
     from fundtrack.core.auth import authenticate_api_request, load_session_user
     from fundtrack.core.schemas import Money
@@ -133,5 +133,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(disbursements_views.bp)
     app.register_blueprint(evaluations_views.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(exchange_views.bp)
     web.init_app(app)

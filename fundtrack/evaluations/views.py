@@ -26,6 +26,7 @@ from fundtrack.evaluations.permissions import (
     can_view_evaluation,
 )
 from fundtrack.extensions import db
+from fundtrack.funds.balances import Balance, funds_balances
 from fundtrack.funds.models import ExpenditureCategory, Fund
 from fundtrack.funds.permissions import visible_funds_filter
 from fundtrack.regions.operations import subtree_codes
@@ -51,7 +52,12 @@ def index():
         sa.select(Evaluation)
         .join(Fund, Evaluation.fund_id == Fund.id)
         .where(Evaluation.region_code.in_(codes))
-        .options(sa.orm.selectinload(Evaluation.fund), sa.orm.selectinload(Evaluation.region))
+        .options(
+            sa.orm.selectinload(Evaluation.fund),
+            sa.orm.selectinload(Evaluation.region),
+            # the self score total sums the lines
+            sa.orm.selectinload(Evaluation.indicators),
+        )
         .order_by(Fund.fiscal_year.desc(), Fund.code, Evaluation.region_code)
     )
     status = request.args.get("status")
@@ -66,12 +72,17 @@ def index():
             .where(visible_funds_filter(db.session, current_user))
             .order_by(Fund.fiscal_year.desc(), Fund.code)
         ).all()
-        to_file = [
+        candidates = [
             fund
             for fund in funds
-            if fund.id not in filed
-            and fund.region_code != current_user.region_code
-            and operations.received_fen(db.session, fund, current_user.region_code) > 0
+            if fund.id not in filed and fund.region_code != current_user.region_code
+        ]
+        # what the region received of each, in one set of grouped queries for all of them
+        balances = funds_balances(db.session, candidates)
+        to_file = [
+            fund
+            for fund in candidates
+            if balances[fund.id].get(current_user.region_code, Balance("")).received_fen > 0
         ]
     return render_template(
         "evaluations/index.html",

@@ -12,8 +12,8 @@ from fundtrack.core.timeparse import parse_moment
 from fundtrack.core.web_helpers import get_visible_fund_or_404
 from fundtrack.extensions import db
 from fundtrack.funds import operations
-from fundtrack.funds.balances import Balance, balance_rows, fund_balances
-from fundtrack.funds.models import Fund
+from fundtrack.funds.balances import Balance, balance_rows, funds_balances
+from fundtrack.funds.models import Fund, FundEarmark
 from fundtrack.funds.permissions import can_close_fund_year, visible_funds_filter
 
 bp = Blueprint("home", __name__)
@@ -29,10 +29,10 @@ def index():
         .options(sa.orm.selectinload(Fund.kind))
         .order_by(Fund.fiscal_year.desc(), Fund.code)
     ).all()
-    rows = []
-    for fund in funds:
-        balance = fund_balances(db.session, fund).get(user.region_code, Balance(user.region_code))
-        rows.append((fund, balance))
+    balances = funds_balances(db.session, funds)
+    rows = [
+        (fund, balances[fund.id].get(user.region_code, Balance(user.region_code))) for fund in funds
+    ]
     from datetime import date
 
     from fundtrack.evaluations.operations import configured_deadline, overdue
@@ -51,6 +51,15 @@ def fund_detail(fund_id: int):
     """The fund's allocation tree with received, allocated, disbursed and available money at
     every node of the user's subtree; ``as_of`` shows it as the records stood then."""
     fund = get_visible_fund_or_404(fund_id)
+    # the kind and the earmark with its categories, in one query each (not one per category)
+    db.session.scalars(
+        sa.select(Fund)
+        .where(Fund.id == fund.id)
+        .options(
+            sa.orm.joinedload(Fund.kind),
+            sa.orm.selectinload(Fund.earmarks).joinedload(FundEarmark.category),
+        )
+    ).one()
     as_of_text = (request.args.get("as_of") or "").strip()
     as_of, as_of_error = None, None
     if as_of_text:

@@ -13,6 +13,7 @@ PUBLIC = {
     ("/static/<path:filename>", "GET"),
     ("/api/v1/openapi.json", "GET"),
     ("/api/v1/tokens", "POST"),
+    ("/healthz", "GET"),
 }
 ROLES = ["admin", "province_maker", "province_checker", "auditor", "hengyang_finance",
          "leiyang_finance", "leiyang_checker", "anren_finance"]  # fmt: skip

@@ -1,0 +1,41 @@
+"""``GET /healthz``: is the application up and can it reach its database? For load balancers
+and monitoring, so public: no login, no session, nothing about the deployment in the answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify
+
+bp = Blueprint("health", __name__)
+
+
+def _reason(error: Exception) -> str:
+    """A short, fixed description: never the message, which may name hosts, users or files."""
+    if isinstance(error, sa.exc.TimeoutError):
+        return "timeout"
+    if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return "unreachable"
+    return "error"
+
+
+@bp.route("/healthz")
+def healthz():
+    """200 ``{"status": "ok", "database": "ok"}`` when ``SELECT 1`` answers, else 503."""
+    from fundtrack.extensions import db
+
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except Exception as error:  # anything at all: the check answers, it does not crash
+        current_app.logger.warning("health check: database %s", _reason(error), exc_info=True)
+        with contextlib.suppress(Exception):  # the database is already known to be down
+            db.session.rollback()
+        response = jsonify(status="error", database=_reason(error))
+        response.status_code = 503
+    else:
+        db.session.rollback()  # end the read-only transaction at once
+        response = jsonify(status="ok", database="ok")
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -118,6 +118,8 @@ def _register_blueprints(app: Flask) -> None:
         audit_api.blp,
         audit_api.access_blp,
         exchange_api.blp,
+        exchange_api.imports_blp,
+        exchange_api.bank_blp,
     ):
         api.register_blueprint(blp)
         # the API authenticates by bearer token only, so it needs no CSRF token

@@ -6,6 +6,7 @@ from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.audit.models import AccessLog, AuditSeal
 from fundtrack.disbursements.models import Beneficiary, BenefitRule, Disbursement
 from fundtrack.evaluations.models import Evaluation, EvaluationDeclaredUse, EvaluationIndicator
+from fundtrack.exchange.models import BankBatch, BankBatchItem
 from fundtrack.funds.models import (
     BudgetLine,
     ExpenditureCategory,
@@ -26,6 +27,8 @@ __all__ = [
     "AllocationRecall",
     "ApiToken",
     "AuditSeal",
+    "BankBatch",
+    "BankBatchItem",
     "Beneficiary",
     "BenefitRule",
     "BudgetLine",

@@ -32,7 +32,7 @@ from fundtrack.core.errors import (
     SameUserApproval,
     ValidationFailed,
 )
-from fundtrack.core.ledger import lock_fund, require_available, require_reason
+from fundtrack.core.ledger import flush_write, lock_fund, require_available, require_reason
 from fundtrack.core.models import utcnow
 from fundtrack.core.money import yuan_str
 from fundtrack.core.versioning import set_reason
@@ -100,7 +100,7 @@ def create_allocation(
     )
     session.add(allocation)
     set_reason(session, reason or f"下达资金 {document_no}")
-    session.flush()
+    flush_write(session)
     return allocation
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy_continuum import version_class, versioning_manager
@@ -17,6 +17,7 @@ OPERATION_LABELS = {"insert": "新建", "update": "修改", "delete": "删除"}
 
 #: column -> Chinese label for plain-language diffs
 FIELD_LABELS = {
+    "id": "编号",
     "amount_fen": "金额",
     "budget_fen": "预算",
     "total_fen": "总额",
@@ -293,5 +294,9 @@ def display_value(column: str, value, labels: dict) -> str:
     if column in labels and str(value) in labels[column]:
         return labels[column][str(value)]
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+        # stored as naive UTC; shown in Beijing time like every other time on the pages
+        from fundtrack.core.timeparse import LOCAL_ZONE
+
+        local = value.replace(tzinfo=UTC).astimezone(LOCAL_ZONE)
+        return local.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)

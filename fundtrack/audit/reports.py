@@ -61,6 +61,28 @@ def value_labels(session, kind: str, entries) -> dict[str, dict[str, str]]:
             sa.select(User.id, User.display_name).where(User.id.in_(user_ids))
         )
     }
+    from fundtrack.disbursements.models import Beneficiary
+
+    beneficiary_ids = {
+        value
+        for entry in entries
+        for column, pair in entry.changes.items()
+        if column == "beneficiary_id"
+        for value in pair
+        if value is not None
+    }
+    beneficiaries = (
+        {
+            str(bid): f"{name}（#{bid}）"
+            for bid, name in session.execute(
+                sa.select(Beneficiary.id, Beneficiary.name).where(
+                    Beneficiary.id.in_(beneficiary_ids)
+                )
+            )
+        }
+        if beneficiary_ids
+        else {}
+    )
     funds = {str(fid): f"{code} {name}" for fid, code, name in session.execute(
         sa.select(Fund.id, Fund.code, Fund.name)
     )}  # fmt: skip
@@ -85,6 +107,7 @@ def value_labels(session, kind: str, entries) -> dict[str, dict[str, str]]:
         "fund_id": funds,
         "year_end_policy": YEAR_END_POLICIES,
         "family_type": FAMILY_TYPES,
+        "beneficiary_id": beneficiaries,
     }
 
 

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import g, has_app_context
 from sqlalchemy_continuum import versioning_manager
+from sqlalchemy_continuum.operation import Operation
 from sqlalchemy_continuum.plugins.base import Plugin
 from sqlalchemy_continuum.transaction import TransactionFactory
 from sqlalchemy_continuum.unit_of_work import UnitOfWork
 
 REASON_KEY = "fundtrack_reason"
+#: while set, the reason is fixed: a batch (an import) gives one reason for all its rows
+FIXED_REASON_KEY = "fundtrack_reason_fixed"
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def set_reason(session, reason: str | None) -> None:
     Works before the first flush (the transaction row is created with it) and after it
     (the already created transaction row is updated).
     """
-    if not reason:
+    if not reason or session.info.get(FIXED_REASON_KEY):
         return
     reason = reason.strip()
     previous = session.info.get(REASON_KEY)
@@ -74,6 +77,17 @@ def set_reason(session, reason: str | None) -> None:
     uow = versioning_manager.units_of_work.get(_connection_key(session))
     if uow is not None and uow.current_transaction is not None:
         uow.current_transaction.reason = reason
+
+
+@contextlib.contextmanager
+def fixed_reason(session, reason: str):
+    """One reason for everything the block changes, whatever the operations inside say."""
+    set_reason(session, reason)
+    session.info[FIXED_REASON_KEY] = True
+    try:
+        yield
+    finally:
+        session.info.pop(FIXED_REASON_KEY, None)
 
 
 def _connection_key(session):
@@ -140,6 +154,16 @@ class AuditUnitOfWork(UnitOfWork):
         if session is not self.version_session and self.current_transaction:
             self._ensure_version_session(session)
         return super().process_after_flush(session)
+
+    def update_version_validity(self, parent, version_obj):
+        """Close the previous version's validity, except for a row just inserted: its id is
+        new (versioned rows are never deleted, so ids are never reused) and has no earlier
+        version, and continuum's two queries per row would dominate a large import."""
+        if version_obj.operation_type == Operation.INSERT and not hasattr(
+            parent, "may_be_deleted"
+        ):
+            return
+        super().update_version_validity(parent, version_obj)
 
     def create_transaction(self, session):
         self._ensure_version_session(session)

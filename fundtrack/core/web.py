@@ -13,6 +13,7 @@ def _template_permissions() -> dict:
     """``can_<action>(obj)`` for templates: the same functions views and API call."""
     from fundtrack.allocations import permissions as allocations
     from fundtrack.disbursements import permissions as disbursements
+    from fundtrack.exchange import permissions as exchange
     from fundtrack.extensions import db
 
     def bind(check):
@@ -28,6 +29,10 @@ def _template_permissions() -> dict:
         "can_create_disbursement": bind(disbursements.can_create_disbursement),
         "can_approve_disbursement": bind(disbursements.can_approve_disbursement),
         "can_reverse_disbursement": bind(disbursements.can_reverse_disbursement),
+        "can_export_bank_file": bind(exchange.can_export_bank_file),
+        "can_import": lambda: bool(
+            current_user.is_authenticated and exchange.can_import(current_user)
+        ),
     }
 
 

@@ -22,7 +22,7 @@ from fundtrack.core.errors import (
     SameUserApproval,
     ValidationFailed,
 )
-from fundtrack.core.ledger import lock_fund, require_available, require_reason
+from fundtrack.core.ledger import flush_write, lock_fund, require_available, require_reason
 from fundtrack.core.models import utcnow
 from fundtrack.core.money import yuan_str
 from fundtrack.core.versioning import set_reason
@@ -67,6 +67,7 @@ def _check_benefit(
     session, rule: BenefitRule, beneficiary: Beneficiary, region_code, amount_fen, paid_on, days
 ):
     """Per-day rate, yearly cap, family type, one region a year. Raises domain errors."""
+    session.flush()  # the rows of a batch before this one count too
     allowed_types = [t for t in rule.family_types.split(",") if t]
     if allowed_types and beneficiary.family_type not in allowed_types:
         names = "、".join(FAMILY_TYPES[t] for t in allowed_types)
@@ -153,8 +154,10 @@ def create_disbursement(
     )
     if earmarked is None:
         category = session.get(ExpenditureCategory, category_code)
+        message = f"「{category.name}」不在{fund.name}的用途范围内（专款专用），不能列支"
         raise NotEarmarked(
-            f"「{category.name}」不在{fund.name}的用途范围内（专款专用），不能列支",
+            message,
+            fields={"category": [message]},
             category=category_code,
             earmarked_categories=fund.earmarked_codes,
         )
@@ -220,7 +223,7 @@ def create_disbursement(
     )
     session.add(disbursement)
     set_reason(session, f"记录支出 {voucher_no}")
-    session.flush()
+    flush_write(session)
     return disbursement
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import g
+import io
+
+import sqlalchemy as sa
+from flask import g, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -10,14 +13,29 @@ from fundtrack.audit.history import KIND_RULE, model_for
 from fundtrack.audit.permissions import can_view_record
 from fundtrack.core.api import file_response
 from fundtrack.core.auth import token_required
-from fundtrack.core.errors import NotFound, ValidationFailed
+from fundtrack.core.errors import Forbidden, NotFound, ValidationFailed
 from fundtrack.core.timeparse import parse_moment
+from fundtrack.exchange.bankfiles import send_bank_file
 from fundtrack.exchange.exports import send_export
+from fundtrack.exchange.imports import (
+    ImportRejected,
+    annotated_workbook,
+    import_kind,
+    send_template,
+)
+from fundtrack.exchange.models import BankBatch
+from fundtrack.exchange.operations import batch_totals, create_bank_batch, import_workbook
+from fundtrack.exchange.permissions import can_export_bank_file
 from fundtrack.exchange.schemas import (
     AllocationsExportQuerySchema,
     BalancesExportQuerySchema,
+    BankBatchCreateSchema,
+    BankBatchListSchema,
+    BankBatchSchema,
     DisbursementsExportQuerySchema,
     FormatQuerySchema,
+    ImportResultSchema,
+    UploadSchema,
 )
 from fundtrack.exchange.tables import CSV_MIMETYPE, XLSX_MIMETYPE
 from fundtrack.extensions import db
@@ -96,3 +114,147 @@ class HistoryExport(MethodView):
         return send_export(
             db.session, g.user, "history", query["format"], kind=kind, record_id=record_id
         )
+
+
+imports_blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports", description="Excel 导入")
+
+IMPORT_KIND_RULE = "<any(allocations, disbursements):kind>"
+
+
+@imports_blp.route(f"/{IMPORT_KIND_RULE}/template")
+class ImportTemplate(MethodView):
+    @imports_blp.doc(responses=file_response("导入模板（含示例行和说明表）", XLSX_MIMETYPE))
+    @token_required
+    def get(self, kind):
+        """The workbook to fill: columns, an example row, and the codes the caller may use."""
+        return send_template(db.session, g.user, import_kind(kind))
+
+
+@imports_blp.route(f"/{IMPORT_KIND_RULE}")
+class Import(MethodView):
+    @imports_blp.arguments(UploadSchema, location="files")
+    @imports_blp.response(201, ImportResultSchema)
+    @imports_blp.alt_response(
+        422,
+        description="整批未导入：``details.rows`` 列出每一行的错误；请求头 "
+        "``Accept: " + XLSX_MIMETYPE + "`` 时返回同一工作簿，最后一列为错误",
+        schema="Error",
+    )
+    @imports_blp.alt_response(403, description="仅财务经办人员可以导入", schema="Error")
+    @token_required
+    def post(self, files, kind):
+        """Import every row of the workbook, or none: each row is checked by the same rules
+        as the API (earmark, balance, benefit caps, permissions), in the order of the sheet."""
+        spec = import_kind(kind)
+        upload = files["file"]
+        data = upload.read()
+        try:
+            result = import_workbook(db.session, g.user, spec, data, upload.filename or "")
+        except ImportRejected as rejected:
+            db.session.rollback()
+            if request.accept_mimetypes.best == XLSX_MIMETYPE and rejected.details.get("rows"):
+                workbook = annotated_workbook(spec, data, rejected.details["rows"])
+                return send_file(
+                    io.BytesIO(workbook), mimetype=XLSX_MIMETYPE, download_name="errors.xlsx"
+                ), 422
+            raise
+        db.session.commit()
+        return {"kind": kind, "created": len(result.created),
+                "ids": [record.id for record in result.created]}  # fmt: skip
+
+
+bank_blp = Blueprint(
+    "bank_files", __name__, url_prefix="/api/v1/bank-files", description="银行代发文件"
+)
+
+
+def batch_view(session, batches) -> list[dict]:
+    """Batches with their count and total (one aggregate) and who produced them."""
+    from fundtrack.core.money import yuan_str
+    from fundtrack.users.models import User
+
+    totals = batch_totals(session, [b.id for b in batches])
+    users = {
+        u.id: u.username
+        for u in session.scalars(
+            sa.select(User).where(User.id.in_({b.created_by_id for b in batches}))
+        )
+    }
+    return [
+        {
+            "id": b.id,
+            "batch_no": b.batch_no,
+            "region_code": b.region_code,
+            "region_name": b.region.name,
+            "paid_from": b.paid_from,
+            "paid_to": b.paid_to,
+            "count": totals.get(b.id, (0, 0))[0],
+            "total": yuan_str(totals.get(b.id, (0, 0))[1]),
+            "created_by": users.get(b.created_by_id, ""),
+            "created_at": b.created_at,
+        }
+        for b in batches
+    ]
+
+
+def visible_batches(session, user):
+    from fundtrack.regions.operations import subtree_codes
+
+    return (
+        sa.select(BankBatch)
+        .where(BankBatch.region_code.in_(subtree_codes(session, user.region_code)))
+        .options(sa.orm.selectinload(BankBatch.region))
+        .order_by(BankBatch.id.desc())
+    )
+
+
+def get_visible_batch(session, user, batch_id: int) -> BankBatch:
+    from fundtrack.regions.operations import is_within
+
+    batch = session.get(BankBatch, batch_id)
+    if batch is None or not is_within(session, batch.region_code, user.region_code):
+        raise NotFound()
+    return batch
+
+
+@bank_blp.route("")
+class BankFiles(MethodView):
+    @bank_blp.response(200, BankBatchListSchema)
+    @token_required
+    def get(self):
+        """The bank batches of the caller's subtree, newest first (at most 500)."""
+        batches = db.session.scalars(visible_batches(db.session, g.user).limit(500)).all()
+        return {"items": batch_view(db.session, batches)}
+
+    @bank_blp.arguments(BankBatchCreateSchema)
+    @bank_blp.response(201, BankBatchSchema)
+    @bank_blp.alt_response(422, description="日期或地区不正确，或没有待付的支出", schema="Error")
+    @bank_blp.alt_response(403, description="仅本地区或上级的财务人员", schema="Error")
+    @token_required
+    def post(self, data):
+        """Put the region's approved, not yet sent payments of the period into a new batch
+        (each payment goes to the bank once); download it from ``/{id}/file.csv``."""
+        batch = create_bank_batch(
+            db.session,
+            g.user,
+            region_code=data["region"] or g.user.region_code,
+            paid_from=data["paid_from"],
+            paid_to=data["paid_to"],
+        )
+        (view,) = batch_view(db.session, [batch])
+        db.session.commit()
+        return view
+
+
+@bank_blp.route("/<int:batch_id>/file.csv")
+class BankFile(MethodView):
+    @bank_blp.doc(responses=file_response("银行代发文件（CSV，含完整身份证号码）", "text/csv"))
+    @bank_blp.alt_response(403, description="仅本地区或上级的财务人员", schema="Error")
+    @bank_blp.alt_response(404, description="不存在或不在本地区范围内", schema="Error")
+    @token_required
+    def get(self, batch_id):
+        """The batch's payment file; each download is recorded in the access log."""
+        batch = get_visible_batch(db.session, g.user, batch_id)
+        if not can_export_bank_file(db.session, g.user, batch.region_code):
+            raise Forbidden("只有本地区（或上级）的财务人员可以下载银行代发文件")
+        return send_bank_file(db.session, g.user, batch)

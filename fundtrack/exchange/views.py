@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
+import base64
+import io
+
 import marshmallow as ma
-from flask import Blueprint, abort, request
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from fundtrack.audit.history import KIND_RULE, model_for
 from fundtrack.audit.permissions import can_view_record
 from fundtrack.core.web_helpers import get_visible_fund_or_404
 from fundtrack.exchange.api import parse_as_of, split_format
 from fundtrack.exchange.exports import send_export
+from fundtrack.exchange.forms import ErrorWorkbookForm, ImportForm
+from fundtrack.exchange.imports import (
+    KINDS,
+    ImportRejected,
+    annotated_workbook,
+    import_kind,
+    send_template,
+)
+from fundtrack.exchange.operations import import_workbook
+from fundtrack.exchange.permissions import can_import
 from fundtrack.exchange.schemas import (
     AllocationsExportQuerySchema,
     DisbursementsExportQuerySchema,
 )
+from fundtrack.exchange.tables import XLSX_MIMETYPE
 from fundtrack.extensions import db
 
 bp = Blueprint("exchange_pages", __name__)
@@ -60,3 +86,179 @@ def export_history(kind: str, record_id: int, fmt: str):
     if not can_view_record(db.session, current_user, kind, record):
         abort(404)
     return send_export(db.session, current_user, "history", fmt, kind=kind, record_id=record_id)
+
+
+IMPORT_KIND_RULE = "<any(allocations, disbursements):kind>"
+#: most row errors listed on the page; the workbook carries them all
+SHOWN_ERRORS = 200
+#: how long the page's error workbook can be downloaded
+ERROR_WORKBOOK_MAX_AGE = 3600
+#: where a successful import sends the user: the list of new drafts awaiting approval
+AFTER_IMPORT = {
+    "allocations": ("allocation_pages.index", "draft"),
+    "disbursements": ("disbursement_pages.index", "pending"),
+}
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="fundtrack-import-errors")
+
+
+@bp.route("/imports/")
+@login_required
+def imports():
+    if not can_import(current_user):
+        abort(403)
+    return render_template("exchange/imports.html", kinds=KINDS, forms=_forms())
+
+
+def _forms(**overrides) -> dict:
+    return {name: overrides.get(name) or ImportForm(prefix=name) for name in KINDS}
+
+
+@bp.route(f"/imports/{IMPORT_KIND_RULE}/template.xlsx")
+@login_required
+def import_template(kind: str):
+    if not can_import(current_user):
+        abort(403)
+    return send_template(db.session, current_user, import_kind(kind))
+
+
+@bp.route(f"/imports/{IMPORT_KIND_RULE}", methods=["POST"])
+@login_required
+def run_import(kind: str):
+    if not can_import(current_user):
+        abort(403)
+    spec = import_kind(kind)
+    form = ImportForm(prefix=kind)
+    if not form.validate_on_submit():
+        return render_template(
+            "exchange/imports.html", kinds=KINDS, forms=_forms(**{kind: form}), active=kind
+        ), 422
+    upload = form.file.data
+    data = upload.read()
+    try:
+        result = import_workbook(db.session, current_user, spec, data, upload.filename or "")
+    except ImportRejected as rejected:
+        db.session.rollback()
+        rows = rejected.details.get("rows") or []
+        download = None
+        if rows:
+            workbook = annotated_workbook(spec, data, rows)
+            download = ErrorWorkbookForm(
+                formdata=None,
+                kind=kind,
+                workbook=_signer().dumps(base64.b64encode(workbook).decode("ascii")),
+            )
+        return render_template(
+            "exchange/imports.html",
+            kinds=KINDS,
+            forms=_forms(),
+            active=kind,
+            rejected=rejected,
+            error_rows=[_readable(spec, row) for row in rows[:SHOWN_ERRORS]],
+            hidden_errors=max(len(rows) - SHOWN_ERRORS, 0),
+            download=download,
+        ), 422
+    db.session.commit()
+    endpoint, status = AFTER_IMPORT[kind]
+    flash(f"已导入{spec.title} {len(result.created)} 条，均待审批", "success")
+    return redirect(url_for(endpoint, status=status))
+
+
+def _readable(spec, row: dict) -> dict:
+    from fundtrack.exchange.imports import RowError
+
+    return {"row": row["row"], "text": RowError(**row).text}
+
+
+@bp.route("/imports/errors.xlsx", methods=["POST"])
+@login_required
+def error_workbook():
+    """The annotated workbook the import page carries, checked against this server's key."""
+    form = ErrorWorkbookForm()
+    if not form.validate_on_submit() or form.kind.data not in KINDS:
+        abort(400)
+    try:
+        encoded = _signer().loads(form.workbook.data, max_age=ERROR_WORKBOOK_MAX_AGE)
+    except BadSignature:
+        abort(400)
+    return send_file(
+        io.BytesIO(base64.b64decode(encoded)),
+        mimetype=XLSX_MIMETYPE,
+        download_name=f"{form.kind.data}-errors.xlsx",
+        as_attachment=True,
+    )
+
+
+@bp.route("/bank-files/", methods=["GET", "POST"])
+@login_required
+def bank_files():
+    """Produce a bank payment batch of approved payments; earlier batches to download."""
+    from fundtrack.core.errors import DomainError
+    from fundtrack.core.forms import show_domain_error
+    from fundtrack.exchange.api import batch_view, visible_batches
+    from fundtrack.exchange.forms import BankBatchForm
+    from fundtrack.exchange.operations import create_bank_batch, unpayable_count
+    from fundtrack.exchange.permissions import can_export_bank_file
+    from fundtrack.regions.models import Region
+    from fundtrack.regions.operations import subtree_codes
+
+    if not can_export_bank_file(db.session, current_user, current_user.region_code):
+        abort(403)
+    form = BankBatchForm()
+    codes = subtree_codes(db.session, current_user.region_code)
+    form.region.choices = [
+        (r.code, f"{r.code} {r.name}")
+        for r in db.session.scalars(
+            sa.select(Region).where(Region.code.in_(codes)).order_by(Region.code)
+        )
+    ]
+    if request.method == "GET":
+        form.region.data = current_user.region_code
+    status = 200
+    if form.validate_on_submit():
+        try:
+            batch = create_bank_batch(
+                db.session,
+                current_user,
+                region_code=form.region.data,
+                paid_from=form.paid_from.data,
+                paid_to=form.paid_to.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            show_domain_error(form, exc)
+            status = 422
+        else:
+            (view,) = batch_view(db.session, [batch])
+            without_account = unpayable_count(
+                db.session, batch.region_code, batch.paid_from, batch.paid_to
+            )
+            db.session.commit()
+            flash(
+                f"已生成代发批次 {view['batch_no']}：{view['count']} 笔，共 {view['total']} 元",
+                "success",
+            )
+            if without_account:
+                flash(f"另有 {without_account} 笔已审批支出没有银行账号，未列入批次", "error")
+            return redirect(url_for("exchange_pages.bank_files"))
+    elif request.method == "POST":
+        status = 422
+    batches = db.session.scalars(visible_batches(db.session, current_user).limit(100)).all()
+    return render_template(
+        "exchange/bank_files.html", form=form, batches=batch_view(db.session, batches)
+    ), status
+
+
+@bp.route("/bank-files/<int:batch_id>.csv")
+@login_required
+def bank_file(batch_id: int):
+    from fundtrack.exchange.api import get_visible_batch
+    from fundtrack.exchange.bankfiles import send_bank_file
+    from fundtrack.exchange.permissions import can_export_bank_file
+
+    batch = get_visible_batch(db.session, current_user, batch_id)
+    if not can_export_bank_file(db.session, current_user, batch.region_code):
+        abort(403)
+    return send_bank_file(db.session, current_user, batch)

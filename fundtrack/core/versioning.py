@@ -159,9 +159,7 @@ class AuditUnitOfWork(UnitOfWork):
         """Close the previous version's validity, except for a row just inserted: its id is
         new (versioned rows are never deleted, so ids are never reused) and has no earlier
         version, and continuum's two queries per row would dominate a large import."""
-        if version_obj.operation_type == Operation.INSERT and not hasattr(
-            parent, "may_be_deleted"
-        ):
+        if version_obj.operation_type == Operation.INSERT and not hasattr(parent, "may_be_deleted"):
             return
         super().update_version_validity(parent, version_obj)
 

@@ -7,7 +7,7 @@ PORT ?= 5000
 DEMO_PASSWORD ?= fundtrack-2018
 FLASK := $(BIN)/flask --app fundtrack
 
-.PHONY: run test install install-test system-deps lint clean
+.PHONY: run test install install-test system-deps lint clean bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: install system-deps lint
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; fi; \
 	exit $$rc
+
+## on a database filled by `flask --app fundtrack bench generate` (DATABASE_URL, PostgreSQL)
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,66 @@
+"""``bench generate`` on an empty database: sealed history that ``audit verify`` accepts,
+the counts asked for, and no region paying or passing on more than it received."""
+
+import sqlalchemy as sa
+
+from tests.conftest import DEMO_PASSWORD
+
+PAYMENTS = 300
+
+
+def test_bench_generate_fills_a_verifiable_consistent_province(scratch_database_url):
+    import flask_migrate
+    from sqlalchemy_continuum import versioning_manager
+
+    from fundtrack import create_app
+    from fundtrack.extensions import db
+    from fundtrack.funds.balances import fund_balances
+    from fundtrack.models import Allocation, Disbursement, Fund, Region, User
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": scratch_database_url,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        }
+    )
+    try:
+        with app.app_context():
+            flask_migrate.upgrade()
+        runner = app.test_cli_runner()
+        args = ["bench", "generate", "--disbursements", str(PAYMENTS), "--seed", "7"]
+        result = runner.invoke(args=[*args, "--password", DEMO_PASSWORD])
+        assert result.exit_code == 0, result.output
+        verified = runner.invoke(args=["audit", "verify"])
+        assert verified.exit_code == 0, verified.output
+        assert "audit verify OK" in verified.output
+
+        with app.app_context():
+            session = db.session
+
+            def count(model, *where):
+                return session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+            counties = count(Region, Region.level == "county")
+            prefectures = count(Region, Region.level == "prefecture")
+            assert (counties, prefectures) == (122, 14)
+            assert count(Fund) == 15  # three kinds, 2017–2021
+            assert count(Allocation, Allocation.status == "approved") == 15 * (122 + 14)
+            assert count(Disbursement, Disbursement.reverses_id.is_(None)) == PAYMENTS
+            reversals = count(Disbursement, Disbursement.reverses_id.is_not(None))
+            assert reversals == count(Disbursement, Disbursement.status == "reversed")
+            assert reversals < PAYMENTS // 20
+            assert count(User, User.username == "maker_430481") == 1
+            # no one (the generator included) wrote around continuum
+            transactions = count(versioning_manager.transaction_cls)
+            assert f"{transactions} sealed transactions" in verified.output
+
+            for fund in session.scalars(sa.select(Fund)):
+                balances = fund_balances(session, fund)
+                negative = {c: b.available_fen for c, b in balances.items() if b.available_fen < 0}
+                assert not negative, (fund.code, negative)
+                assert all(b.received_fen > 0 for b in balances.values())
+            db.session.remove()
+    finally:
+        with app.app_context():
+            db.engine.dispose()

@@ -11,6 +11,7 @@ from fundtrack.allocations import operations
 from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.allocations.notices import send_document_notices, send_notice
 from fundtrack.allocations.permissions import can_view_allocation, can_view_recall
+from fundtrack.allocations.queries import visible_allocations
 from fundtrack.allocations.schemas import (
     AllocationApproveSchema,
     AllocationCreateSchema,
@@ -24,7 +25,7 @@ from fundtrack.allocations.schemas import (
     RecallSchema,
 )
 from fundtrack.core.access import get_visible
-from fundtrack.core.api import PDF_RESPONSE, paginated
+from fundtrack.core.api import FORBIDDEN, NOT_FOUND, PDF_RESPONSE, paginated
 from fundtrack.core.auth import token_required
 from fundtrack.extensions import db
 from fundtrack.funds.api import get_visible_fund
@@ -50,29 +51,19 @@ class Allocations(MethodView):
     @token_required
     def get(self, query):
         """Allocations given or received within the caller's subtree, newest first."""
-        codes = subtree_codes(db.session, g.user.region_code)
         stmt = (
-            sa.select(Allocation)
-            .where(
-                sa.or_(Allocation.from_region_code.in_(codes), Allocation.to_region_code.in_(codes))
-            )
+            visible_allocations(db.session, g.user, query)
             .options(sa.orm.selectinload(Allocation.recalls))
             .order_by(Allocation.id.desc())
         )
-        for key, column in (
-            ("fund_id", Allocation.fund_id),
-            ("status", Allocation.status),
-            ("from_region", Allocation.from_region_code),
-            ("to_region", Allocation.to_region_code),
-            ("document_no", Allocation.document_no),
-        ):
-            if key in query:
-                stmt = stmt.where(column == query[key])
         return paginated(db.session, stmt, query)
 
     @blp.arguments(AllocationCreateSchema)
     @blp.response(201, AllocationSchema)
     @blp.alt_response(422, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
+    @blp.alt_response(404, **NOT_FOUND)
+    @blp.alt_response(409, **ERRORS)
     @token_required
     def post(self, data):
         """Prepare a draft allocation; it reserves its money at the giving region."""
@@ -104,6 +95,7 @@ class AllocationApprove(MethodView):
     @blp.arguments(AllocationApproveSchema)
     @blp.response(200, AllocationSchema)
     @blp.alt_response(409, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, allocation_id):
         """Approve a draft (a checker over the giving region, never its maker)."""
@@ -124,6 +116,7 @@ class AllocationCancel(MethodView):
     @blp.arguments(ReasonSchema)
     @blp.response(200, AllocationSchema)
     @blp.alt_response(409, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, allocation_id):
         """Cancel a draft, with a reason; its reserved money is free again."""
@@ -138,6 +131,7 @@ class AllocationRecallCreate(MethodView):
     @blp.arguments(RecallCreateSchema)
     @blp.response(201, RecallSchema)
     @blp.alt_response(409, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, allocation_id):
         """Prepare the recall (收回) of part or all of an approved allocation, or with
@@ -171,6 +165,7 @@ class AllocationNotice(MethodView):
 class AllocationNotices(MethodView):
     @blp.arguments(NoticeQuerySchema, location="query")
     @blp.doc(responses=PDF_RESPONSE)
+    @blp.alt_response(404, description="该文号没有已审批的资金下达通知", schema="Error")
     @token_required
     def get(self, query):
         """Every approved notice of one document number of a fund, together in one PDF."""
@@ -204,6 +199,7 @@ class RecallApprove(MethodView):
     @blp.arguments(ApproveSchema)
     @blp.response(200, RecallSchema)
     @blp.alt_response(409, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, recall_id):
         """Approve a recall: the money returns to the giver (or goes on, for 调剂)."""
@@ -218,6 +214,7 @@ class RecallCancel(MethodView):
     @blp.arguments(ReasonSchema)
     @blp.response(200, RecallSchema)
     @blp.alt_response(409, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, recall_id):
         recall = get_visible_recall(recall_id)

@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from fundtrack.allocations.models import Allocation
 from fundtrack.regions.operations import subtree_codes
 
+#: the columns the search text ``q`` looks in
+SEARCH_COLUMNS = (Allocation.document_no, Allocation.reason)
 #: filter name -> column; the API list, the page and the exports accept the same names
 FILTER_COLUMNS = {
     "fund_id": Allocation.fund_id,
@@ -26,4 +28,8 @@ def visible_allocations(session, user, filters: dict):
     for key, column in FILTER_COLUMNS.items():
         if filters.get(key) not in (None, ""):
             stmt = stmt.where(column == filters[key])
+    if filters.get("q"):
+        from fundtrack.core.web_helpers import text_search
+
+        stmt = stmt.where(text_search(SEARCH_COLUMNS, filters["q"]))
     return stmt

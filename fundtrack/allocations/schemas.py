@@ -80,6 +80,9 @@ class AllocationFilterSchema(ma.Schema):
     from_region = ma.fields.String(validate=REGION_CODE)
     to_region = ma.fields.String(validate=REGION_CODE)
     document_no = ma.fields.String(validate=ma.validate.Length(max=64))
+    q = ma.fields.String(
+        validate=ma.validate.Length(max=64), metadata={"description": "文号或事由中包含的文字"}
+    )
 
 
 class AllocationQuerySchema(PageQuerySchema, AllocationFilterSchema):

@@ -14,6 +14,7 @@ from fundtrack.allocations.permissions import (
     can_view_allocation,
     can_view_recall,
 )
+from fundtrack.allocations.queries import SEARCH_COLUMNS
 from fundtrack.core.access import get_visible
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import ActionForm, ReasonForm, show_domain_error
@@ -56,11 +57,24 @@ def index():
         )
         .order_by(Allocation.id.desc())
     )
-    listing = record_listing(stmt, Allocation, ALLOCATION_TRANSITIONS, PER_PAGE)
+    listing = record_listing(
+        stmt,
+        Allocation,
+        ALLOCATION_TRANSITIONS,
+        PER_PAGE,
+        sortable={
+            "id": Allocation.id,
+            "document_no": Allocation.document_no,
+            "to_region": Allocation.to_region_code,
+            "amount": Allocation.amount_fen,
+            "status": Allocation.status,
+        },
+        search=SEARCH_COLUMNS,
+    )
     return render_template(
         "allocations/index.html",
         allocations=listing["items"],
-        **{key: listing[key] for key in ("filters", "page", "per_page", "total", "statuses")},
+        **{k: listing[k] for k in ("filters", "sort", "page", "per_page", "total", "statuses")},
         action_form=ActionForm(),
     )
 

@@ -103,7 +103,7 @@ class HistoryState(MethodView):
             raise NotFound()
         try:
             moment = parse_moment(query["as_of"])
-        except ValueError:
+        except (ValueError, OverflowError):  # overflow: beyond year 1–9999 once in UTC
             raise ValidationFailed(
                 "时点格式不正确", fields={"as_of": ["须为 ISO 日期或日期时间"]}
             ) from None

@@ -1,8 +1,10 @@
+from datetime import date
+
 import marshmallow as ma
 
 from fundtrack.audit.models import ACCESS_EVENTS
 from fundtrack.core.api import PageQuerySchema
-from fundtrack.core.schemas import list_of
+from fundtrack.core.schemas import UtcDateTime, list_of
 
 
 class HistoryUserSchema(ma.Schema):
@@ -49,7 +51,7 @@ class StateSchema(ma.Schema):
 
 class AccessLogEntrySchema(ma.Schema):
     id = ma.fields.Integer(required=True)
-    occurred_at = ma.fields.DateTime(required=True, metadata={"description": "UTC"})
+    occurred_at = UtcDateTime(required=True, metadata={"description": "UTC"})
     event = ma.fields.String(required=True)
     user_id = ma.fields.Integer(allow_none=True, required=True)
     username = ma.fields.String(required=True)
@@ -57,11 +59,15 @@ class AccessLogEntrySchema(ma.Schema):
     detail = ma.fields.String(required=True)
 
 
+DAYS = ma.validate.Range(date(2000, 1, 1), date(2100, 12, 31), error="须在 2000 至 2100 年之间")
+
+
 class AccessLogQuerySchema(PageQuerySchema):
     event = ma.fields.String(validate=ma.validate.OneOf(ACCESS_EVENTS))
     username = ma.fields.String(validate=ma.validate.Length(max=64))
-    since = ma.fields.Date()
-    until = ma.fields.Date()
+    # the day before ``since`` and the end of ``until`` are computed: not at date's very ends
+    since = ma.fields.Date(validate=DAYS)
+    until = ma.fields.Date(validate=DAYS)
 
 
 AccessLogListSchema = list_of(AccessLogEntrySchema, "AccessLogList", paginated=True)

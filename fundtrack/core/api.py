@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import current_app, jsonify, render_template, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
@@ -156,15 +157,46 @@ def refuse_unstorable_text() -> None:
         raise ValidationFailed(fields=fields)
 
 
+#: ``@blp.alt_response(403, **FORBIDDEN)``: the caller's role or region does not allow it
+FORBIDDEN = {"description": "没有权限（角色或地区不符）", "schema": "Error"}
+#: ``@blp.alt_response(404, **NOT_FOUND)``: a record named in the body or query string does
+#: not exist or lies outside the caller's region (a record named in the path: see below)
+NOT_FOUND = {"description": "所指的记录不存在或不在本地区范围内", "schema": "Error"}
+
+
+def error_response_doc(description: str) -> dict:
+    """An OpenAPI response in fundtrack's error format."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+class CommonErrorsPlugin(BasePlugin):
+    """Documents the refusals every operation of a kind can give, whatever its decorators
+    say: 400 where it reads a JSON body (which may not be JSON at all), 404 where its path
+    names a record (which may not exist, or lie outside the caller's region)."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                responses.setdefault("400", error_response_doc("请求内容不是有效的 JSON"))
+            if path and "{" in path:
+                responses.setdefault("404", error_response_doc("不存在或不在本地区范围内"))
+
+
 class FundtrackApi(Api):
     """flask-smorest's Api with fundtrack's error format, and HTML error pages off the API."""
 
     ERROR_SCHEMA = ErrorSchema
 
-    def init_app(self, app, *args, **kwargs):
+    def init_app(self, app, *, spec_kwargs=None):
         # before any blueprint adds its rules: the converters are bound when a rule is added
         app.url_map.converters["int"] = IdConverter
-        super().init_app(app, *args, **kwargs)
+        spec_kwargs = dict(spec_kwargs or {})
+        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), CommonErrorsPlugin()]
+        super().init_app(app, spec_kwargs=spec_kwargs)
 
     def register_blueprint(self, blp, **options):
         # a blueprint's hooks run after the app's, so after authenticate_api_request; the

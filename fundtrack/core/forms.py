@@ -11,10 +11,24 @@ from fundtrack.core.money import AmountError, parse_yuan, yuan_str
 
 
 class Form(FlaskForm):
-    """Every page form: WTForms' own messages in Chinese."""
+    """Every page form: WTForms' own messages in Chinese; text no database column can hold
+    (a NUL, a lone surrogate) refused at its field, as the API refuses it."""
 
     class Meta:
         locales = ("zh",)
+
+    def validate(self, extra_validators=None) -> bool:
+        from fundtrack.core.api import UNSTORABLE_TEXT, is_unstorable
+
+        valid = super().validate(extra_validators)
+        for field in self:
+            raw = getattr(field, "raw_data", None) or []
+            if any(isinstance(text, str) and is_unstorable(text) for text in raw):
+                if not isinstance(field.errors, list):
+                    field.errors = list(field.errors)
+                field.errors.append(UNSTORABLE_TEXT)
+                valid = False
+        return valid
 
 
 class MoneyField(StringField):

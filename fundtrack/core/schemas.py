@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import marshmallow as ma
 
 from fundtrack.core.money import AmountError, parse_yuan, yuan_str
+
+#: The largest id a record can have (a PostgreSQL INTEGER): an id beyond it names no record,
+#: and sent to the database it would fail there (SQLite: beyond 2**63 - 1) instead of matching
+#: nothing.
+MAX_ID = 2**31 - 1
+
+
+class Id(ma.fields.Integer):
+    """An input id (a record's primary key): a positive integer the database can hold."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", ma.validate.Range(min=1, max=MAX_ID, error="须为有效的编号"))
+        super().__init__(**kwargs)
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """A moment stored as naive UTC, sent as RFC 3339 with its offset (``…+00:00``): a
+    ``date-time`` in the OpenAPI sense, which a time without an offset is not."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class Money(ma.fields.Field):

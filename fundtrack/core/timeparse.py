@@ -15,6 +15,13 @@ def parse_moment(text: str) -> datetime:
     text = (text or "").strip()
     if len(text) > 40:
         raise ValueError("too long")
+    try:
+        return _parse(text)
+    except OverflowError:  # a moment beyond year 1–9999 once moved to UTC
+        raise ValueError("out of range") from None
+
+
+def _parse(text: str) -> datetime:
     if len(text) == 10:
         day = date.fromisoformat(text)
         moment = datetime.combine(day + timedelta(days=1), time.min, LOCAL_ZONE)

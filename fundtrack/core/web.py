@@ -36,8 +36,30 @@ def _template_permissions() -> dict:
     }
 
 
+def amount_unit() -> str:
+    """The unit of the overview tables chosen by the user: ``yuan`` or ``wan``."""
+    from flask import has_request_context, session
+
+    unit = session.get("amount_unit") if has_request_context() else None
+    return unit if unit in ("yuan", "wan") else "yuan"
+
+
+def _amount_unit_globals() -> dict:
+    from fundtrack.users.views import AMOUNT_UNITS
+
+    unit = amount_unit()
+    return {
+        "amount_unit": unit,
+        "amount_unit_label": AMOUNT_UNITS[unit],
+        "amount_units": AMOUNT_UNITS,
+    }
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["yuan"] = format_yuan
+    # overview tables: in the user's chosen unit (元 or 万元); records and forms stay in 元
+    app.jinja_env.filters["amount"] = lambda fen: format_yuan(fen, amount_unit())
+    app.context_processor(_amount_unit_globals)
     app.jinja_env.filters["mask_id"] = mask
     app.context_processor(_template_permissions)
 

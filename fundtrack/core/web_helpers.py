@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from fundtrack.core.access import get_visible
 
 
@@ -19,15 +21,31 @@ def request_page(per_page: int) -> dict:
     return {"page": max(request.args.get("page", 1, type=int), 1), "per_page": per_page}
 
 
-def record_listing(stmt, model, transitions, per_page: int) -> dict:
-    """A page of records for a list view, filtered by ``fund_id`` and ``status`` from the
-    query string: the template's items, filters, page, per_page, total and status labels."""
+def record_listing(
+    stmt, model, transitions, per_page: int, sortable: dict | None = None, search=()
+) -> dict:
+    """A page of records for a list view, filtered by ``fund_id``, ``status`` and a search
+    text ``q`` (over the ``search`` columns), sorted by ``sort`` (a key of ``sortable``) and
+    ``dir``: the template's items, filters, sort, page, per_page, total and status labels."""
     from flask import request
 
     from fundtrack.core.api import paginated
     from fundtrack.extensions import db
 
     filters = {}
+    text = (request.args.get("q") or "").strip()[:64]
+    if text and search:
+        stmt = stmt.where(text_search(search, text))
+        filters["q"] = text
+    sort = {}
+    key = request.args.get("sort")
+    if sortable and key in sortable:
+        descending = request.args.get("dir") != "asc"
+        column = sortable[key]
+        stmt = stmt.order_by(None).order_by(
+            column.desc() if descending else column.asc(), model.id.desc()
+        )
+        sort = {"sort": key, "dir": "desc" if descending else "asc"}
     fund_id = request.args.get("fund_id", type=int)
     if fund_id:
         stmt = stmt.where(model.fund_id == fund_id)
@@ -37,4 +55,10 @@ def record_listing(stmt, model, transitions, per_page: int) -> dict:
         stmt = stmt.where(model.status == status)
         filters["status"] = status
     listing = paginated(db.session, stmt, request_page(per_page))
-    return {**listing, "filters": filters, "statuses": transitions.labels}
+    return {**listing, "filters": filters, "sort": sort, "statuses": transitions.labels}
+
+
+def text_search(columns, text: str):
+    """SQL condition: any of ``columns`` contains ``text`` literally (no wildcards)."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return sa.or_(*(column.like(pattern, escape="\\") for column in columns))

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fundtrack.allocations.schemas import ReasonSchema
 from fundtrack.core.access import get_visible
-from fundtrack.core.api import paginated
+from fundtrack.core.api import FORBIDDEN, NOT_FOUND, paginated
 from fundtrack.core.auth import token_required
 from fundtrack.core.net import client_address
 from fundtrack.disbursements import operations
 from fundtrack.disbursements.models import Beneficiary, Disbursement
 from fundtrack.disbursements.permissions import can_view_disbursement
+from fundtrack.disbursements.queries import visible_disbursements
 from fundtrack.disbursements.schemas import (
     BeneficiaryCreateSchema,
     BeneficiarySchema,
@@ -26,7 +26,7 @@ from fundtrack.disbursements.schemas import (
 )
 from fundtrack.extensions import db
 from fundtrack.funds.api import get_visible_fund
-from fundtrack.regions.operations import is_within, subtree_codes
+from fundtrack.regions.operations import is_within
 
 blp = Blueprint("disbursements", __name__, url_prefix="/api/v1", description="支出与受益人")
 
@@ -44,29 +44,15 @@ class Disbursements(MethodView):
     @token_required
     def get(self, query):
         """Payments of the caller's subtree, newest first."""
-        codes = subtree_codes(db.session, g.user.region_code)
-        stmt = (
-            sa.select(Disbursement)
-            .where(Disbursement.region_code.in_(codes))
-            .order_by(Disbursement.id.desc())
-        )
-        for key, column in (
-            ("fund_id", Disbursement.fund_id),
-            ("region", Disbursement.region_code),
-            ("status", Disbursement.status),
-            ("category", Disbursement.category_code),
-        ):
-            if key in query:
-                stmt = stmt.where(column == query[key])
-        if "paid_from" in query:
-            stmt = stmt.where(Disbursement.paid_on >= query["paid_from"])
-        if "paid_to" in query:
-            stmt = stmt.where(Disbursement.paid_on <= query["paid_to"])
+        stmt = visible_disbursements(db.session, g.user, query).order_by(Disbursement.id.desc())
         return paginated(db.session, stmt, query)
 
     @blp.arguments(DisbursementCreateSchema)
     @blp.response(201, DisbursementSchema)
     @blp.alt_response(422, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
+    @blp.alt_response(404, **NOT_FOUND)
+    @blp.alt_response(409, **ERRORS)
     @token_required
     def post(self, data):
         """Record a pending payment in one of the fund's earmarked categories."""
@@ -97,6 +83,8 @@ class DisbursementDetail(MethodView):
 class DisbursementApprove(MethodView):
     @blp.response(200, DisbursementSchema)
     @blp.alt_response(409, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
+    @blp.alt_response(422, **ERRORS)
     @token_required
     def post(self, disbursement_id):
         """Approve a pending payment (a checker over the region, never its maker)."""
@@ -111,6 +99,7 @@ class DisbursementReject(MethodView):
     @blp.arguments(ReasonSchema)
     @blp.response(200, DisbursementSchema)
     @blp.alt_response(409, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, disbursement_id):
         """Send a pending payment back, with a reason; its money is free again."""
@@ -125,6 +114,7 @@ class DisbursementReverse(MethodView):
     @blp.arguments(ReasonSchema)
     @blp.response(201, DisbursementSchema)
     @blp.alt_response(409, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, disbursement_id):
         """Reverse an approved payment: answers the compensating record it writes."""
@@ -171,6 +161,8 @@ class Beneficiaries(MethodView):
     @blp.arguments(BeneficiaryCreateSchema)
     @blp.response(201, BeneficiarySchema)
     @blp.alt_response(422, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
+    @blp.alt_response(409, description="该身份证号码已登记", schema="Error")
     @token_required
     def post(self, data):
         """Register a beneficiary (ID number checked by the GB 11643 check digit)."""

@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from fundtrack.disbursements.models import Disbursement
 from fundtrack.regions.operations import subtree_codes
 
+#: the columns the search text ``q`` looks in
+SEARCH_COLUMNS = (Disbursement.payee_name, Disbursement.voucher_no, Disbursement.project_name)
 #: filter name -> column; the API list, the page and the exports accept the same names
 FILTER_COLUMNS = {
     "fund_id": Disbursement.fund_id,
@@ -23,6 +25,10 @@ def visible_disbursements(session, user, filters: dict):
     for key, column in FILTER_COLUMNS.items():
         if filters.get(key) not in (None, ""):
             stmt = stmt.where(column == filters[key])
+    if filters.get("q"):
+        from fundtrack.core.web_helpers import text_search
+
+        stmt = stmt.where(text_search(SEARCH_COLUMNS, filters["q"]))
     if filters.get("paid_from"):
         stmt = stmt.where(Disbursement.paid_on >= filters["paid_from"])
     if filters.get("paid_to"):

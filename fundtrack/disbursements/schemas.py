@@ -60,6 +60,10 @@ class DisbursementFilterSchema(ma.Schema):
     category = ma.fields.String(validate=ma.validate.Length(max=32))
     paid_from = ma.fields.Date()
     paid_to = ma.fields.Date()
+    q = ma.fields.String(
+        validate=ma.validate.Length(max=64),
+        metadata={"description": "收款人、凭证号或项目名称中包含的文字"},
+    )
 
 
 class DisbursementQuerySchema(PageQuerySchema, DisbursementFilterSchema):

@@ -14,6 +14,7 @@ from fundtrack.disbursements import operations
 from fundtrack.disbursements.forms import DisbursementForm
 from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Beneficiary, Disbursement
 from fundtrack.disbursements.permissions import can_create_disbursement, can_view_disbursement
+from fundtrack.disbursements.queries import SEARCH_COLUMNS
 from fundtrack.extensions import db
 from fundtrack.funds.balances import region_balance
 from fundtrack.regions.operations import subtree_codes
@@ -38,11 +39,26 @@ def index():
         )
         .order_by(Disbursement.id.desc())
     )
-    listing = record_listing(stmt, Disbursement, DISBURSEMENT_TRANSITIONS, PER_PAGE)
+    listing = record_listing(
+        stmt,
+        Disbursement,
+        DISBURSEMENT_TRANSITIONS,
+        PER_PAGE,
+        sortable={
+            "id": Disbursement.id,
+            "region": Disbursement.region_code,
+            "payee": Disbursement.payee_name,
+            "paid_on": Disbursement.paid_on,
+            "voucher_no": Disbursement.voucher_no,
+            "amount": Disbursement.amount_fen,
+            "status": Disbursement.status,
+        },
+        search=SEARCH_COLUMNS,
+    )
     return render_template(
         "disbursements/index.html",
         disbursements=listing["items"],
-        **{key: listing[key] for key in ("filters", "page", "per_page", "total", "statuses")},
+        **{k: listing[k] for k in ("filters", "sort", "page", "per_page", "total", "statuses")},
         action_form=ActionForm(),
     )
 

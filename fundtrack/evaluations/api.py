@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fundtrack.core.access import get_visible
-from fundtrack.core.api import PDF_RESPONSE, paginated
+from fundtrack.core.api import FORBIDDEN, NOT_FOUND, PDF_RESPONSE, paginated
 from fundtrack.core.auth import token_required
 from fundtrack.evaluations import operations
 from fundtrack.evaluations.models import Evaluation
@@ -78,6 +78,8 @@ class Evaluations(MethodView):
     @blp.arguments(EvaluationCreateSchema)
     @blp.response(201, EvaluationDetailSchema)
     @blp.alt_response(409, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
+    @blp.alt_response(404, **NOT_FOUND)
     @token_required
     def post(self, data):
         """Open the evaluation of a fund for the caller's region (lines from the template)."""
@@ -110,6 +112,7 @@ class EvaluationDetail(MethodView):
     @blp.arguments(EvaluationUpdateSchema)
     @blp.response(200, EvaluationDetailSchema)
     @blp.alt_response(409, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def put(self, data, evaluation_id):
         """Save the form; ``indicators`` and ``declared_uses`` replace the current lines."""
@@ -130,6 +133,8 @@ def _transition(evaluation_id: int, run):
 class EvaluationSubmit(MethodView):
     @blp.response(200, EvaluationDetailSchema)
     @blp.alt_response(422, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
+    @blp.alt_response(409, **ERRORS)
     @token_required
     def post(self, evaluation_id):
         """Submit for review; any use outside the earmark refuses with non_earmarked_use."""
@@ -143,6 +148,7 @@ class EvaluationApprove(MethodView):
     @blp.arguments(ApproveEvaluationSchema)
     @blp.response(200, EvaluationDetailSchema)
     @blp.alt_response(409, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, evaluation_id):
         """Approve with the final score (the parent region's or the province's checker)."""
@@ -157,6 +163,7 @@ class EvaluationReturn(MethodView):
     @blp.arguments(ReturnEvaluationSchema)
     @blp.response(200, EvaluationDetailSchema)
     @blp.alt_response(409, **ERRORS)
+    @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, evaluation_id):
         """Return for rework, with a required comment."""
@@ -181,6 +188,7 @@ class EvaluationReport(MethodView):
 class Rankings(MethodView):
     @blp.arguments(RankingQuerySchema, location="query")
     @blp.response(200, RankingSchema)
+    @blp.alt_response(404, **NOT_FOUND)
     @token_required
     def get(self, query):
         """Prefectures and counties by final score for one fund, with the spread."""

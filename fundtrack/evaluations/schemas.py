@@ -1,10 +1,15 @@
+import re
+
 import marshmallow as ma
 
 from fundtrack.core.api import PageQuerySchema
-from fundtrack.core.schemas import Money, list_of
+from fundtrack.core.schemas import Id, Money, UtcDateTime, list_of
 from fundtrack.evaluations.models import DIMENSIONS, EVALUATION_TRANSITIONS, TIERS
 
 POINTS = {"description": "分，两位小数的字符串（输入也可为整数）", "example": "20.00"}
+#: plain decimal notation in ASCII digits, as money (core.money): Decimal() alone would also
+#: take "１００", "1e2" or "1_0"
+POINTS_RE = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
 
 
 class Points(ma.fields.Field):
@@ -20,11 +25,13 @@ class Points(ma.fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise ma.ValidationError("须为数字字符串或整数")
+        if isinstance(value, str) and value.strip() and not POINTS_RE.match(value.strip()):
+            raise ma.ValidationError("须为数字（半角数字，最多两位小数）")
         return value
 
 
 class IndicatorSchema(ma.Schema):
-    id = ma.fields.Integer(allow_none=True)
+    id = Id(allow_none=True)
     tier = ma.fields.String(required=True, validate=ma.validate.OneOf(TIERS))
     dimension = ma.fields.String(required=True, validate=ma.validate.OneOf(DIMENSIONS))
     name = ma.fields.String(required=True, validate=ma.validate.Length(max=128))
@@ -64,8 +71,8 @@ class EvaluationSchema(ma.Schema):
     final_score = Points(allow_none=True, required=True)
     grade = ma.fields.String(allow_none=True, required=True)
     review_comment = ma.fields.String(required=True)
-    submitted_at = ma.fields.DateTime(allow_none=True, required=True)
-    reviewed_at = ma.fields.DateTime(allow_none=True, required=True)
+    submitted_at = UtcDateTime(allow_none=True, required=True)
+    reviewed_at = UtcDateTime(allow_none=True, required=True)
     indicators = ma.fields.List(ma.fields.Nested(IndicatorSchema), required=True)
     declared_uses = ma.fields.List(ma.fields.Nested(DeclaredUseSchema), required=True)
 
@@ -75,7 +82,7 @@ class EvaluationDetailSchema(EvaluationSchema):
 
 
 class EvaluationCreateSchema(ma.Schema):
-    fund_id = ma.fields.Integer(required=True, strict=True)
+    fund_id = Id(required=True, strict=True)
     region = ma.fields.String(validate=ma.validate.Regexp(r"^\d{6}$"))
 
 
@@ -107,7 +114,7 @@ class ReturnEvaluationSchema(ma.Schema):
 
 
 class EvaluationQuerySchema(PageQuerySchema):
-    fund_id = ma.fields.Integer()
+    fund_id = Id()
     region = ma.fields.String(validate=ma.validate.Regexp(r"^\d{6}$"))
     status = ma.fields.String(validate=ma.validate.OneOf(EVALUATION_TRANSITIONS.statuses))
     fiscal_year = ma.fields.Integer(validate=ma.validate.Range(min=2000, max=2100))
@@ -137,7 +144,7 @@ class RankingSchema(ma.Schema):
 
 
 class RankingQuerySchema(ma.Schema):
-    fund_id = ma.fields.Integer(required=True)
+    fund_id = Id(required=True)
 
 
 class OverdueSchema(ma.Schema):

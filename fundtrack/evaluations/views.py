@@ -217,6 +217,8 @@ def detail(evaluation_id: int):
                 return redirect(url_for("evaluation_pages.detail", evaluation_id=evaluation.id))
         else:
             status = 422
+            # the lines' own field errors (a weight over 10, a note too long) said in words
+            form.form_errors.append("填写有误：" + "；".join(_flat_errors(form.errors)))
     return render_template(
         "evaluations/detail.html",
         evaluation=evaluation,
@@ -301,3 +303,18 @@ def rankings():
         levels=[("市州", payload["prefectures"]), ("县市区", payload["counties"])],
         bar_width=lambda score: float(score / Decimal(100)) * 360,
     )
+
+
+def _flat_errors(errors, where: str = "") -> list[str]:
+    """WTForms' nested errors (lines of a FieldList) as 「第 3 行：…」 messages."""
+    flat = []
+    if isinstance(errors, dict):
+        for value in errors.values():
+            flat += _flat_errors(value, where)
+    elif isinstance(errors, list):
+        for index, value in enumerate(errors, start=1):
+            if isinstance(value, dict | list):
+                flat += _flat_errors(value, f"第 {index} 行：")
+            elif value:
+                flat.append(f"{where}{value}")
+    return flat

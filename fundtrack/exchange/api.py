@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from fundtrack.audit.history import KIND_RULE, model_for
 from fundtrack.audit.permissions import can_view_record
-from fundtrack.core.api import file_response
+from fundtrack.core.api import NOT_FOUND, file_response
 from fundtrack.core.auth import token_required
 from fundtrack.core.errors import Forbidden, NotFound, ValidationFailed
 from fundtrack.core.timeparse import parse_moment
@@ -69,6 +69,7 @@ class BalancesExport(MethodView):
     @blp.arguments(BalancesExportQuerySchema, location="query")
     @blp.doc(responses=SPREADSHEET_RESPONSE)
     @blp.alt_response(422, description="参数不正确", schema="Error")
+    @blp.alt_response(404, **NOT_FOUND)
     @token_required
     def get(self, query):
         """A fund's balance at every region of the caller's subtree, now or ``as_of``."""
@@ -158,9 +159,10 @@ class Import(MethodView):
                     io.BytesIO(workbook), mimetype=XLSX_MIMETYPE, download_name="errors.xlsx"
                 ), 422
             raise
+        # read before the commit expires them: afterwards each would be reloaded one by one
+        ids = [record.id for record in result.created]
         db.session.commit()
-        return {"kind": kind, "created": len(result.created),
-                "ids": [record.id for record in result.created]}  # fmt: skip
+        return {"kind": kind, "created": len(ids), "ids": ids}
 
 
 bank_blp = Blueprint(

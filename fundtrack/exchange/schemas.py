@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 
 from fundtrack.allocations.schemas import AllocationFilterSchema
+from fundtrack.core.schemas import Id, UtcDateTime
 from fundtrack.disbursements.schemas import DisbursementFilterSchema
 from fundtrack.funds.schemas import BalanceQuerySchema
 
@@ -21,7 +22,7 @@ class FormatQuerySchema(ma.Schema):
 
 
 class BalancesExportQuerySchema(FormatQuerySchema, BalanceQuerySchema):
-    fund_id = ma.fields.Integer(required=True)
+    fund_id = Id(required=True)
 
 
 class AllocationsExportQuerySchema(FormatQuerySchema, AllocationFilterSchema):
@@ -60,7 +61,7 @@ class BankBatchSchema(ma.Schema):
     count = ma.fields.Integer(required=True)
     total = ma.fields.String(required=True, metadata={"description": "元，两位小数"})
     created_by = ma.fields.String(required=True)
-    created_at = ma.fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class BankBatchListSchema(ma.Schema):

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fundtrack.core.access import get_visible
+from fundtrack.core.api import FORBIDDEN
 from fundtrack.core.auth import token_required
 from fundtrack.core.errors import Forbidden, ValidationFailed
 from fundtrack.core.timeparse import parse_moment
@@ -72,6 +73,7 @@ class Funds(MethodView):
     @blp.arguments(FundCreateSchema)
     @blp.response(201, FundSchema)
     @blp.alt_response(403, description="无权创建", schema="Error")
+    @blp.alt_response(409, description="资金编号已存在", schema="Error")
     @token_required
     def post(self, data):
         """Create an active fund of the caller's region with its earmark."""
@@ -109,6 +111,7 @@ class FundDetail(MethodView):
 class FundClose(MethodView):
     @blp.arguments(CloseSchema)
     @blp.response(200, FundSchema)
+    @blp.alt_response(403, **FORBIDDEN)
     @blp.alt_response(409, description="尚有未办结的记录或状态不允许", schema="Error")
     @token_required
     def post(self, data, fund_id):
@@ -134,7 +137,7 @@ class FundBalances(MethodView):
         if "as_of" in query:
             try:
                 as_of = parse_moment(query["as_of"])
-            except ValueError:
+            except (ValueError, OverflowError):  # overflow: beyond year 1–9999 once in UTC
                 raise ValidationFailed(
                     "时点格式不正确", fields={"as_of": ["须为 ISO 日期或日期时间"]}
                 ) from None

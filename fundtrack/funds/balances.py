@@ -121,9 +121,17 @@ def fund_balances(session, fund, as_of: datetime | None = None) -> dict[str, Bal
     return funds_balances(session, [fund], as_of)[fund.id]
 
 
-def funds_balances(session, funds, as_of: datetime | None = None) -> dict[int, dict[str, Balance]]:
+def funds_balances(
+    session, funds, as_of: datetime | None = None, region_code: str | None = None
+) -> dict[int, dict[str, Balance]]:
     """``fund_balances`` of several funds at once, by fund id: the same grouped queries
-    (four, five with ``as_of``) however many funds there are."""
+    (four, five with ``as_of``) however many funds there are.
+
+    With ``region_code`` the queries read only the rows that touch that region (and, for
+    what was spent, its subtree): its own balance is exact, the others are partial.
+    """
+    from fundtrack.regions.operations import subtree_codes
+
     funds = list(funds)
     result: dict[int, dict[str, Balance]] = {fund.id: {} for fund in funds}
     if not funds:
@@ -143,6 +151,11 @@ def funds_balances(session, funds, as_of: datetime | None = None) -> dict[int, d
             at(fund.id, fund.region_code).received_fen += budgets[fund.id]
 
     a = allocations.c
+    touching = (
+        [sa.or_(a.from_region_code == region_code, a.to_region_code == region_code)]
+        if region_code
+        else []
+    )
     rows = session.execute(
         sa.select(
             a.fund_id,
@@ -151,7 +164,7 @@ def funds_balances(session, funds, as_of: datetime | None = None) -> dict[int, d
             sa.func.sum(sa.case((a.status.in_(RECEIVED_STATUSES), a.amount_fen), else_=0)),
             sa.func.sum(sa.case((a.status.in_(OUTGOING_STATUSES), a.amount_fen), else_=0)),
         )
-        .where(a.fund_id.in_(ids))
+        .where(a.fund_id.in_(ids), *touching)
         .group_by(a.fund_id, a.from_region_code, a.to_region_code)
     )
     for fund_id, giver, receiver, received, outgoing in rows:
@@ -168,7 +181,7 @@ def funds_balances(session, funds, as_of: datetime | None = None) -> dict[int, d
             sa.func.sum(sa.case((r.status == "draft", r.amount_fen), else_=0)),
         )
         .join(allocations, r.allocation_id == a.id)
-        .where(a.fund_id.in_(ids))
+        .where(a.fund_id.in_(ids), *touching)
         .group_by(a.fund_id, a.from_region_code, a.to_region_code)
     )
     for fund_id, giver, receiver, approved, draft in rows:
@@ -179,7 +192,10 @@ def funds_balances(session, funds, as_of: datetime | None = None) -> dict[int, d
     c = carry_overs.c
     rows = session.execute(
         sa.select(c.from_fund_id, c.to_fund_id, c.region_code, sa.func.sum(c.amount_fen))
-        .where(sa.or_(c.from_fund_id.in_(ids), c.to_fund_id.in_(ids)))
+        .where(
+            sa.or_(c.from_fund_id.in_(ids), c.to_fund_id.in_(ids)),
+            *([c.region_code == region_code] if region_code else []),
+        )
         .group_by(c.from_fund_id, c.to_fund_id, c.region_code)
     )
     for from_fund_id, to_fund_id, code, amount in rows:
@@ -197,7 +213,10 @@ def funds_balances(session, funds, as_of: datetime | None = None) -> dict[int, d
             sa.func.sum(sa.case((d.status.in_(DISBURSED_STATUSES), d.amount_fen), else_=0)),
             sa.func.sum(sa.case((d.status.in_(SPENT_STATUSES), d.amount_fen), else_=0)),
         )
-        .where(d.fund_id.in_(ids))
+        .where(
+            d.fund_id.in_(ids),
+            *([d.region_code.in_(subtree_codes(session, region_code))] if region_code else []),
+        )
         .group_by(d.fund_id, d.region_code)
     )
     for fund_id, code, disbursed, spent in rows:
@@ -215,7 +234,10 @@ def funds_balances(session, funds, as_of: datetime | None = None) -> dict[int, d
 
 
 def region_balance(session, fund, region_code: str) -> Balance:
-    return fund_balances(session, fund).get(region_code, Balance(region_code))
+    """One region's balance, reading only the rows that touch it (a payment's or an
+    allocation's balance check does not add up the whole fund)."""
+    balances = funds_balances(session, [fund], region_code=region_code)[fund.id]
+    return balances.get(region_code, Balance(region_code))
 
 
 @dataclass

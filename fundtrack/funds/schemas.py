@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from fundtrack.core.schemas import Money, list_of
+from fundtrack.core.schemas import Id, Money, list_of
 from fundtrack.funds.models import YEAR_END_POLICIES
 
 
@@ -34,11 +34,13 @@ class FundCreateSchema(ma.Schema):
     code = ma.fields.String(required=True, validate=ma.validate.Length(max=32))
     name = ma.fields.String(required=True, validate=ma.validate.Length(max=128))
     kind = ma.fields.String(required=True, validate=ma.validate.Length(max=32))
-    fiscal_year = ma.fields.Integer(required=True, strict=True)
+    fiscal_year = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(min=2000, max=2100)
+    )
     region = ma.fields.String(validate=ma.validate.Regexp(r"^\d{6}$"))
     source = ma.fields.String(load_default="", validate=ma.validate.Length(max=128))
     budget = Money(required=True)
-    budget_line_id = ma.fields.Integer(load_default=None, allow_none=True, strict=True)
+    budget_line_id = Id(load_default=None, allow_none=True, strict=True)
     earmarked_categories = ma.fields.List(
         ma.fields.String(validate=ma.validate.Length(max=32)),
         required=True,

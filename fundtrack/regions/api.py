@@ -18,6 +18,7 @@ blp = Blueprint("regions", __name__, url_prefix="/api/v1/regions", description="
 class Regions(MethodView):
     @blp.arguments(RegionQuerySchema, location="query")
     @blp.response(200, RegionListSchema)
+    @blp.alt_response(404, description="上级地区不存在", schema="Error")
     @token_required
     def get(self, query):
         """All regions, or the children of ``parent``."""

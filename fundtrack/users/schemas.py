@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from fundtrack.core.schemas import list_of
+from fundtrack.core.schemas import UtcDateTime, list_of
 
 
 class TokenRequestSchema(ma.Schema):
@@ -10,16 +10,16 @@ class TokenRequestSchema(ma.Schema):
 
 class TokenSchema(ma.Schema):
     token = ma.fields.String(required=True)
-    expires_at = ma.fields.DateTime(required=True, metadata={"description": "UTC"})
+    expires_at = UtcDateTime(required=True, metadata={"description": "UTC"})
 
 
 class TokenInfoSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     user_id = ma.fields.Integer(required=True)
     username = ma.fields.Function(lambda t: t.user.username, required=True)
-    created_at = ma.fields.DateTime(required=True)
-    expires_at = ma.fields.DateTime(required=True)
-    revoked_at = ma.fields.DateTime(allow_none=True, required=True)
+    created_at = UtcDateTime(required=True)
+    expires_at = UtcDateTime(required=True)
+    revoked_at = UtcDateTime(allow_none=True, required=True)
     created_from = ma.fields.String(allow_none=True, required=True)
 
 

@@ -64,3 +64,20 @@ def logout():
     session.clear()
     flash("已退出登录", "info")
     return redirect(url_for("account.login"))
+
+
+#: amount units of the overview tables: 元 (exact) or 万元 (how budgets are talked about)
+AMOUNT_UNITS = {"yuan": "元", "wan": "万元"}
+
+
+@bp.route("/preferences/amount-unit", methods=["POST"])
+@login_required
+def amount_unit():
+    """Switch the overview tables between 元 and 万元 (kept in the session); back to the page."""
+    from fundtrack.core.forms import ActionForm
+
+    form = ActionForm()
+    unit = request.form.get("unit")
+    if form.validate_on_submit() and unit in AMOUNT_UNITS:
+        session["amount_unit"] = unit
+    return redirect(_safe_next(request.form.get("next")))

@@ -49,3 +49,24 @@ def test_a_category_outside_the_earmark_is_marked_at_its_field(client, web_login
     assert response.status_code == 422, response.status_code
     assert re.search(r'id="category-error"[^>]*>[^<]*专款专用', html)
     assert "某印刷厂" in html  # what was entered is kept
+
+
+def test_a_reversed_payment_shows_why_and_when(client, web_login, api, db_session):
+    from fundtrack.disbursements.models import Disbursement
+
+    payment_id = db_session.scalar(
+        sa.select(Disbursement.id).where(
+            Disbursement.status == "approved", Disbursement.region_code == "430481"
+        )
+    )
+    reversed_ = api("leiyang_checker").post(
+        f"/api/v1/disbursements/{payment_id}/reverse",
+        json={"reason": "收款人重复领取"},
+    )
+    assert reversed_.status_code in (200, 201), reversed_.get_json()
+    web_login("leiyang_finance")
+    html = client.get(f"/disbursements/{payment_id}").get_data(as_text=True)
+    reversal_date = db_session.scalar(
+        sa.select(Disbursement.paid_on).where(Disbursement.reverses_id == payment_id)
+    )
+    assert "冲销：收款人重复领取" in html and f"（{reversal_date}，" in html

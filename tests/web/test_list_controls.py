@@ -1,0 +1,71 @@
+"""Lists sorted and searched on the server, amounts in 元 or 万元 by a toggle; the API list and
+the export honour the same search."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from openpyxl import load_workbook
+
+from tests.conftest import csrf_token
+
+
+def _amounts(html: str) -> list[str]:
+    return re.findall(r'<td class="num">([^<]+)</td>', html)
+
+
+def test_the_unit_toggle_switches_overviews_to_wan_yuan(client, web_login, fund_id):
+    web_login("province_maker")
+    home = client.get("/").get_data(as_text=True)
+    assert "金额单位：元" in home and "5,180,000.00" in home
+    toggled = client.post(
+        "/preferences/amount-unit",
+        data={"csrf_token": csrf_token(home), "unit": "wan", "next": "/?x=1"},
+    )
+    assert toggled.status_code == 302 and toggled.headers["Location"].endswith("/?x=1")
+    home = client.get("/").get_data(as_text=True)
+    assert "金额单位：万元" in home and "5,180,000.00" not in home
+    assert "518" in _amounts(home)  # 2017 三结合: 5,180,000.00 元 = 518 万元
+    detail = client.get(f"/funds/{fund_id('2017-SJH')}").get_data(as_text=True)
+    assert "5,180,000.00 元" in detail  # a record's own amount stays exact, in 元
+    assert "金额单位：万元" in detail
+    back = client.post(
+        "/preferences/amount-unit",
+        data={"csrf_token": csrf_token(home), "unit": "yuan", "next": "https://evil.example/"},
+    )
+    assert back.headers["Location"] == "/"  # never off-site
+    assert "金额单位：元" in client.get("/").get_data(as_text=True)
+
+
+def test_lists_sort_on_the_server_and_keep_their_filters(client, web_login, fund_id):
+    web_login("province_checker")
+    fid = fund_id("2017-SJH")
+    html = client.get(f"/allocations/?fund_id={fid}&sort=amount&dir=desc").get_data(as_text=True)
+    amounts = [float(a.replace(",", "")) for a in _amounts(html)]
+    assert amounts == sorted(amounts, reverse=True) and len(amounts) > 3
+    assert 'aria-sort="descending"' in html
+    assert f"fund_id={fid}" in html.split('aria-sort="descending"')[1].split("</th>")[0]
+    ascending = client.get(f"/allocations/?fund_id={fid}&sort=amount&dir=asc")
+    amounts = [float(a.replace(",", "")) for a in _amounts(ascending.get_data(as_text=True))]
+    assert amounts == sorted(amounts)
+    ignored = client.get("/allocations/?sort=password_hash")
+    assert ignored.status_code == 200  # an unknown column is ignored, not an error
+
+
+def test_search_in_pages_api_and_exports(client, web_login, api):
+    web_login("leiyang_finance")
+    html = client.get("/disbursements/?q=油茶").get_data(as_text=True)
+    assert "耒阳市黄市镇油茶合作社" in html and "王建国" not in html
+    assert client.get("/disbursements/?q=100%25").status_code == 200  # % is literal
+    underscore = client.get("/disbursements/?q=_").get_data(as_text=True)
+    assert "没有符合条件" in underscore  # _ matches itself only, not any character
+    listed = api("leiyang_finance").get("/api/v1/disbursements?q=油茶").get_json()
+    assert listed["total"] >= 1
+    assert all("油茶" in item["payee_name"] for item in listed["items"])
+    exported = api("leiyang_finance").get("/api/v1/exports/disbursements?q=油茶").data
+    sheet = load_workbook(io.BytesIO(exported)).active
+    payees = [row[7] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert payees and all("油茶" in p for p in payees)
+    link = re.search(r'href="(/exports/disbursements\.xlsx\?[^"]+)"', html)
+    assert link and "q=" in link[1]

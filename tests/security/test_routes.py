@@ -146,3 +146,102 @@ def test_a_county_cannot_reach_another_countys_records_by_any_id(api, db_session
         assert anren.post(path, json=body).status_code == 404, path
     items = anren.get("/api/v1/disbursements?per_page=200").get_json()["items"]
     assert {item["region"] for item in items} <= {"431028"}
+
+
+#: URL argument -> the record kind it names (for ``record_id``: the rule's own ``kind``)
+RECORD_ARGUMENTS = {
+    "allocation_id": "allocations",
+    "recall_id": "recalls",
+    "disbursement_id": "disbursements",
+    "evaluation_id": "evaluations",
+    "beneficiary_id": "beneficiaries",
+    "batch_id": "bank_batches",
+}
+
+
+def _foreign_records(api, db_session) -> dict[str, int]:
+    """One record of each kind belonging to 耒阳市 (430481), which 安仁县 must not reach."""
+    from fundtrack.models import Allocation, Beneficiary, Disbursement, Evaluation
+
+    def first(stmt):
+        return db_session.scalar(stmt.limit(1))
+
+    allocation = first(sa.select(Allocation.id).where(Allocation.to_region_code == "430481",
+                                                      Allocation.status == "approved"))  # fmt: skip
+    recall = api("hengyang_finance").post(
+        f"/api/v1/allocations/{allocation}/recall", json={"amount": "1.00", "reason": "核对"}
+    )
+    assert recall.status_code == 201, recall.get_json()
+    payment = first(
+        sa.select(Disbursement.id).where(
+            Disbursement.region_code == "430481", Disbursement.status == "approved"
+        )
+    )
+    batch = api("leiyang_finance").post(
+        "/api/v1/bank-files", json={"paid_from": "2017-01-01", "paid_to": "2017-12-31"}
+    )
+    if batch.status_code == 422:  # no demo payment of 耒阳 has a bank account: make one
+        fund = first(sa.select(Disbursement.fund_id).where(Disbursement.id == payment))
+        made = api("leiyang_finance").post("/api/v1/disbursements", json={
+            "fund_id": fund, "category": "project_support", "amount": "1.00",
+            "paid_on": "2017-12-01", "payee_name": "核对", "voucher_no": "耒-RT-1",
+            "payee_account": "6217000000000000001"})  # fmt: skip
+        assert made.status_code == 201, made.get_json()
+        approved = api("leiyang_checker").post(
+            f"/api/v1/disbursements/{made.get_json()['id']}/approve"
+        )
+        assert approved.status_code == 200
+        batch = api("leiyang_finance").post(
+            "/api/v1/bank-files", json={"paid_from": "2017-01-01", "paid_to": "2017-12-31"}
+        )
+    assert batch.status_code == 201, batch.get_json()
+    return {
+        "allocations": allocation,
+        "recalls": recall.get_json()["id"],
+        "disbursements": payment,
+        "evaluations": first(sa.select(Evaluation.id).where(Evaluation.region_code == "430481")),
+        "beneficiaries": first(
+            sa.select(Beneficiary.id).where(Beneficiary.region_code == "430481")
+        ),
+        "bank_batches": batch.get_json()["id"],
+    }
+
+
+def test_every_route_naming_a_record_hides_another_countys_record(
+    app, client, api, web_login, db_session
+):
+    """Every GET rule of the URL map whose path names a record, pages and API alike, called
+    by 安仁县's finance officer with a record of 耒阳市: 404, so that neither the record nor
+    its existence leaks. A new route without a region check fails here."""
+    foreign = _foreign_records(api, db_session)
+    anren = api("anren_finance")
+    web_login("anren_finance")
+    walked = []
+    for rule, method in _routes(app):
+        if method != "GET" or not (set(rule.arguments) & (set(RECORD_ARGUMENTS) | {"record_id"})):
+            continue
+
+        def value(match, rule=rule):
+            converter, name = match.group(1) or "", match.group(2)
+            if name == "kind":
+                return "disbursements"
+            if name == "fmt":
+                return "csv"
+            if name == "record_id":
+                return str(foreign["disbursements"])
+            if name in RECORD_ARGUMENTS:
+                return str(foreign[RECORD_ARGUMENTS[name]])
+            return (
+                converter.split("(")[1].split(",")[0].strip(" )")
+                if converter.startswith("any")
+                else "1"
+            )
+
+        url = re.sub(r"<(?:([^:<>]+):)?([^<>]+)>", value, rule.rule)
+        if url.endswith("/state"):
+            url += "?as_of=2030-01-01"  # its one required parameter
+        response = anren.get(url) if url.startswith("/api/") else client.get(url)
+        response.close()
+        assert response.status_code == 404, (url, response.status_code)
+        walked.append(url)
+    assert len(walked) >= 20, walked  # the walk found the record routes

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -109,11 +110,19 @@ def create_evaluation(session, user, fund, region_code: str | None = None) -> Ev
     return evaluation
 
 
+#: plain decimal notation in ASCII digits, as money (core.money): Decimal() alone would also
+#: take "１００", "1e2" or "1_0"
+POINTS_RE = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
+
+
 def _decimal(value, field: str, problems: list[str]) -> Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, float | bool):
         problems.append(f"{field}须为数字字符串或整数")
+        return None
+    if isinstance(value, str) and not POINTS_RE.match(value.strip()):
+        problems.append(f"{field}不是数字")
         return None
     try:
         number = Decimal(str(value).strip())

@@ -1,15 +1,11 @@
-import re
-
 import marshmallow as ma
 
 from fundtrack.core.api import PageQuerySchema
 from fundtrack.core.schemas import Id, Money, UtcDateTime, list_of
 from fundtrack.evaluations.models import DIMENSIONS, EVALUATION_TRANSITIONS, TIERS
+from fundtrack.evaluations.operations import POINTS_RE
 
 POINTS = {"description": "分，两位小数的字符串（输入也可为整数）", "example": "20.00"}
-#: plain decimal notation in ASCII digits, as money (core.money): Decimal() alone would also
-#: take "１００", "1e2" or "1_0"
-POINTS_RE = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
 
 
 class Points(ma.fields.Field):

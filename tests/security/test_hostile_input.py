@@ -567,18 +567,8 @@ def newest_recall(ctx) -> int:
 #: the defect and its fix.
 PAGE_GAPS = {
     "silent": {},  # refused, but the page shows no message
-    "accepted": {  # full-width digits read as a score
-        ("evaluation: approve", "approve-final_score"): (
-            "fundtrack/evaluations/operations.py _points() reads scores with Decimal(), which "
-            'takes full-width digits ("１００" is 100); the API refuses them now '
-            "(evaluations/schemas.Points, as core.money does for amounts). Fix: the same "
-            "ASCII check (POINTS_RE) in _points()"
-        ),
-    },
+    "accepted": {},  # full-width digits read as a score
 }
-PAGE_GAPS["accepted"][("evaluation: edit", "indicators-")] = PAGE_GAPS["accepted"][
-    ("evaluation: approve", "approve-final_score")
-]
 
 
 def page_gap(kind: str, form_name: str, field_name: str, value) -> str | None:

@@ -201,10 +201,25 @@ def history_rows(session, kind: str, record_id: int) -> list[HistoryRow]:
     ]
 
 
+def readable_state(session, kind: str, record_id: int, moment: datetime):
+    """The record as it stood at ``moment`` (naive UTC) as (field label, value) pairs, or
+    None when it did not exist then."""
+    from fundtrack.audit.history import FIELD_LABELS, record_state_as_of
+
+    found = record_state_as_of(session, model_for(kind), record_id, moment)
+    if found is None:
+        return None
+    labels = value_labels(session, kind, [])
+    return [
+        (FIELD_LABELS.get(c, c), display_value(c, v, labels))
+        for c, v in found[1].items()
+        if c != "id"
+    ]
+
+
 def send_history_report(session, kind: str, record, user):
     """The record's history as a PDF: its current state, every change with who, when, from
     where and why, and each change's seal in the audit hash chain."""
-    from fundtrack.audit.history import FIELD_LABELS, record_state_as_of
     from fundtrack.audit.models import AuditSeal
     from fundtrack.core.models import utcnow
     from fundtrack.reports.pdf import render_pdf, send_pdf
@@ -218,17 +233,7 @@ def send_history_report(session, kind: str, record, user):
         ).all()
     )
     now = utcnow()
-    state = record_state_as_of(session, model_for(kind), record.id, now)
-    labels = value_labels(session, kind, [])
-    state_rows = (
-        [
-            (FIELD_LABELS.get(c, c), display_value(c, v, labels))
-            for c, v in state[1].items()
-            if c != "id"
-        ]
-        if state
-        else []
-    )
+    state_rows = readable_state(session, kind, record.id, now) or []
     data = render_pdf(
         "history.html",
         kind_label=KIND_LABELS[kind],

@@ -8,11 +8,8 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from fundtrack.audit.history import (
-    FIELD_LABELS,
     KIND_RULE,
-    display_value,
     model_for,
-    record_state_as_of,
 )
 from fundtrack.audit.permissions import can_view_record
 from fundtrack.audit.reports import (
@@ -20,7 +17,7 @@ from fundtrack.audit.reports import (
     LOCAL,
     history_rows,
     linked_records,
-    value_labels,
+    readable_state,
 )
 from fundtrack.core.api import paginated
 from fundtrack.core.web_helpers import request_page
@@ -43,19 +40,12 @@ def history(kind: str, record_id: int):
         from fundtrack.core.timeparse import parse_moment
 
         try:
-            found = record_state_as_of(db.session, model, record_id, parse_moment(as_of_text))
+            state_rows = readable_state(db.session, kind, record_id, parse_moment(as_of_text))
         except ValueError:
             state_error = "时点格式不正确，请填写日期（如 2017-12-31）或日期时间"
         else:
-            if found is None:
+            if state_rows is None:
                 state_error = "该时点这条记录尚不存在"
-            else:
-                state_labels = value_labels(db.session, kind, [])
-                state_rows = [
-                    (FIELD_LABELS.get(c, c), display_value(c, v, state_labels))
-                    for c, v in found[1].items()
-                    if c != "id"
-                ]
     return render_template(
         "audit/history.html",
         as_of_text=as_of_text,

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 
 from fundtrack.audit.history import KIND_RULE, model_for
 from fundtrack.audit.permissions import can_view_record
+from fundtrack.core.access import get_visible
 from fundtrack.core.api import NOT_FOUND, file_response
 from fundtrack.core.auth import token_required
 from fundtrack.core.errors import Forbidden, NotFound, ValidationFailed
@@ -25,7 +26,7 @@ from fundtrack.exchange.imports import (
 )
 from fundtrack.exchange.models import BankBatch
 from fundtrack.exchange.operations import batch_totals, create_bank_batch, import_workbook
-from fundtrack.exchange.permissions import can_export_bank_file
+from fundtrack.exchange.permissions import can_export_bank_file, can_view_bank_batch
 from fundtrack.exchange.schemas import (
     AllocationsExportQuerySchema,
     BalancesExportQuerySchema,
@@ -210,13 +211,8 @@ def visible_batches(session, user):
     )
 
 
-def get_visible_batch(session, user, batch_id: int) -> BankBatch:
-    from fundtrack.regions.operations import is_within
-
-    batch = session.get(BankBatch, batch_id)
-    if batch is None or not is_within(session, batch.region_code, user.region_code):
-        raise NotFound()
-    return batch
+def get_visible_batch(batch_id: int) -> BankBatch:
+    return get_visible(BankBatch, batch_id, can_view_bank_batch)
 
 
 @bank_blp.route("")
@@ -256,7 +252,7 @@ class BankFile(MethodView):
     @token_required
     def get(self, batch_id):
         """The batch's payment file; each download is recorded in the access log."""
-        batch = get_visible_batch(db.session, g.user, batch_id)
+        batch = get_visible_batch(batch_id)
         if not can_export_bank_file(db.session, g.user, batch.region_code):
             raise Forbidden("只有本地区（或上级）的财务人员可以下载银行代发文件")
-        return send_bank_file(db.session, g.user, batch)
+        return send_bank_file(db.session, batch)

@@ -3,8 +3,6 @@ and total first. The one document with full ID numbers: banks need them to pay."
 
 from __future__ import annotations
 
-import io
-
 import sqlalchemy as sa
 
 from fundtrack.core.money import yuan_str
@@ -16,7 +14,7 @@ SUMMARY_HEADER = ["批次号", "付款单位", "支付日期自", "支付日期�
 DETAIL_HEADER = ["序号", "收款人", "身份证号码", "收款账号", "金额（元）", "附言"]
 
 
-def bank_file_bytes(session, batch: BankBatch) -> bytes:
+def bank_file_bytes(session, batch: BankBatch, count: int, total_fen: int) -> bytes:
     from fundtrack.disbursements.models import Disbursement
 
     payments = session.scalars(
@@ -26,10 +24,9 @@ def bank_file_bytes(session, batch: BankBatch) -> bytes:
         .options(sa.orm.selectinload(Disbursement.beneficiary))
         .order_by(Disbursement.paid_on, Disbursement.id)
     ).all()
-    count, total = batch_totals(session, [batch.id]).get(batch.id, (0, 0))
     rows = [
         [batch.batch_no, f"{batch.region.name}计划生育协会", batch.paid_from.isoformat(),
-         batch.paid_to.isoformat(), count, yuan_str(total)],
+         batch.paid_to.isoformat(), count, yuan_str(total_fen)],
         [],
         DETAIL_HEADER,
     ]  # fmt: skip
@@ -47,22 +44,13 @@ def bank_file_bytes(session, batch: BankBatch) -> bytes:
     return csv_bytes(SUMMARY_HEADER, rows)
 
 
-def send_bank_file(session, user, batch: BankBatch):
+def send_bank_file(session, batch: BankBatch):
     """Send the file and record who downloaded which batch when (one commit)."""
-    from flask import send_file
+    from fundtrack.reports.export import send_logged_download
 
-    from fundtrack.audit.operations import log_access
-    from fundtrack.core.net import client_address
-
-    data = bank_file_bytes(session, batch)
     count, total = batch_totals(session, [batch.id]).get(batch.id, (0, 0))
-    log_access(session, "export", user=user, remote_addr=client_address(),
-               detail=f"银行代发文件 {batch.batch_no}，{count} 笔，{yuan_str(total)} 元"
-                      f"（含完整身份证号码）")  # fmt: skip
-    session.commit()
-    return send_file(
-        io.BytesIO(data),
-        mimetype="text/csv",
-        download_name=f"bank-{batch.batch_no}.csv",
-        as_attachment=True,
+    detail = f"银行代发文件 {batch.batch_no}，{count} 笔，{yuan_str(total)} 元（含完整身份证号码）"
+    data = bank_file_bytes(session, batch, count, total)
+    return send_logged_download(
+        data, "text/csv", f"bank-{batch.batch_no}.csv", detail, as_attachment=True
     )

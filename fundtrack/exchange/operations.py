@@ -56,6 +56,18 @@ def create_bank_batch(session, user, *, region_code: str, paid_from: date, paid_
     return batch
 
 
+def _approved_in_period(region_code: str, paid_from: date, paid_to: date) -> tuple:
+    """Conditions: approved payments (not compensations) of the region and period."""
+    from fundtrack.disbursements.models import Disbursement
+
+    return (
+        Disbursement.region_code == region_code,
+        Disbursement.status == "approved",
+        Disbursement.amount_fen > 0,
+        Disbursement.paid_on.between(paid_from, paid_to),
+    )
+
+
 def payable_payments(region_code: str, paid_from: date, paid_to: date):
     """Approved payments of the region and period, with a bank account, in no batch yet."""
     from fundtrack.disbursements.models import Disbursement
@@ -63,10 +75,7 @@ def payable_payments(region_code: str, paid_from: date, paid_to: date):
     return (
         sa.select(Disbursement)
         .where(
-            Disbursement.region_code == region_code,
-            Disbursement.status == "approved",
-            Disbursement.amount_fen > 0,
-            Disbursement.paid_on.between(paid_from, paid_to),
+            *_approved_in_period(region_code, paid_from, paid_to),
             Disbursement.payee_account.is_not(None),
             Disbursement.payee_account != "",
             ~sa.exists().where(BankBatchItem.disbursement_id == Disbursement.id),
@@ -81,10 +90,7 @@ def unpayable_count(session, region_code: str, paid_from: date, paid_to: date) -
 
     return session.scalar(
         sa.select(sa.func.count()).where(
-            Disbursement.region_code == region_code,
-            Disbursement.status == "approved",
-            Disbursement.amount_fen > 0,
-            Disbursement.paid_on.between(paid_from, paid_to),
+            *_approved_in_period(region_code, paid_from, paid_to),
             sa.or_(Disbursement.payee_account.is_(None), Disbursement.payee_account == ""),
         )
     )

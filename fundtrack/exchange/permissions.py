@@ -10,6 +10,10 @@ def can_import(user) -> bool:
     return user.role == "maker"
 
 
+def can_view_bank_batch(session, user, batch) -> bool:
+    return is_within(session, batch.region_code, user.region_code)
+
+
 def can_export_bank_file(session, user, region_code: str) -> bool:
     """The finance staff of the paying region or above: the file carries full ID numbers."""
     return user.role in ("maker", "checker") and is_within(session, region_code, user.region_code)

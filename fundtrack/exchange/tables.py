@@ -108,18 +108,12 @@ def table_csv(table: Table) -> bytes:
 
 def send_table(table: Table, fmt: str, name: str, detail: str):
     """Send the table as a download and record the export in the access log (one commit)."""
-    from flask import g, send_file
-
-    from fundtrack.audit.operations import log_access
     from fundtrack.core.errors import ValidationFailed
-    from fundtrack.core.net import client_address
-    from fundtrack.extensions import db
+    from fundtrack.reports.export import send_logged_download
 
     if fmt not in FORMATS:
         raise ValidationFailed(fields={"format": ["导出格式只能是 xlsx 或 csv"]})
     data = xlsx_bytes(table) if fmt == "xlsx" else table_csv(table)
     filename = f"{name}.{fmt}"
-    log_access(db.session, "export", user=g.get("user"), remote_addr=client_address(),
-               detail=f"{detail}，{len(table.rows)} 行 ({filename})")  # fmt: skip
-    db.session.commit()
-    return send_file(io.BytesIO(data), mimetype=FORMATS[fmt], download_name=filename)
+    detail = f"{detail}，{len(table.rows)} 行 ({filename})"
+    return send_logged_download(data, FORMATS[fmt], filename, detail)

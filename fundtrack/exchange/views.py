@@ -258,7 +258,7 @@ def bank_file(batch_id: int):
     from fundtrack.exchange.bankfiles import send_bank_file
     from fundtrack.exchange.permissions import can_export_bank_file
 
-    batch = get_visible_batch(db.session, current_user, batch_id)
+    batch = get_visible_batch(batch_id)
     if not can_export_bank_file(db.session, current_user, batch.region_code):
         abort(403)
-    return send_bank_file(db.session, current_user, batch)
+    return send_bank_file(db.session, batch)

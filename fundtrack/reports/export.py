@@ -32,3 +32,20 @@ def csv_bytes(header: list[str], rows) -> bytes:
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def send_logged_download(data: bytes, mimetype: str, filename: str, detail: str,
+                         as_attachment: bool = False):  # fmt: skip
+    """Send a generated file and record the export in the access log (one commit): PDFs,
+    spreadsheets and bank files all leave the system through here."""
+    from flask import g, send_file
+
+    from fundtrack.audit.operations import log_access
+    from fundtrack.core.net import client_address
+    from fundtrack.extensions import db
+
+    log_access(db.session, "export", user=g.get("user"), remote_addr=client_address(),
+               detail=detail)  # fmt: skip
+    db.session.commit()
+    return send_file(io.BytesIO(data), mimetype=mimetype, download_name=filename,
+                     as_attachment=as_attachment)  # fmt: skip

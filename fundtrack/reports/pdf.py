@@ -56,15 +56,6 @@ def render_pdf(template: str, **context) -> bytes:
 
 def send_pdf(data: bytes, name: str, detail: str):
     """Send a generated PDF and record the export in the access log (one commit)."""
-    import io
+    from fundtrack.reports.export import send_logged_download
 
-    from flask import g, send_file
-
-    from fundtrack.audit.operations import log_access
-    from fundtrack.core.net import client_address
-    from fundtrack.extensions import db
-
-    log_access(db.session, "export", user=g.get("user"), remote_addr=client_address(),
-               detail=f"{detail} ({name})")  # fmt: skip
-    db.session.commit()
-    return send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name)
+    return send_logged_download(data, "application/pdf", name, f"{detail} ({name})")

@@ -301,8 +301,11 @@ class Bench:
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": self.url, "SECRET_KEY": SECRET,
                "FUNDTRACK_ENV": "development"}  # fmt: skip
+        # --timeout: at N = 1,000,000 a page can take longer than gunicorn's default 30 s on
+        # the loaded machine; a killed worker would end the run instead of measuring it
         gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "--workers", "4", "--bind",
-                    f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]  # fmt: skip
+                    f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "300",
+                    "wsgi:app"]  # fmt: skip
         server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
         try:
             base = f"http://127.0.0.1:{port}"

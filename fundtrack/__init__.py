@@ -54,7 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from fundtrack.audit import operations as audit_operations
-    from fundtrack.core import db_setup
+    from fundtrack.core import db_setup, i18n
     from fundtrack.extensions import csrf, db, limiter, login_manager, migrate
 
     db_setup.install_engine_hooks()
@@ -65,10 +65,11 @@ def _init_extensions(app: Flask) -> None:
 
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    i18n.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "account.login"
-    login_manager.login_message = "请先登录"
+    login_manager.login_message = i18n._l("请先登录")
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "strong"
 
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     from fundtrack.funds import api as funds_api
     from fundtrack.funds import views as funds_views
     from fundtrack.regions import api as regions_api
+    from fundtrack.users import admin_views as users_admin_views
     from fundtrack.users import api as users_api
     from fundtrack.users import views as users_views
 
@@ -110,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     )
     for blp in (
         users_api.blp,
+        users_api.users_blp,
         regions_api.blp,
         funds_api.blp,
         allocations_api.blp,
@@ -130,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     app.before_request(authenticate_api_request)
     app.before_request(load_session_user)
     app.register_blueprint(users_views.bp)
+    app.register_blueprint(users_admin_views.bp)
     app.register_blueprint(funds_views.bp)
     app.register_blueprint(allocations_views.bp)
     app.register_blueprint(disbursements_views.bp)

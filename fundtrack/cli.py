@@ -26,7 +26,7 @@ def reference_load():
     from fundtrack.regions.operations import load_reference_data
 
     with acting_as(None):
-        set_reason(db.session, "加载参考数据")
+        set_reason(db.session, "加载参考数据")  # zh-only: stored audit reason
         written = load_reference_data(db.session)
     db.session.commit()
     click.echo("reference data: " + ", ".join(f"{k} {v} written" for k, v in written.items()))
@@ -47,7 +47,7 @@ def users_create(username, role, region_code, display_name, password):
 
     try:
         with acting_as(None):
-            set_reason(db.session, f"创建用户 {username}")
+            set_reason(db.session, f"创建用户 {username}")  # zh-only: stored audit reason
             user = create_user(
                 db.session,
                 username=username,

@@ -47,8 +47,8 @@ class DefaultConfig:
     SESSION_COOKIE_NAME = "fundtrack_session"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     WTF_CSRF_TIME_LIMIT = 8 * 3600
-    #: forms use WTForms' own Chinese messages (core.forms.Form), not Flask-Babel's
-    WTF_I18N_ENABLED = False
+    #: WTForms' own messages follow the page language (core.i18n)
+    WTF_I18N_ENABLED = True
 
 
 def normalise_database_url(url: str) -> str:

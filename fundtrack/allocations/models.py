@@ -5,6 +5,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fundtrack.core.i18n import _l
 from fundtrack.core.models import positive_check, status_check, utcnow
 from fundtrack.core.transitions import Transitions
 from fundtrack.extensions import db
@@ -17,12 +18,17 @@ ALLOCATION_TRANSITIONS = Transitions(
         ("draft", "cancel"): "cancelled",
         ("approved", "recall_all"): "recalled",
     },
-    labels={"draft": "草稿", "approved": "已审批", "cancelled": "已撤销", "recalled": "已收回"},
+    labels={
+        "draft": _l("草稿"),
+        "approved": _l("已审批"),
+        "cancelled": _l("已撤销"),
+        "recalled": _l("已收回"),
+    },
 )
 
 RECALL_TRANSITIONS = Transitions(
     table={("draft", "approve"): "approved", ("draft", "cancel"): "cancelled"},
-    labels={"draft": "草稿", "approved": "已审批", "cancelled": "已撤销"},
+    labels={"draft": _l("草稿"), "approved": _l("已审批"), "cancelled": _l("已撤销")},
 )
 
 

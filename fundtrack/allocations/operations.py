@@ -32,7 +32,14 @@ from fundtrack.core.errors import (
     SameUserApproval,
     ValidationFailed,
 )
-from fundtrack.core.ledger import flush_write, lock_fund, require_available, require_reason
+from fundtrack.core.i18n import _
+from fundtrack.core.ledger import (
+    batch_get,
+    flush_write,
+    lock_fund,
+    require_available,
+    require_reason,
+)
 from fundtrack.core.models import utcnow
 from fundtrack.core.money import yuan_str
 from fundtrack.core.versioning import set_reason
@@ -43,20 +50,24 @@ MAX_DOCUMENT_NO = 64
 
 
 def _check_receiver(session, giver: str, receiver_code: str | None, field: str) -> dict:
-    receiver = session.get(Region, receiver_code or "")
+    receiver = batch_get(session, Region, receiver_code or "")  # an import reads it once
     if receiver is None:
-        return {field: ["接收地区不存在"]}
+        return {field: [_("接收地区不存在")]}
     if receiver.code == giver or not is_within(session, receiver.code, giver):
-        return {field: ["只能下达给本地区的下级地区"]}
+        return {field: [_("只能下达给本地区的下级地区")]}
     if LEVEL_DEPTH[receiver.level] > LEVEL_DEPTH["county"]:
-        return {field: ["资金不能直接下达到县级以下（不搞撒胡椒面）"]}
+        return {field: [_("资金不能直接下达到县级以下（不搞撒胡椒面）")]}
     return {}
 
 
 def _check_document_no(document_no: str | None, required: bool = True) -> dict:
     document_no = (document_no or "").strip()
     if (required and not document_no) or len(document_no) > MAX_DOCUMENT_NO:
-        return {"document_no": [f"文号不能为空，且不超过 {MAX_DOCUMENT_NO} 个字符"]}
+        return {
+            "document_no": [
+                _("文号不能为空，且不超过 %(max)s 个字符", max=MAX_DOCUMENT_NO),
+            ]
+        }
     return {}
 
 
@@ -78,13 +89,13 @@ def create_allocation(
     ``ValidationFailed``, ``InvalidTransition`` (fund not active) or ``InsufficientFunds``.
     """
     if not can_create_allocation(session, user, from_region_code):
-        raise Forbidden("只能由本地区的财务经办人员下达本地区的资金")
+        raise Forbidden(_("只能由本地区的财务经办人员下达本地区的资金"))
     fields = {
         **_check_receiver(session, from_region_code, to_region_code, "to_region"),
         **_check_document_no(document_no),
     }
     if len(reason or "") > 2000:
-        fields["reason"] = ["事由不超过 2000 个字符"]
+        fields["reason"] = [_("事由不超过 2000 个字符")]
     if fields:
         raise ValidationFailed(fields=fields)
     lock_fund(session, fund)
@@ -99,7 +110,7 @@ def create_allocation(
         created_by_id=user.id,
     )
     session.add(allocation)
-    set_reason(session, reason or f"下达资金 {document_no}")
+    set_reason(session, reason or f"下达资金 {document_no}")  # zh-only: stored audit reason
     flush_write(session)
     return allocation
 
@@ -123,31 +134,34 @@ def approve_allocation(
     if allocation.created_by_id == user.id:
         raise SameUserApproval()
     if not can_approve_allocation(session, user, allocation):
-        raise Forbidden("没有审批该地区资金下达的权限")
+        raise Forbidden(_("没有审批该地区资金下达的权限"))
     ALLOCATION_TRANSITIONS.target(allocation.status, "approve")
     lock_fund(session, allocation.fund)
     problems = evaluation_gate(session, allocation.fund, allocation.to_region_code)
     override = (evaluation_override_reason or "").strip()
     if problems and not override:
         raise EvaluationRequired(
-            "；".join(problems) + "。如确需下达，须由省级审批人员填写例外理由",
-            problems=problems,
+            _(
+                "%(problems)s。如确需下达，须由省级审批人员填写例外理由",
+                problems=_("；").join(str(p) for p in problems),
+            ),
+            problems=[str(p) for p in problems],
         )
     if problems:
         if not (
             user.role == "checker" and session.get(Region, user.region_code).level == "province"
         ):
-            raise Forbidden("只有省级财务审批人员可以在绩效评价未通过时例外下达")
+            raise Forbidden(_("只有省级财务审批人员可以在绩效评价未通过时例外下达"))
         allocation.evaluation_override_reason = require_reason(override)
     ALLOCATION_TRANSITIONS.apply(allocation, "approve")
     allocation.approved_by_id = user.id
     allocation.approved_at = utcnow()
     allocation.approved_on = approved_on or date.today()
-    set_reason(
-        session,
-        f"审批资金下达 {allocation.document_no}"
-        + (f"（绩效评价例外：{allocation.evaluation_override_reason}）" if problems else ""),
-    )
+    stored_reason = f"审批资金下达 {allocation.document_no}"  # zh-only: stored audit reason
+    if problems:
+        override_note = allocation.evaluation_override_reason
+        stored_reason += f"（绩效评价例外：{override_note}）"  # zh-only: stored audit reason
+    set_reason(session, stored_reason)
     session.flush()
     return allocation
 
@@ -155,7 +169,7 @@ def approve_allocation(
 def cancel_allocation(session, user, allocation: Allocation, reason: str) -> Allocation:
     """Cancel a draft; its reserved money is free again. A reason is required."""
     if not can_cancel_allocation(session, user, allocation):
-        raise Forbidden("没有撤销该资金下达的权限")
+        raise Forbidden(_("没有撤销该资金下达的权限"))
     reason = require_reason(reason)
     ALLOCATION_TRANSITIONS.apply(allocation, "cancel")
     set_reason(session, reason)
@@ -205,11 +219,14 @@ def create_recall(
     ``InvalidTransition`` or ``InsufficientFunds``.
     """
     if not can_recall_allocation(session, user, allocation):
-        raise Forbidden("只能由下达地区的财务经办人员收回资金")
+        raise Forbidden(_("只能由下达地区的财务经办人员收回资金"))
     reason = require_reason(reason)
     if allocation.status != "approved":
         raise InvalidTransition(
-            f"只能收回已审批的资金下达（当前状态：{allocation.status_label}）",
+            _(
+                "只能收回已审批的资金下达（当前状态：%(status)s）",
+                status=allocation.status_label,
+            ),
             status=allocation.status,
             action="recall",
         )
@@ -221,14 +238,14 @@ def create_recall(
             )
         )
         if redistribute_to_code == allocation.to_region_code:
-            fields["redistribute_to"] = ["调剂的接收地区不能是被收回的地区"]
+            fields["redistribute_to"] = [_("调剂的接收地区不能是被收回的地区")]
     if fields:
         raise ValidationFailed(fields=fields)
     lock_fund(session, allocation.fund)
     remaining = recallable_fen(session, allocation)
     if amount_fen > remaining:
         raise InsufficientFunds(
-            f"收回金额超过该笔下达尚未收回的 {yuan_str(remaining)} 元",
+            _("收回金额超过该笔下达尚未收回的 %(amount)s 元", amount=yuan_str(remaining)),
             recallable=yuan_str(remaining),
             requested=yuan_str(amount_fen),
         )
@@ -255,7 +272,7 @@ def approve_recall(session, user, recall: AllocationRecall, recalled_on: date | 
     if recall.created_by_id == user.id:
         raise SameUserApproval()
     if not can_approve_allocation(session, user, allocation):
-        raise Forbidden("没有审批该地区资金收回的权限")
+        raise Forbidden(_("没有审批该地区资金收回的权限"))
     RECALL_TRANSITIONS.target(recall.status, "approve")
     lock_fund(session, allocation.fund)
     RECALL_TRANSITIONS.apply(recall, "approve")
@@ -272,7 +289,7 @@ def approve_recall(session, user, recall: AllocationRecall, recalled_on: date | 
             to_region_code=recall.redistribute_to_code,
             amount_fen=recall.amount_fen,
             document_no=recall.document_no or allocation.document_no,
-            reason=f"调剂：{recall.reason}",
+            reason=f"调剂：{recall.reason}",  # zh-only: stored on the new allocation
             created_by_id=recall.created_by_id,
             status="approved",
             approved_by_id=user.id,
@@ -282,7 +299,7 @@ def approve_recall(session, user, recall: AllocationRecall, recalled_on: date | 
         session.add(onward)
         session.flush()
         recall.redistributed_as_id = onward.id
-    set_reason(session, f"审批资金收回（{recall.reason}）")
+    set_reason(session, f"审批资金收回（{recall.reason}）")  # zh-only: stored audit reason
     session.flush()
     return recall
 
@@ -290,7 +307,7 @@ def approve_recall(session, user, recall: AllocationRecall, recalled_on: date | 
 def cancel_recall(session, user, recall: AllocationRecall, reason: str) -> AllocationRecall:
     """Cancel a draft recall; the reserved money is the receiver's again."""
     if not can_cancel_allocation(session, user, recall.allocation):
-        raise Forbidden("没有撤销该资金收回的权限")
+        raise Forbidden(_("没有撤销该资金收回的权限"))
     reason = require_reason(reason)
     RECALL_TRANSITIONS.apply(recall, "cancel")
     set_reason(session, reason)

@@ -18,6 +18,7 @@ from fundtrack.allocations.queries import SEARCH_COLUMNS
 from fundtrack.core.access import get_visible
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import ActionForm, ReasonForm, show_domain_error
+from fundtrack.core.i18n import _
 from fundtrack.core.web_helpers import get_visible_fund_or_404, record_listing
 from fundtrack.extensions import db
 from fundtrack.funds.models import Fund
@@ -57,6 +58,11 @@ def index():
         )
         .order_by(Allocation.id.desc())
     )
+    recall_queue = request.args.get("recall") == "draft"
+    if recall_queue:
+        # the checkers' queue of recalls (linked from the home page)
+        drafts = sa.select(AllocationRecall.allocation_id).where(AllocationRecall.status == "draft")
+        stmt = stmt.where(Allocation.id.in_(drafts))
     listing = record_listing(
         stmt,
         Allocation,
@@ -74,7 +80,8 @@ def index():
     return render_template(
         "allocations/index.html",
         allocations=listing["items"],
-        **{k: listing[k] for k in ("filters", "sort", "page", "per_page", "total", "statuses")},
+        **{k: listing[k] for k in ("sort", "page", "per_page", "total", "statuses")},
+        filters={**listing["filters"], **({"recall": "draft"} if recall_queue else {})},
         action_form=ActionForm(),
     )
 
@@ -93,7 +100,7 @@ def new():
         .order_by(Fund.fiscal_year.desc(), Fund.code)
     ).all()
     form.fund_id.choices = [(f.id, f"{f.fiscal_year} {f.code} {f.name}") for f in funds]
-    form.to_region.choices = [("", "请选择"), *_receiver_choices(giver)]
+    form.to_region.choices = [("", _("请选择")), *_receiver_choices(giver)]
     if request.method == "GET" and request.args.get("fund_id", type=int):
         form.fund_id.data = request.args.get("fund_id", type=int)
     status = 200
@@ -116,7 +123,13 @@ def new():
             status = exc.status
         else:
             db.session.commit()
-            flash(f"已保存资金下达草稿（{allocation.document_no}），等待审批", "success")
+            flash(
+                _(
+                    "已保存资金下达草稿（%(document_no)s），等待审批",
+                    document_no=allocation.document_no,
+                ),
+                "success",
+            )
             return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
     elif request.method == "POST":
         status = 422
@@ -128,7 +141,7 @@ def new():
 def detail(allocation_id: int):
     allocation = get_visible(Allocation, allocation_id, can_view_allocation)
     recall_form = RecallForm(prefix="recall")
-    recall_form.redistribute_to.choices = [("", "不调剂，收回本级")] + [
+    recall_form.redistribute_to.choices = [("", _("不调剂，收回本级"))] + [
         c
         for c in _receiver_choices(allocation.from_region_code)
         if c[0] != allocation.to_region_code
@@ -138,6 +151,12 @@ def detail(allocation_id: int):
         allocation=allocation,
         action_form=ActionForm(),
         cancel_form=ReasonForm(prefix="cancel"),
+        # one reason form per draft recall, with the prefix recall_action reads
+        recall_cancel_forms={
+            r.id: ReasonForm(prefix=f"recall{r.id}")
+            for r in allocation.recalls
+            if r.status == "draft"
+        },
         recall_form=recall_form,
         recallable_fen=operations.recallable_fen(db.session, allocation),
     )
@@ -149,7 +168,7 @@ def _run(allocation: Allocation, action, success: str):
         action()
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(str(exc.message), "error")
     else:
         db.session.commit()
         flash(success, "success")
@@ -165,7 +184,7 @@ def approve(allocation_id: int):
     return _run(
         allocation,
         lambda: operations.approve_allocation(db.session, current_user, allocation),
-        "已审批，资金已下达",
+        _("已审批，资金已下达"),
     )
 
 
@@ -175,14 +194,14 @@ def cancel(allocation_id: int):
     allocation = get_visible(Allocation, allocation_id, can_view_allocation)
     form = ReasonForm(prefix="cancel")
     if not form.validate_on_submit():
-        flash("撤销必须填写原因", "error")
+        flash(_("撤销必须填写原因"), "error")
         return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
     return _run(
         allocation,
         lambda: operations.cancel_allocation(
             db.session, current_user, allocation, form.reason.data
         ),
-        "已撤销该草稿",
+        _("已撤销该草稿"),
     )
 
 
@@ -193,8 +212,8 @@ def recall(allocation_id: int):
     form = RecallForm(prefix="recall")
     form.redistribute_to.choices = [("", ""), *_receiver_choices(allocation.from_region_code)]
     if not form.validate_on_submit():
-        errors = "；".join(e for errors in form.errors.values() for e in errors)
-        flash(f"收回未保存：{errors}", "error")
+        errors = _("；").join(str(e) for errors in form.errors.values() for e in errors)
+        flash(_("收回未保存：%(errors)s", errors=errors), "error")
         return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
     return _run(
         allocation,
@@ -207,7 +226,7 @@ def recall(allocation_id: int):
             document_no=form.document_no.data or "",
             redistribute_to_code=form.redistribute_to.data or None,
         ),
-        "已保存收回草稿，等待审批",
+        _("已保存收回草稿，等待审批"),
     )
 
 
@@ -222,16 +241,16 @@ def recall_action(recall_id: int, action: str):
         return _run(
             allocation,
             lambda: operations.approve_recall(db.session, current_user, recall),
-            "已审批收回",
+            _("已审批收回"),
         )
     form = ReasonForm(prefix=f"recall{recall.id}")
     if not form.validate_on_submit():
-        flash("撤销必须填写原因", "error")
+        flash(_("撤销必须填写原因"), "error")
         return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
     return _run(
         allocation,
         lambda: operations.cancel_recall(db.session, current_user, recall, form.reason.data),
-        "已撤销收回草稿",
+        _("已撤销收回草稿"),
     )
 
 

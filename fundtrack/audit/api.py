@@ -32,6 +32,7 @@ from fundtrack.audit.schemas import (
 from fundtrack.core.api import PDF_RESPONSE, file_response, paginated
 from fundtrack.core.auth import token_required
 from fundtrack.core.errors import Forbidden, NotFound, ValidationFailed
+from fundtrack.core.i18n import _
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.extensions import db
 
@@ -105,11 +106,11 @@ class HistoryState(MethodView):
             moment = parse_moment(query["as_of"])
         except (ValueError, OverflowError):  # overflow: beyond year 1–9999 once in UTC
             raise ValidationFailed(
-                "时点格式不正确", fields={"as_of": ["须为 ISO 日期或日期时间"]}
+                _("时点格式不正确"), fields={"as_of": [_("须为 ISO 日期或日期时间")]}
             ) from None
         found = record_state_as_of(db.session, model, record_id, moment)
         if found is None:
-            raise NotFound("该时点记录尚不存在")
+            raise NotFound(_("该时点记录尚不存在"))
         transaction_id, state = found
         return {
             "as_of": moment.isoformat() + "Z",
@@ -134,7 +135,7 @@ class AuditPacket(MethodView):
 
         fund = get_visible_fund(fund_id)
         if not can_export_audit_packet(g.user):
-            raise Forbidden("只有审计人员和系统管理员可以导出审计资料包")
+            raise Forbidden(_("只有审计人员和系统管理员可以导出审计资料包"))
         return send_audit_packet(fund, g.user)
 
 
@@ -152,5 +153,5 @@ class AccessLogList(MethodView):
     def get(self, query):
         """Logins, failed logins, tokens, exports and reveals, newest first."""
         if not can_read_access_log(g.user):
-            raise Forbidden("只有审计人员和系统管理员可以查看访问日志")
+            raise Forbidden(_("只有审计人员和系统管理员可以查看访问日志"))
         return paginated(db.session, access_log_query(query), query)

@@ -8,81 +8,82 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy_continuum import version_class, versioning_manager
 
+from fundtrack.core.i18n import _, _l
 from fundtrack.core.money import format_yuan, yuan_str
 
 #: continuum's bookkeeping columns, never shown as changes
 BOOKKEEPING = {"transaction_id", "end_transaction_id", "operation_type"}
 OPERATIONS = {0: "insert", 1: "update", 2: "delete"}
-OPERATION_LABELS = {"insert": "新建", "update": "修改", "delete": "删除"}
+OPERATION_LABELS = {"insert": _l("新建"), "update": _l("修改"), "delete": _l("删除")}
 
-#: column -> Chinese label for plain-language diffs
+#: column -> label for plain-language diffs (lazy: in the reader's language, Chinese in PDFs)
 FIELD_LABELS = {
-    "id": "编号",
-    "amount_fen": "金额",
-    "budget_fen": "预算",
-    "total_fen": "总额",
-    "status": "状态",
-    "document_no": "文号",
-    "reason": "事由",
-    "fund_id": "专项资金",
-    "from_region_code": "下达地区",
-    "to_region_code": "接收地区",
-    "region_code": "地区",
-    "category_code": "科目",
-    "paid_on": "支付日期",
-    "payee_name": "收款人",
-    "payee_id_number": "身份证号码",
-    "payee_account": "收款账号",
-    "beneficiary_id": "受益人",
-    "project_name": "项目",
-    "voucher_no": "凭证号",
-    "purpose": "用途",
-    "days": "天数",
-    "reverses_id": "冲销的原支出",
-    "approved_on": "下达日期",
-    "approved_at": "审批时间",
-    "approved_by_id": "审批人",
-    "created_by_id": "经办人",
-    "created_at": "创建时间",
-    "recalled_on": "收回日期",
-    "redistribute_to_code": "调剂给",
-    "redistributed_as_id": "调剂形成的下达",
-    "allocation_id": "原资金下达",
-    "code": "编号",
-    "name": "名称",
-    "kind_code": "类别",
-    "fiscal_year": "年度",
-    "source": "来源",
-    "budget_line_id": "预算项目",
-    "year_end_policy": "年度结算方式",
-    "evaluation_override_reason": "绩效评价例外理由",
-    "final_score": "审定得分",
-    "review_comment": "审核意见",
-    "summary": "自评总结",
-    "submitted_at": "提交时间",
-    "reviewed_at": "审核时间",
-    "reviewed_by_id": "审核人",
-    "family_type": "家庭类型",
-    "id_number": "身份证号码",
-    "weight": "权重",
-    "target": "目标值",
-    "actual": "实际完成值",
-    "self_score": "自评分",
-    "note": "说明",
-    "unit": "单位",
-    "tier": "层级",
-    "dimension": "类别",
-    "position": "顺序",
-    "description": "说明",
-    "earmarkable": "可作专项用途",
-    "present": "存在",
+    "id": _l("编号"),
+    "amount_fen": _l("金额"),
+    "budget_fen": _l("预算"),
+    "total_fen": _l("总额"),
+    "status": _l("状态"),
+    "document_no": _l("文号"),
+    "reason": _l("事由"),
+    "fund_id": _l("专项资金"),
+    "from_region_code": _l("下达地区"),
+    "to_region_code": _l("接收地区"),
+    "region_code": _l("地区"),
+    "category_code": _l("科目"),
+    "paid_on": _l("支付日期"),
+    "payee_name": _l("收款人"),
+    "payee_id_number": _l("身份证号码"),
+    "payee_account": _l("收款账号"),
+    "beneficiary_id": _l("受益人"),
+    "project_name": _l("项目"),
+    "voucher_no": _l("凭证号"),
+    "purpose": _l("用途"),
+    "days": _l("天数"),
+    "reverses_id": _l("冲销的原支出"),
+    "approved_on": _l("下达日期"),
+    "approved_at": _l("审批时间"),
+    "approved_by_id": _l("审批人"),
+    "created_by_id": _l("经办人"),
+    "created_at": _l("创建时间"),
+    "recalled_on": _l("收回日期"),
+    "redistribute_to_code": _l("调剂给"),
+    "redistributed_as_id": _l("调剂形成的下达"),
+    "allocation_id": _l("原资金下达"),
+    "code": _l("编号"),
+    "name": _l("名称"),
+    "kind_code": _l("类别"),
+    "fiscal_year": _l("年度"),
+    "source": _l("来源"),
+    "budget_line_id": _l("预算项目"),
+    "year_end_policy": _l("年度结算方式"),
+    "evaluation_override_reason": _l("绩效评价例外理由"),
+    "final_score": _l("审定得分"),
+    "review_comment": _l("审核意见"),
+    "summary": _l("自评总结"),
+    "submitted_at": _l("提交时间"),
+    "reviewed_at": _l("审核时间"),
+    "reviewed_by_id": _l("审核人"),
+    "family_type": _l("家庭类型"),
+    "id_number": _l("身份证号码"),
+    "weight": _l("权重"),
+    "target": _l("目标值"),
+    "actual": _l("实际完成值"),
+    "self_score": _l("自评分"),
+    "note": _l("说明"),
+    "unit": _l("单位"),
+    "tier": _l("层级"),
+    "dimension": _l("类别"),
+    "position": _l("顺序"),
+    "description": _l("说明"),
+    "earmarkable": _l("可作专项用途"),
+    "present": _l("存在"),
 }
 
-#: the child rows shown within a parent's history: (api name, Chinese label)
+#: the child rows shown within a parent's history: api name -> label
 CHILD_LABELS = {
-    "indicators": "指标",
-    "declared_uses": "自报使用",
-    "earmarks": "专项用途",
+    "indicators": _l("指标"),
+    "declared_uses": _l("自报使用"),
+    "earmarks": _l("专项用途"),
 }
 
 
@@ -224,12 +225,18 @@ def record_history(session, model, record_id) -> list[Entry]:
 
 
 def field_label(name: str) -> str:
-    """``indicators[扶持计生家庭户数].self_score`` → ``指标「扶持计生家庭户数」自评分``."""
+    """``indicators[扶持计生家庭户数].self_score`` → ``指标「扶持计生家庭户数」自评分``, in the
+    language of the moment (a str: the caller picks the language, e.g. Chinese for a PDF)."""
     if "[" in name and "]." in name:
         head, rest = name.split("[", 1)
         row, column = rest.split("].", 1)
-        return f"{CHILD_LABELS.get(head, head)}「{row}」{FIELD_LABELS.get(column, column)}"
-    return FIELD_LABELS.get(name, name)
+        return _(
+            "%(rows)s「%(row)s」%(field)s",
+            rows=CHILD_LABELS.get(head, head),
+            row=row,
+            field=FIELD_LABELS.get(column, column),
+        )
+    return str(FIELD_LABELS.get(name, name))
 
 
 def base_column(name: str) -> str:
@@ -280,19 +287,20 @@ def api_value(column: str, value):
 
 
 def display_value(column: str, value, labels: dict) -> str:
-    """A value as a person reads it: 1,000.00, 已审批, 耒阳市, masked ID numbers."""
+    """A value as a person reads it: 1,000.00, 已审批, 耒阳市, masked ID numbers (a str, in the
+    language of the moment)."""
     from fundtrack.core.idnumber import mask
 
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("是") if value else _("否")
     if column.endswith("_fen"):
         return format_yuan(value)
     if column in ("payee_id_number", "id_number"):
         return mask(value)
     if column in labels and str(value) in labels[column]:
-        return labels[column][str(value)]
+        return str(labels[column][str(value)])
     if isinstance(value, datetime):
         # stored as naive UTC; shown in Beijing time like every other time on the pages
         from fundtrack.core.timeparse import LOCAL_ZONE

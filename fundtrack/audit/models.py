@@ -5,20 +5,21 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fundtrack.core.i18n import _l
 from fundtrack.core.models import status_check, utcnow
 from fundtrack.extensions import db
 
 GENESIS_HASH = "0" * 64
 
-#: access-log events -> Chinese label
+#: access-log events -> label (lazy: in the reader's language)
 ACCESS_EVENTS = {
-    "login": "登录",
-    "login_failed": "登录失败",
-    "logout": "退出",
-    "token_created": "创建 API 令牌",
-    "token_revoked": "吊销 API 令牌",
-    "export": "导出",
-    "reveal": "查看完整身份证号码",
+    "login": _l("登录"),
+    "login_failed": _l("登录失败"),
+    "logout": _l("退出"),
+    "token_created": _l("创建 API 令牌"),
+    "token_revoked": _l("吊销 API 令牌"),
+    "export": _l("导出"),
+    "reveal": _l("查看完整身份证号码"),
 }
 
 

@@ -189,10 +189,13 @@ def send_audit_packet(fund, user):
     from flask import send_file
 
     from fundtrack.audit.operations import log_access
+    from fundtrack.core.i18n import chinese_documents
     from fundtrack.core.net import client_address
     from fundtrack.extensions import db
 
-    name, data = build_audit_packet(db.session, fund, user)
+    # a document for the file: its labels in Chinese whatever the reader's language
+    with chinese_documents():
+        name, data = build_audit_packet(db.session, fund, user)
     log_access(db.session, "export", user=user, remote_addr=client_address(),
                detail=f"审计资料包 {fund.code} ({name})")  # fmt: skip
     db.session.commit()

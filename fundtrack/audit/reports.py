@@ -17,15 +17,17 @@ from fundtrack.audit.history import (
     model_for,
     record_history,
 )
+from fundtrack.core.i18n import _, _l, chinese_documents
 
 LOCAL = ZoneInfo("Asia/Shanghai")
+#: kind -> label (lazy: in the reader's language; the history PDF renders it in Chinese)
 KIND_LABELS = {
-    "funds": "专项资金",
-    "allocations": "资金下达",
-    "recalls": "资金收回",
-    "disbursements": "支出",
-    "beneficiaries": "受益人",
-    "evaluations": "绩效评价",
+    "funds": _l("专项资金"),
+    "allocations": _l("资金下达"),
+    "recalls": _l("资金收回"),
+    "disbursements": _l("支出"),
+    "beneficiaries": _l("受益人"),
+    "evaluations": _l("绩效评价"),
 }
 
 
@@ -73,7 +75,7 @@ def value_labels(session, kind: str, entries) -> dict[str, dict[str, str]]:
     }
     beneficiaries = (
         {
-            str(bid): f"{name}（#{bid}）"
+            str(bid): _("%(name)s（#%(id)s）", name=name, id=bid)
             for bid, name in session.execute(
                 sa.select(Beneficiary.id, Beneficiary.name).where(
                     Beneficiary.id.in_(beneficiary_ids)
@@ -117,7 +119,7 @@ def linked_records(session, kind: str, record) -> list[tuple[str, str, str]]:
 
     links = []
     if kind == "allocations":
-        links += [(f"收回 #{r.id}", "recalls", r.id) for r in record.recalls]
+        links += [(_("收回 #%(id)s", id=r.id), "recalls", r.id) for r in record.recalls]
         payments = session.scalars(
             sa.select(Disbursement)
             .where(
@@ -128,23 +130,32 @@ def linked_records(session, kind: str, record) -> list[tuple[str, str, str]]:
             .limit(50)
         )
         links += [
-            (f"接收地区的支出 #{d.id}（{d.voucher_no}）", "disbursements", d.id) for d in payments
+            (
+                _("接收地区的支出 #%(id)s（%(voucher)s）", id=d.id, voucher=d.voucher_no),
+                "disbursements",
+                d.id,
+            )
+            for d in payments
         ]
     elif kind == "recalls":
-        links.append((f"原资金下达 #{record.allocation_id}", "allocations", record.allocation_id))
+        links.append(
+            (_("原资金下达 #%(id)s", id=record.allocation_id), "allocations", record.allocation_id)
+        )
         if record.redistributed_as_id:
             links.append(
-                (f"调剂形成的下达 #{record.redistributed_as_id}", "allocations",
+                (_("调剂形成的下达 #%(id)s", id=record.redistributed_as_id), "allocations",
                  record.redistributed_as_id)
             )  # fmt: skip
     elif kind == "disbursements":
         if record.reverses_id:
-            links.append((f"被冲销的原支出 #{record.reverses_id}", "disbursements",
+            links.append((_("被冲销的原支出 #%(id)s", id=record.reverses_id), "disbursements",
                           record.reverses_id))  # fmt: skip
         if record.reversal is not None:
-            links.append((f"冲销记录 #{record.reversal.id}", "disbursements", record.reversal.id))
+            links.append(
+                (_("冲销记录 #%(id)s", id=record.reversal.id), "disbursements", record.reversal.id)
+            )
         if record.beneficiary_id:
-            links.append((f"受益人 #{record.beneficiary_id}", "beneficiaries",
+            links.append((_("受益人 #%(id)s", id=record.beneficiary_id), "beneficiaries",
                           record.beneficiary_id))  # fmt: skip
     return links
 
@@ -167,9 +178,21 @@ class HistoryRow:
     @property
     def actor(self) -> str:
         if self.user is None:
-            return "系统"
-        where = f" · {self.region}" if self.region else ""
-        return f"{self.user['display_name']}（{self.user['username']}，{self.role}{where}）"
+            return _("系统")
+        if self.region:
+            return _(
+                "%(name)s（%(username)s，%(role)s · %(region)s）",
+                name=self.user["display_name"],
+                username=self.user["username"],
+                role=self.role,
+                region=self.region,
+            )
+        return _(
+            "%(name)s（%(username)s，%(role)s）",
+            name=self.user["display_name"],
+            username=self.user["username"],
+            role=self.role,
+        )
 
 
 def history_rows(session, kind: str, record_id: int) -> list[HistoryRow]:
@@ -182,9 +205,9 @@ def history_rows(session, kind: str, record_id: int) -> list[HistoryRow]:
         HistoryRow(
             transaction_id=entry.transaction_id,
             when=entry.issued_at.replace(tzinfo=UTC).astimezone(LOCAL),
-            operation=OPERATION_LABELS.get(entry.operation, entry.operation),
+            operation=str(OPERATION_LABELS.get(entry.operation, entry.operation)),
             user=entry.user,
-            role=ROLES.get(entry.user["role"], entry.user["role"]) if entry.user else None,
+            role=str(ROLES.get(entry.user["role"], entry.user["role"])) if entry.user else None,
             region=labels["region_code"].get(entry.user["region"]) if entry.user else None,
             remote_addr=entry.remote_addr,
             reason=entry.reason,
@@ -211,7 +234,7 @@ def readable_state(session, kind: str, record_id: int, moment: datetime):
         return None
     labels = value_labels(session, kind, [])
     return [
-        (FIELD_LABELS.get(c, c), display_value(c, v, labels))
+        (str(FIELD_LABELS.get(c, c)), display_value(c, v, labels))
         for c, v in found[1].items()
         if c != "id"
     ]
@@ -219,7 +242,14 @@ def readable_state(session, kind: str, record_id: int, moment: datetime):
 
 def send_history_report(session, kind: str, record, user):
     """The record's history as a PDF: its current state, every change with who, when, from
-    where and why, and each change's seal in the audit hash chain."""
+    where and why, and each change's seal in the audit hash chain. In Chinese whatever the
+    reader's language: the labels are read here, before the rendering, so all of it runs
+    under ``chinese_documents``."""
+    with chinese_documents():
+        return _send_history_report(session, kind, record, user)
+
+
+def _send_history_report(session, kind: str, record, user):
     from fundtrack.audit.models import AuditSeal
     from fundtrack.core.models import utcnow
     from fundtrack.reports.pdf import render_pdf, send_pdf
@@ -236,7 +266,7 @@ def send_history_report(session, kind: str, record, user):
     state_rows = readable_state(session, kind, record.id, now) or []
     data = render_pdf(
         "history.html",
-        kind_label=KIND_LABELS[kind],
+        kind_label=str(KIND_LABELS[kind]),
         record_id=record.id,
         rows=rows,
         seals=seals,
@@ -244,4 +274,5 @@ def send_history_report(session, kind: str, record, user):
         printed_at=now.replace(tzinfo=UTC).astimezone(LOCAL),
         printed_by=user,
     )
-    return send_pdf(data, f"history-{kind}-{record.id}.pdf", f"变更历史报告 {kind} #{record.id}")
+    title = f"变更历史报告 {kind} #{record.id}"  # zh-only: the PDF's title, a document
+    return send_pdf(data, f"history-{kind}-{record.id}.pdf", title)

@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from fundtrack.audit.models import ACCESS_EVENTS
 from fundtrack.core.api import PageQuerySchema
+from fundtrack.core.i18n import _l
 from fundtrack.core.schemas import UtcDateTime, list_of
 
 
@@ -59,7 +60,7 @@ class AccessLogEntrySchema(ma.Schema):
     detail = ma.fields.String(required=True)
 
 
-DAYS = ma.validate.Range(date(2000, 1, 1), date(2100, 12, 31), error="须在 2000 至 2100 年之间")
+DAYS = ma.validate.Range(date(2000, 1, 1), date(2100, 12, 31), error=_l("须在 2000 至 2100 年之间"))
 
 
 class AccessLogQuerySchema(PageQuerySchema):

@@ -20,6 +20,7 @@ from fundtrack.audit.reports import (
     readable_state,
 )
 from fundtrack.core.api import paginated
+from fundtrack.core.i18n import _
 from fundtrack.core.web_helpers import request_page
 from fundtrack.extensions import db
 
@@ -42,10 +43,10 @@ def history(kind: str, record_id: int):
         try:
             state_rows = readable_state(db.session, kind, record_id, parse_moment(as_of_text))
         except ValueError:
-            state_error = "时点格式不正确，请填写日期（如 2017-12-31）或日期时间"
+            state_error = _("时点格式不正确，请填写日期（如 2017-12-31）或日期时间")
         else:
             if state_rows is None:
-                state_error = "该时点这条记录尚不存在"
+                state_error = _("该时点这条记录尚不存在")
     return render_template(
         "audit/history.html",
         as_of_text=as_of_text,
@@ -95,9 +96,9 @@ def access_log():
             try:
                 filters[key] = date.fromisoformat(value)
             except ValueError:
-                errors.append(f"日期格式不正确：{value}（应为 2018-03-31）")
+                errors.append(_("日期格式不正确：%(value)s（应为 2018-03-31）", value=value))
     if filters.get("event") not in (None, *ACCESS_EVENTS):
-        errors.append("事件类型不正确")
+        errors.append(_("事件类型不正确"))
         filters.pop("event")
     per_page = 50
     stmt = access_log_query(filters)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import marshmallow as ma
 from apispec import BasePlugin
 from flask import current_app, jsonify, render_template, request
+from flask_babel.speaklater import LazyString
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from fundtrack.core.errors import DomainError, NotFound, ValidationFailed
+from fundtrack.core.i18n import _, _l
 from fundtrack.core.schemas import MAX_ID
 
 API_PREFIX = "/api/v1"
@@ -30,18 +32,21 @@ HTTP_CODES = {
 }
 
 HTTP_MESSAGES = {
-    400: "请求格式不正确",
-    401: "未登录或令牌无效",
-    403: "没有执行此操作的权限",
-    404: "记录不存在",
-    405: "不支持该请求方法",
-    409: "当前状态下不能执行此操作",
-    413: "请求内容过大",
-    415: "请求内容类型不受支持",
-    422: "输入不正确",
-    429: "尝试次数过多，请稍后再试",
-    500: "服务器内部错误",
+    400: _l("请求格式不正确"),
+    401: _l("未登录或令牌无效"),
+    403: _l("没有执行此操作的权限"),
+    404: _l("记录不存在"),
+    405: _l("不支持该请求方法"),
+    409: _l("当前状态下不能执行此操作"),
+    413: _l("请求内容过大"),
+    415: _l("请求内容类型不受支持"),
+    422: _l("输入不正确"),
+    429: _l("尝试次数过多，请稍后再试"),
+    500: _l("服务器内部错误"),
 }
+#: a page 404 for an address that is no page at all (no route matched), rather than a
+#: missing record
+UNKNOWN_PAGE = _l("页面不存在")
 
 
 class ErrorBodySchema(ma.Schema):
@@ -58,8 +63,21 @@ def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX
 
 
+def plain_text(value):
+    """``value`` with every lazy translation in it made text, for JSON: lists, tuples and
+    dicts (keys too) are walked; strings, numbers and the like are returned as they are."""
+    if isinstance(value, dict):
+        return {plain_text(key): plain_text(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_text(item) for item in value]
+    if isinstance(value, LazyString):
+        return str(value)
+    return value
+
+
 def error_response(status: int, code: str, message: str, details: dict | None = None):
-    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    body = {"code": code, "message": str(message), "details": plain_text(details or {})}
+    response = jsonify({"error": body})
     response.status_code = status
     return response
 
@@ -89,7 +107,7 @@ class IdConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
-UNSTORABLE_TEXT = "不能包含空字符（\\u0000）或不成对的代理字符"
+UNSTORABLE_TEXT = _l("不能包含空字符（\\u0000）或不成对的代理字符")
 
 
 def is_unstorable(text: str) -> bool:
@@ -148,10 +166,11 @@ def refuse_unstorable_text() -> None:
     if locations & {"query", "querystring"}:
         for key, values in request.args.lists():
             if any(is_unstorable(text) for text in (key, *values)):
-                fields[key] = [UNSTORABLE_TEXT]
+                fields[key] = [str(UNSTORABLE_TEXT)]
     if "json" in locations:
         fields.update(
-            (name, [UNSTORABLE_TEXT]) for name in unstorable_fields(request.get_json(silent=True))
+            (name, [str(UNSTORABLE_TEXT)])
+            for name in unstorable_fields(request.get_json(silent=True))
         )
     if fields:
         raise ValidationFailed(fields=fields)
@@ -181,9 +200,11 @@ class CommonErrorsPlugin(BasePlugin):
         for operation in (operations or {}).values():
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation:
-                responses.setdefault("400", error_response_doc("请求内容不是有效的 JSON"))
+                not_json = "请求内容不是有效的 JSON"  # zh-only: API documentation
+                responses.setdefault("400", error_response_doc(not_json))
             if path and "{" in path:
-                responses.setdefault("404", error_response_doc("不存在或不在本地区范围内"))
+                not_found = "不存在或不在本地区范围内"  # zh-only: API documentation
+                responses.setdefault("404", error_response_doc(not_found))
 
 
 class FundtrackApi(Api):
@@ -209,6 +230,8 @@ class FundtrackApi(Api):
         status = error.code or 500
         message = HTTP_MESSAGES.get(status, error.name)
         if not is_api_request():
+            if status == 404 and request.url_rule is None:
+                message = UNKNOWN_PAGE  # the address itself names no page
             return render_error_page(status, message)
         details: dict = {}
         data = getattr(error, "data", None) or {}
@@ -241,7 +264,7 @@ def handle_domain_error(error: DomainError):
 def handle_recursion_error(error: RecursionError):
     """JSON nested deeper than the parser can follow is a malformed request, not a crash."""
     if is_api_request():
-        return error_response(400, "bad_request", "请求内容嵌套过深", {})
+        return error_response(400, "bad_request", _("请求内容嵌套过深"), {})
     return render_error_page(400, HTTP_MESSAGES[400])
 
 

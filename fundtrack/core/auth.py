@@ -77,6 +77,10 @@ def _bearer_token() -> str | None:
 
 def load_session_user() -> None:
     """Before each page request: cache the logged-in user as the actor."""
+    if g.get("user") is not None:
+        # an API call already authenticated by its bearer token acts as the token's user,
+        # whatever session cookie the same client also carries
+        return
     if current_user and current_user.is_authenticated:
         authenticated(current_user._get_current_object())
 

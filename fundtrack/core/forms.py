@@ -7,15 +7,14 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from fundtrack.core.errors import DomainError
+from fundtrack.core.i18n import _l
 from fundtrack.core.money import AmountError, parse_yuan, yuan_str
 
 
 class Form(FlaskForm):
-    """Every page form: WTForms' own messages in Chinese; text no database column can hold
-    (a NUL, a lone surrogate) refused at its field, as the API refuses it."""
-
-    class Meta:
-        locales = ("zh",)
+    """Every page form: WTForms' own messages in the page language (Flask-WTF's i18n); text no
+    database column can hold (a NUL, a lone surrogate) refused at its field, as the API
+    refuses it."""
 
     def validate(self, extra_validators=None) -> bool:
         from fundtrack.core.api import UNSTORABLE_TEXT, is_unstorable
@@ -26,7 +25,7 @@ class Form(FlaskForm):
             if any(isinstance(text, str) and is_unstorable(text) for text in raw):
                 if not isinstance(field.errors, list):
                     field.errors = list(field.errors)
-                field.errors.append(UNSTORABLE_TEXT)
+                field.errors.append(str(UNSTORABLE_TEXT))
                 valid = False
         return valid
 
@@ -52,7 +51,9 @@ class MoneyField(StringField):
 class ReasonForm(Form):
     """A one-field form for actions that need a reason (cancel, reject, reverse, return)."""
 
-    reason = TextAreaField("原因", validators=[InputRequired("请填写原因"), Length(max=2000)])
+    reason = TextAreaField(
+        _l("原因"), validators=[InputRequired(_l("请填写原因")), Length(max=2000)]
+    )
 
 
 class ActionForm(Form):
@@ -71,7 +72,9 @@ def show_domain_error(form, error: DomainError, field_names: dict[str, str] | No
         if field is not None and hasattr(field, "errors"):
             if not isinstance(field.errors, list):
                 field.errors = list(field.errors)
-            field.errors.extend(messages if isinstance(messages, list) else [str(messages)])
+            field.errors.extend(
+                [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]
+            )
             placed = True
     if not placed or not error.details.get("fields"):
         form.form_errors.append(error.message)

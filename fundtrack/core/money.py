@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from fundtrack.core.i18n import _
+
 FEN_PER_YUAN = 100
 TWO_PLACES = Decimal("0.01")
 #: The largest amount one record may carry: 100 billion yuan, far above any provincial budget,
@@ -26,7 +28,7 @@ def parse_yuan(value, *, allow_zero: bool = False, allow_negative: bool = False)
     Floats and booleans are refused: they carry binary rounding error. Raises ``AmountError``.
     """
     if isinstance(value, (bool, float)):
-        raise AmountError("金额须为字符串或整数，不能是浮点数")
+        raise AmountError(_("金额须为字符串或整数，不能是浮点数"))
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, Decimal):
@@ -36,26 +38,26 @@ def parse_yuan(value, *, allow_zero: bool = False, allow_negative: bool = False)
         # plain decimal notation only (no exponent, NaN or Infinity); commas only as
         # thousands separators
         if len(text) > 32 or not AMOUNT_RE.match(text):
-            raise AmountError("金额格式不正确")
+            raise AmountError(_("金额格式不正确"))
         try:
             amount = Decimal(text.replace(",", ""))
         except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-            raise AmountError("金额格式不正确") from None
+            raise AmountError(_("金额格式不正确")) from None
     else:
-        raise AmountError("金额格式不正确")
+        raise AmountError(_("金额格式不正确"))
     if not amount.is_finite():
-        raise AmountError("金额格式不正确")
+        raise AmountError(_("金额格式不正确"))
     if abs(amount) > MAX_AMOUNT_FEN / FEN_PER_YUAN:
-        raise AmountError("金额超出允许范围")
+        raise AmountError(_("金额超出允许范围"))
     if amount != amount.quantize(TWO_PLACES):
-        raise AmountError("金额最多保留两位小数")
+        raise AmountError(_("金额最多保留两位小数"))
     fen = int(amount * FEN_PER_YUAN)
     if fen == 0 and not allow_zero:
-        raise AmountError("金额必须大于零")
+        raise AmountError(_("金额必须大于零"))
     if fen < 0 and not allow_negative:
-        raise AmountError("金额不能为负数")
+        raise AmountError(_("金额不能为负数"))
     if abs(fen) > MAX_AMOUNT_FEN:
-        raise AmountError("金额超出允许范围")
+        raise AmountError(_("金额超出允许范围"))
     return fen
 
 
@@ -95,9 +97,10 @@ def ratio(numerator_fen: int, denominator_fen: int) -> Decimal | None:
     )
 
 
-_DIGITS = "零壹贰叁肆伍陆柒捌玖"
-_POSITIONS = ((1000, "仟"), (100, "佰"), (10, "拾"), (1, ""))
-_SECTIONS = ("", "万", "亿", "万亿")
+#: the capital numerals of financial documents: Chinese whatever the reader's language
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"  # zh-only: capital numerals of documents
+_POSITIONS = ((1000, "仟"), (100, "佰"), (10, "拾"), (1, ""))  # zh-only: capital numerals
+_SECTIONS = ("", "万", "亿", "万亿")  # zh-only: capital numerals
 
 
 def _integer_in_words(number: int) -> str:
@@ -112,7 +115,7 @@ def _integer_in_words(number: int) -> str:
             zero_pending = bool(words)
             continue
         if words and (group < 1000 or zero_pending):
-            words += "零"
+            words += "零"  # zh-only: 大写
         zero_pending = False
         part, inner_zero = "", False
         for value, unit in _POSITIONS:
@@ -120,7 +123,7 @@ def _integer_in_words(number: int) -> str:
             if digit == 0:
                 inner_zero = bool(part)
             else:
-                part += ("零" if inner_zero else "") + _DIGITS[digit] + unit
+                part += ("零" if inner_zero else "") + _DIGITS[digit] + unit  # zh-only: 大写
                 inner_zero = False
         words += part + _SECTIONS[index]
     return words
@@ -130,16 +133,16 @@ def yuan_in_words(fen: int) -> str:
     """The capital numerals of Chinese financial documents (大写):
     518000000 fen → 人民币伍佰壹拾捌万元整; 100506 → 人民币壹仟零伍元零陆分."""
     if fen < 0:
-        return "负" + yuan_in_words(-fen)
+        return "负" + yuan_in_words(-fen)  # zh-only: 大写
     yuan, rest = divmod(int(fen), 100)
     jiao, cents = divmod(rest, 10)
-    words = _integer_in_words(yuan) + "元" if yuan else ""
+    words = _integer_in_words(yuan) + "元" if yuan else ""  # zh-only: 大写
     if not jiao and not cents:
-        return "人民币" + (words or "零元") + "整"
+        return "人民币" + (words or "零元") + "整"  # zh-only: 大写
     if jiao:
-        words += _DIGITS[jiao] + "角"
+        words += _DIGITS[jiao] + "角"  # zh-only: 大写
     elif words:
-        words += "零"
+        words += "零"  # zh-only: 大写
     if cents:
-        words += _DIGITS[cents] + "分"
-    return "人民币" + words
+        words += _DIGITS[cents] + "分"  # zh-only: 大写
+    return "人民币" + words  # zh-only: 大写

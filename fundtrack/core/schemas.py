@@ -6,6 +6,7 @@ from datetime import UTC
 
 import marshmallow as ma
 
+from fundtrack.core.i18n import _l
 from fundtrack.core.money import AmountError, parse_yuan, yuan_str
 
 #: The largest id a record can have (a PostgreSQL INTEGER): an id beyond it names no record,
@@ -18,7 +19,9 @@ class Id(ma.fields.Integer):
     """An input id (a record's primary key): a positive integer the database can hold."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("validate", ma.validate.Range(min=1, max=MAX_ID, error="须为有效的编号"))
+        kwargs.setdefault(
+            "validate", ma.validate.Range(min=1, max=MAX_ID, error=_l("须为有效的编号"))
+        )
         super().__init__(**kwargs)
 
 
@@ -37,7 +40,8 @@ class Money(ma.fields.Field):
 
     def __init__(self, **kwargs):
         metadata = kwargs.pop("metadata", {})
-        metadata.setdefault("description", '人民币元，两位小数的字符串，例如 "5180000.00"')
+        example = '人民币元，两位小数的字符串，例如 "5180000.00"'  # zh-only: API documentation
+        metadata.setdefault("description", example)
         super().__init__(metadata=metadata, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):

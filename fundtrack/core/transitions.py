@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fundtrack.core.errors import InvalidTransition
+from fundtrack.core.i18n import _
 
 
 @dataclass(frozen=True)
 class Transitions:
     """Which action moves a record from which status to which.
 
-    ``labels`` are the Chinese names of the statuses, for messages and pages.
+    ``labels`` are the names of the statuses, for messages and pages: lazy translations
+    (``_l``), so ``str()`` them where text is needed.
     """
 
     table: dict[tuple[str, str], str]
@@ -26,7 +28,10 @@ class Transitions:
             return self.table[(status, action)]
         except KeyError:
             raise InvalidTransition(
-                f"状态为「{self.labels.get(status, status)}」的记录不能执行此操作",
+                _(
+                    "状态为「%(status)s」的记录不能执行此操作",
+                    status=self.labels.get(status, status),
+                ),
                 status=status,
                 action=action,
             ) from None

@@ -5,6 +5,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fundtrack.core.i18n import _l
 from fundtrack.core.models import positive_check, status_check, utcnow
 from fundtrack.core.transitions import Transitions
 from fundtrack.extensions import db
@@ -17,16 +18,21 @@ DISBURSEMENT_TRANSITIONS = Transitions(
         ("pending", "reject"): "rejected",
         ("approved", "reverse"): "reversed",
     },
-    labels={"pending": "待审批", "approved": "已审批", "rejected": "已退回", "reversed": "已冲销"},
+    labels={
+        "pending": _l("待审批"),
+        "approved": _l("已审批"),
+        "rejected": _l("已退回"),
+        "reversed": _l("已冲销"),
+    },
 )
 
 #: family types that benefit rules and evaluations distinguish
 FAMILY_TYPES = {
-    "special": "计生特殊家庭",
-    "single_child": "独生子女家庭",
-    "two_daughters": "农村二女户家庭",
-    "poor": "计生困难家庭",
-    "other": "其他计生家庭",
+    "special": _l("计生特殊家庭"),
+    "single_child": _l("独生子女家庭"),
+    "two_daughters": _l("农村二女户家庭"),
+    "poor": _l("计生困难家庭"),
+    "other": _l("其他计生家庭"),
 }
 
 

@@ -22,7 +22,15 @@ from fundtrack.core.errors import (
     SameUserApproval,
     ValidationFailed,
 )
-from fundtrack.core.ledger import flush_write, lock_fund, require_available, require_reason
+from fundtrack.core.i18n import _
+from fundtrack.core.ledger import (
+    batch_cached,
+    batch_get,
+    flush_write,
+    lock_fund,
+    require_available,
+    require_reason,
+)
 from fundtrack.core.models import utcnow
 from fundtrack.core.money import yuan_str
 from fundtrack.core.versioning import set_reason
@@ -70,15 +78,21 @@ def _check_benefit(
     session.flush()  # the rows of a batch before this one count too
     allowed_types = [t for t in rule.family_types.split(",") if t]
     if allowed_types and beneficiary.family_type not in allowed_types:
-        names = "、".join(FAMILY_TYPES[t] for t in allowed_types)
+        names = _("、").join(str(FAMILY_TYPES[t]) for t in allowed_types)
         raise ValidationFailed(
-            f"{rule.name}只发放给{names}", fields={"beneficiary_id": ["受益人家庭类型不符"]}
+            _("%(benefit)s只发放给%(family_types)s", benefit=rule.name, family_types=names),
+            fields={"beneficiary_id": [_("受益人家庭类型不符")]},
         )
     limit = days * rule.daily_rate_fen
     if amount_fen > limit:
         raise BenefitCapExceeded(
-            f"{rule.name}每天 {yuan_str(rule.daily_rate_fen)} 元，{days} 天最多 "
-            f"{yuan_str(limit)} 元",
+            _(
+                "%(benefit)s每天 %(rate)s 元，%(days)s 天最多 %(limit)s 元",
+                benefit=rule.name,
+                rate=yuan_str(rule.daily_rate_fen),
+                days=days,
+                limit=yuan_str(limit),
+            ),
             rule=rule.code,
             max_amount=yuan_str(limit),
         )
@@ -93,9 +107,16 @@ def _check_benefit(
     elsewhere = session.scalar(same_year.where(Disbursement.region_code != region_code).limit(1))
     if elsewhere is not None:
         raise DuplicateBenefit(
-            f"{beneficiary.name}本年度已在{elsewhere.region.name}领取{rule.name}"
-            f"（凭证号 {elsewhere.voucher_no}，{yuan_str(elsewhere.amount_fen)} 元），"
-            "同一待遇一年只能由一个地区发放",
+            _(
+                "%(name)s本年度已在%(region)s领取%(benefit)s"
+                "（凭证号 %(voucher_no)s，%(amount)s 元），"
+                "同一待遇一年只能由一个地区发放",
+                name=beneficiary.name,
+                region=elsewhere.region.name,
+                benefit=rule.name,
+                voucher_no=elsewhere.voucher_no,
+                amount=yuan_str(elsewhere.amount_fen),
+            ),
             other_disbursement_id=elsewhere.id,
             other_region=elsewhere.region_code,
             other_voucher_no=elsewhere.voucher_no,
@@ -109,8 +130,14 @@ def _check_benefit(
     )
     if used + days > rule.max_days_per_year:
         raise BenefitCapExceeded(
-            f"{beneficiary.name}{paid_on.year}年已领取{rule.name} {used} 天，"
-            f"每年最多 {rule.max_days_per_year} 天",
+            _(
+                "%(name)s%(year)s年已领取%(benefit)s %(used)s 天，每年最多 %(max_days)s 天",
+                name=beneficiary.name,
+                year=paid_on.year,
+                benefit=rule.name,
+                used=used,
+                max_days=rule.max_days_per_year,
+            ),
             rule=rule.code,
             used_days=used,
             max_days=rule.max_days_per_year,
@@ -141,20 +168,28 @@ def create_disbursement(
     ``BenefitCapExceeded``, ``DuplicateBenefit``, ``InvalidTransition`` (fund not active)
     or ``InsufficientFunds``.
     """
-    if session.get(Region, region_code or "") is None:
-        raise ValidationFailed(fields={"region": ["地区不存在"]})
+    if batch_get(session, Region, region_code or "") is None:
+        raise ValidationFailed(fields={"region": [_("地区不存在")]})
     if not can_create_disbursement(session, user, region_code):
-        raise Forbidden("只能由本地区的财务经办人员记录本地区的支出")
-    if session.get(ExpenditureCategory, category_code or "") is None:
-        raise ValidationFailed(fields={"category": ["支出科目不存在"]})
-    earmarked = session.scalar(
-        sa.select(FundEarmark.category_code).where(
-            FundEarmark.fund_id == fund.id, FundEarmark.category_code == category_code
-        )
+        raise Forbidden(_("只能由本地区的财务经办人员记录本地区的支出"))
+    if batch_get(session, ExpenditureCategory, category_code or "") is None:
+        raise ValidationFailed(fields={"category": [_("支出科目不存在")]})
+    earmarked = batch_cached(
+        session,
+        ("earmark", fund.id, category_code),
+        lambda: session.scalar(
+            sa.select(FundEarmark.category_code).where(
+                FundEarmark.fund_id == fund.id, FundEarmark.category_code == category_code
+            )
+        ),
     )
     if earmarked is None:
         category = session.get(ExpenditureCategory, category_code)
-        message = f"「{category.name}」不在{fund.name}的用途范围内（专款专用），不能列支"
+        message = _(
+            "「%(category)s」不在%(fund)s的用途范围内（专款专用），不能列支",
+            category=category.name,
+            fund=fund.name,
+        )
         raise NotEarmarked(
             message,
             fields={"category": [message]},
@@ -166,35 +201,41 @@ def create_disbursement(
     if beneficiary_id is not None:
         beneficiary = session.get(Beneficiary, beneficiary_id)
         if beneficiary is None or not is_within(session, beneficiary.region_code, region_code):
-            fields["beneficiary_id"] = ["受益人不存在或不属于本地区"]
+            fields["beneficiary_id"] = [_("受益人不存在或不属于本地区")]
         else:
             payee_name = payee_name or beneficiary.name
             payee_id_number = beneficiary.id_number
     if payee_id_number is not None and beneficiary is None:
         if not idnumber.is_valid(payee_id_number):
-            fields["payee_id_number"] = ["身份证号码不正确（18 位，校验码须符合 GB 11643）"]
+            fields["payee_id_number"] = [_("身份证号码不正确（18 位，校验码须符合 GB 11643）")]
         else:
             payee_id_number = idnumber.normalise(payee_id_number)
     payee_name = (payee_name or "").strip()
     voucher_no = (voucher_no or "").strip()
     if not payee_name or len(payee_name) > MAX_TEXT:
-        fields["payee_name"] = ["收款人不能为空，且不超过 128 个字符"]
+        fields["payee_name"] = [_("收款人不能为空，且不超过 128 个字符")]
     if not voucher_no or len(voucher_no) > 64:
-        fields["voucher_no"] = ["凭证号不能为空，且不超过 64 个字符"]
+        fields["voucher_no"] = [_("凭证号不能为空，且不超过 64 个字符")]
     if len(project_name or "") > MAX_TEXT:
-        fields["project_name"] = ["项目名称不超过 128 个字符"]
+        fields["project_name"] = [_("项目名称不超过 128 个字符")]
     if payee_account is not None and (len(payee_account) > 34 or not payee_account.isalnum()):
-        fields["payee_account"] = ["银行账号只能是不超过 34 位的字母和数字"]
+        fields["payee_account"] = [_("银行账号只能是不超过 34 位的字母和数字")]
     if days is not None and not (0 < days <= 366):
-        fields["days"] = ["天数须在 1–366 之间"]
+        fields["days"] = [_("天数须在 1–366 之间")]
     if not (date(fund.fiscal_year, 1, 1) <= paid_on <= date(fund.fiscal_year + 1, 12, 31)):
-        fields["paid_on"] = [f"支付日期须在资金年度 {fund.fiscal_year} 年或次年内"]
-    rule = benefit_rule_for(session, category_code, paid_on)
+        fields["paid_on"] = [_("支付日期须在资金年度 %(year)s 年或次年内", year=fund.fiscal_year)]
+    rule = batch_cached(
+        session,
+        ("benefit_rule", category_code, paid_on),
+        lambda: benefit_rule_for(session, category_code, paid_on),
+    )
     if rule is not None:
         if beneficiary is None and "beneficiary_id" not in fields:
-            fields["beneficiary_id"] = [f"{rule.name}按人按天发放，必须指定受益人"]
+            fields["beneficiary_id"] = [
+                _("%(benefit)s按人按天发放，必须指定受益人", benefit=rule.name)
+            ]
         if days is None:
-            fields["days"] = [f"{rule.name}按天发放，必须填写天数"]
+            fields["days"] = [_("%(benefit)s按天发放，必须填写天数", benefit=rule.name)]
     if fields:
         raise ValidationFailed(fields=fields)
     lock_fund(session, fund)
@@ -222,7 +263,7 @@ def create_disbursement(
         created_by_id=user.id,
     )
     session.add(disbursement)
-    set_reason(session, f"记录支出 {voucher_no}")
+    set_reason(session, f"记录支出 {voucher_no}")  # zh-only: stored audit reason
     flush_write(session)
     return disbursement
 
@@ -232,11 +273,11 @@ def approve_disbursement(session, user, disbursement: Disbursement) -> Disbursem
     if disbursement.created_by_id == user.id:
         raise SameUserApproval()
     if not can_approve_disbursement(session, user, disbursement):
-        raise Forbidden("没有审批该地区支出的权限")
+        raise Forbidden(_("没有审批该地区支出的权限"))
     DISBURSEMENT_TRANSITIONS.apply(disbursement, "approve")
     disbursement.approved_by_id = user.id
     disbursement.approved_at = utcnow()
-    set_reason(session, f"审批支出 {disbursement.voucher_no}")
+    set_reason(session, f"审批支出 {disbursement.voucher_no}")  # zh-only: stored audit reason
     session.flush()
     return disbursement
 
@@ -244,7 +285,7 @@ def approve_disbursement(session, user, disbursement: Disbursement) -> Disbursem
 def reject_disbursement(session, user, disbursement: Disbursement, reason: str) -> Disbursement:
     """Send a pending payment back; its reserved money is free again."""
     if not can_reject_disbursement(session, user, disbursement):
-        raise Forbidden("没有审批该地区支出的权限")
+        raise Forbidden(_("没有审批该地区支出的权限"))
     reason = require_reason(reason)
     DISBURSEMENT_TRANSITIONS.apply(disbursement, "reject")
     set_reason(session, reason)
@@ -262,10 +303,12 @@ def reverse_disbursement(
     ``InvalidTransition``.
     """
     if not can_reverse_disbursement(session, user, disbursement):
-        raise Forbidden("没有冲销该地区支出的权限")
+        raise Forbidden(_("没有冲销该地区支出的权限"))
     reason = require_reason(reason)
     if disbursement.reverses_id is not None:
-        raise InvalidTransition("冲销记录本身不能再冲销", status="compensation", action="reverse")
+        raise InvalidTransition(
+            _("冲销记录本身不能再冲销"), status="compensation", action="reverse"
+        )
     DISBURSEMENT_TRANSITIONS.target(disbursement.status, "reverse")
     lock_fund(session, disbursement.fund)
     DISBURSEMENT_TRANSITIONS.apply(disbursement, "reverse")
@@ -281,8 +324,8 @@ def reverse_disbursement(
         payee_account=disbursement.payee_account,
         beneficiary_id=disbursement.beneficiary_id,
         project_name=disbursement.project_name,
-        voucher_no=f"{disbursement.voucher_no}-冲",
-        purpose=f"冲销：{reason}",
+        voucher_no=f"{disbursement.voucher_no}-冲",  # zh-only: stored voucher number
+        purpose=f"冲销：{reason}",  # zh-only: stored on the compensating record
         status="approved",
         reverses_id=disbursement.id,
         created_by_id=user.id,
@@ -302,26 +345,26 @@ def create_beneficiary(
     from fundtrack.core.errors import Conflict
 
     if user is not None and not can_register_beneficiary(session, user, region_code):
-        raise Forbidden("只能登记本地区的受益人")
+        raise Forbidden(_("只能登记本地区的受益人"))
     fields = {}
     if session.get(Region, region_code or "") is None:
-        fields["region"] = ["地区不存在"]
+        fields["region"] = [_("地区不存在")]
     if not idnumber.is_valid(id_number):
-        fields["id_number"] = ["身份证号码不正确（18 位，校验码须符合 GB 11643）"]
+        fields["id_number"] = [_("身份证号码不正确（18 位，校验码须符合 GB 11643）")]
     if family_type not in FAMILY_TYPES:
-        fields["family_type"] = ["家庭类型不正确"]
+        fields["family_type"] = [_("家庭类型不正确")]
     if not (name or "").strip() or len(name) > 64:
-        fields["name"] = ["姓名不能为空，且不超过 64 个字符"]
+        fields["name"] = [_("姓名不能为空，且不超过 64 个字符")]
     if fields:
         raise ValidationFailed(fields=fields)
     number = idnumber.normalise(id_number)
     if session.scalar(sa.select(Beneficiary.id).where(Beneficiary.id_number == number)):
-        raise Conflict("该身份证号码已登记", fields={"id_number": ["该身份证号码已登记"]})
+        raise Conflict(_("该身份证号码已登记"), fields={"id_number": [_("该身份证号码已登记")]})
     beneficiary = Beneficiary(
         region_code=region_code, name=name.strip(), id_number=number, family_type=family_type
     )
     session.add(beneficiary)
-    set_reason(session, f"登记受益人 {name.strip()}")
+    set_reason(session, f"登记受益人 {name.strip()}")  # zh-only: stored audit reason
     session.flush()
     return beneficiary
 
@@ -333,9 +376,9 @@ def reveal_id_number(session, user, record, remote_addr: str | None) -> str | No
     from fundtrack.disbursements.permissions import can_reveal_id_number
 
     if not can_reveal_id_number(session, user, record.region_code):
-        raise Forbidden("无权查看完整身份证号码")
+        raise Forbidden(_("无权查看完整身份证号码"))
     number = record.payee_id_number if isinstance(record, Disbursement) else record.id_number
-    kind = "支出" if isinstance(record, Disbursement) else "受益人"
-    log_access(session, "reveal", user=user, remote_addr=remote_addr,
-               detail=f"{kind} #{record.id} 的完整身份证号码")  # fmt: skip
+    kind = "支出" if isinstance(record, Disbursement) else "受益人"  # zh-only: access-log detail
+    detail = f"{kind} #{record.id} 的完整身份证号码"  # zh-only: access-log detail
+    log_access(session, "reveal", user=user, remote_addr=remote_addr, detail=detail)
     return number

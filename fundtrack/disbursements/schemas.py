@@ -2,10 +2,11 @@ import marshmallow as ma
 
 from fundtrack.core import idnumber
 from fundtrack.core.api import PageQuerySchema
+from fundtrack.core.i18n import _l
 from fundtrack.core.schemas import Id, Money, list_of
 from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, FAMILY_TYPES
 
-REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error="地区代码须为 6 位数字")
+REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error=_l("地区代码须为 6 位数字"))
 
 
 class DisbursementSchema(ma.Schema):

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from fundtrack.core.access import get_visible
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import ActionForm, ReasonForm, show_domain_error
+from fundtrack.core.i18n import _
 from fundtrack.core.web_helpers import get_visible_fund_or_404, record_listing
 from fundtrack.disbursements import operations
 from fundtrack.disbursements.forms import DisbursementForm
@@ -17,6 +18,7 @@ from fundtrack.disbursements.permissions import can_create_disbursement, can_vie
 from fundtrack.disbursements.queries import SEARCH_COLUMNS
 from fundtrack.extensions import db
 from fundtrack.funds.balances import region_balance
+from fundtrack.funds.models import FundEarmark
 from fundtrack.regions.operations import subtree_codes
 
 bp = Blueprint("disbursement_pages", __name__, url_prefix="/disbursements")
@@ -76,16 +78,24 @@ def new():
         abort(404)
     fund = get_visible_fund_or_404(fund_id)
     form = DisbursementForm()
-    form.category.choices = [("", "请选择")] + [
-        (e.category_code, e.category.name) for e in fund.earmarks
+    # the earmark with its categories, and the people with their regions: one query each
+    earmarks = db.session.scalars(
+        sa.select(FundEarmark)
+        .where(FundEarmark.fund_id == fund.id)
+        .options(sa.orm.joinedload(FundEarmark.category))
+        .order_by(FundEarmark.category_code)
+    ).all()
+    form.category.choices = [("", _("请选择"))] + [
+        (e.category_code, e.category.name) for e in earmarks
     ]
     people = db.session.scalars(
         sa.select(Beneficiary)
         .where(Beneficiary.region_code.in_(subtree_codes(db.session, region)))
+        .options(sa.orm.selectinload(Beneficiary.region))
         .order_by(Beneficiary.name)
     ).all()
-    form.beneficiary_id.choices = [(0, "不按人发放")] + [
-        (p.id, f"{p.name}（{p.region.name}）") for p in people
+    form.beneficiary_id.choices = [(0, _("不按人发放"))] + [
+        (p.id, _("%(name)s（%(region)s）", name=p.name, region=p.region.name)) for p in people
     ]
     status = 200
     if form.validate_on_submit():
@@ -113,7 +123,13 @@ def new():
             status = exc.status
         else:
             db.session.commit()
-            flash(f"已记录支出（凭证号 {disbursement.voucher_no}），等待审批", "success")
+            flash(
+                _(
+                    "已记录支出（凭证号 %(voucher_no)s），等待审批",
+                    voucher_no=disbursement.voucher_no,
+                ),
+                "success",
+            )
             return redirect(url_for("disbursement_pages.detail", disbursement_id=disbursement.id))
     elif request.method == "POST":
         status = 422
@@ -163,12 +179,12 @@ def act(disbursement_id: int, action: str):
             abort(400)
         run, done = (
             lambda: operations.approve_disbursement(db.session, current_user, disbursement),
-            "已审批",
+            _("已审批"),
         )
     else:
         form = ReasonForm(prefix=action)
         if not form.validate_on_submit():
-            flash("必须填写原因", "error")
+            flash(_("必须填写原因"), "error")
             return back
         operation = (
             operations.reject_disbursement
@@ -177,13 +193,13 @@ def act(disbursement_id: int, action: str):
         )
         run, done = (
             lambda: operation(db.session, current_user, disbursement, form.reason.data),
-            "已退回" if action == "reject" else "已冲销，冲销记录已生成",
+            _("已退回") if action == "reject" else _("已冲销，冲销记录已生成"),
         )
     try:
         run()
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(str(exc.message), "error")
     else:
         db.session.commit()
         flash(done, "success")
@@ -229,7 +245,7 @@ def beneficiaries():
                 status = exc.status
             else:
                 db.session.commit()
-                flash(f"已登记受益人 {person.name}", "success")
+                flash(_("已登记受益人 %(name)s", name=person.name), "success")
                 return redirect(url_for("disbursement_pages.beneficiaries"))
         else:
             status = 422

@@ -6,6 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fundtrack.core.i18n import _l
 from fundtrack.core.models import positive_check, status_check, utcnow
 from fundtrack.core.transitions import Transitions
 from fundtrack.extensions import db
@@ -19,24 +20,43 @@ EVALUATION_TRANSITIONS = Transitions(
         ("submitted", "approve"): "approved",
         ("submitted", "return"): "returned",
     },
-    labels={"draft": "草稿", "submitted": "已提交", "approved": "已审定", "returned": "已退回"},
+    labels={
+        "draft": _l("草稿"),
+        "submitted": _l("已提交"),
+        "approved": _l("已审定"),
+        "returned": _l("已退回"),
+    },
 )
 
 #: the usual tiers of project-expenditure evaluation, and the dimensions inside each
-TIERS = {"output": "产出指标", "benefit": "效益指标", "satisfaction": "满意度指标"}
+TIERS = {"output": _l("产出指标"), "benefit": _l("效益指标"), "satisfaction": _l("满意度指标")}
 DIMENSIONS = {
-    "quantity": "数量指标",
-    "quality": "质量指标",
-    "timeliness": "时效指标",
-    "cost": "成本指标",
-    "social": "社会效益",
-    "economic": "经济效益",
-    "sustainable": "可持续影响",
-    "satisfaction": "服务对象满意度",
+    "quantity": _l("数量指标"),
+    "quality": _l("质量指标"),
+    "timeliness": _l("时效指标"),
+    "cost": _l("成本指标"),
+    "social": _l("社会效益"),
+    "economic": _l("经济效益"),
+    "sustainable": _l("可持续影响"),
+    "satisfaction": _l("服务对象满意度"),
 }
 
-#: grade thresholds on the final score: 优 ≥ 90, 良 ≥ 80, 中 ≥ 60, 差 below
-GRADES = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差"))
+#: grade thresholds on the final score: 优 ≥ 90, 良 ≥ 80, 中 ≥ 60, 差 below. The grade itself is
+#: a value (API field ``grade``, stored in audit reasons): shown through GRADE_LABELS
+GRADES = (
+    (Decimal(90), "优"),  # zh-only: stored value
+    (Decimal(80), "良"),  # zh-only: stored value
+    (Decimal(60), "中"),  # zh-only: stored value
+    (Decimal(0), "差"),  # zh-only: stored value
+)
+POOR_GRADE = GRADES[-1][1]
+#: a grade as shown on a page
+GRADE_LABELS = {
+    "优": _l("优"),  # zh-only: the key is the stored value
+    "良": _l("良"),  # zh-only: the key is the stored value
+    "中": _l("中"),  # zh-only: the key is the stored value
+    "差": _l("差"),  # zh-only: the key is the stored value
+}
 
 
 def grade_for(score: Decimal | None) -> str | None:
@@ -100,6 +120,11 @@ class Evaluation(db.Model):
     @property
     def grade(self) -> str | None:
         return grade_for(self.final_score)
+
+    @property
+    def grade_label(self):
+        """The grade in the page language (``grade`` itself is the stored Chinese value)."""
+        return GRADE_LABELS.get(self.grade) if self.grade else None
 
     @property
     def self_score_total(self) -> Decimal:

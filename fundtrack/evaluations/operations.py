@@ -26,6 +26,7 @@ from fundtrack.core.errors import (
     NonEarmarkedUse,
     ValidationFailed,
 )
+from fundtrack.core.i18n import _
 from fundtrack.core.ledger import require_reason
 from fundtrack.core.models import utcnow
 from fundtrack.core.money import yuan_str
@@ -33,6 +34,7 @@ from fundtrack.core.versioning import set_reason
 from fundtrack.evaluations.models import (
     DIMENSIONS,
     EVALUATION_TRANSITIONS,
+    POOR_GRADE,
     TIERS,
     Evaluation,
     EvaluationDeclaredUse,
@@ -85,11 +87,11 @@ def create_evaluation(session, user, fund, region_code: str | None = None) -> Ev
     """
     region_code = region_code or user.region_code
     if not can_create_evaluation(session, user, region_code):
-        raise Forbidden("只能由本地区的财务经办人员填报本地区的绩效评价")
+        raise Forbidden(_("只能由本地区的财务经办人员填报本地区的绩效评价"))
     if region_code == fund.region_code or received_fen(session, fund, region_code) <= 0:
         raise ValidationFailed(
-            "本地区没有收到这笔专项资金，无需填报绩效评价",
-            fields={"fund_id": ["本地区没有收到这笔专项资金"]},
+            _("本地区没有收到这笔专项资金，无需填报绩效评价"),
+            fields={"fund_id": [_("本地区没有收到这笔专项资金")]},
         )
     exists = session.scalar(
         sa.select(Evaluation.id).where(
@@ -97,7 +99,7 @@ def create_evaluation(session, user, fund, region_code: str | None = None) -> Ev
         )
     )
     if exists is not None:
-        raise Conflict("本地区已有这笔资金的绩效评价", evaluation_id=exists)
+        raise Conflict(_("本地区已有这笔资金的绩效评价"), evaluation_id=exists)
     evaluation = Evaluation(
         fund_id=fund.id,
         region_code=region_code,
@@ -105,7 +107,7 @@ def create_evaluation(session, user, fund, region_code: str | None = None) -> Ev
         indicators=[EvaluationIndicator(**line) for line in templates().get(fund.kind_code, [])],
     )
     session.add(evaluation)
-    set_reason(session, f"新建绩效评价 {fund.code}")
+    set_reason(session, f"新建绩效评价 {fund.code}")  # zh-only: stored audit reason
     session.flush()
     return evaluation
 
@@ -115,23 +117,24 @@ def create_evaluation(session, user, fund, region_code: str | None = None) -> Ev
 POINTS_RE = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
 
 
-def _decimal(value, field: str, problems: list[str]) -> Decimal | None:
+def _decimal(value, field, problems: list[str]) -> Decimal | None:
+    """``value`` as points; ``field`` names it in the problems (in the page language)."""
     if value is None or value == "":
         return None
     if isinstance(value, float | bool):
-        problems.append(f"{field}须为数字字符串或整数")
+        problems.append(_("%(field)s须为数字字符串或整数", field=field))
         return None
     if isinstance(value, str) and not POINTS_RE.match(value.strip()):
-        problems.append(f"{field}不是数字")
+        problems.append(_("%(field)s不是数字", field=field))
         return None
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        problems.append(f"{field}不是数字")
+        problems.append(_("%(field)s不是数字", field=field))
         return None
     # the size first: quantize() cannot hold two decimals of a number with 28+ digits
     if not number.is_finite() or abs(number) > 1000 or number != number.quantize(TWO):
-        problems.append(f"{field}须为不超过 1000、最多两位小数的数")
+        problems.append(_("%(field)s须为不超过 1000、最多两位小数的数", field=field))
         return None
     return number.quantize(TWO)
 
@@ -142,24 +145,24 @@ def _check_lines(indicators: list[dict]) -> tuple[list[dict], dict]:
     clean = []
     for index, line in enumerate(indicators):
         problems: list[str] = []
-        weight = _decimal(line.get("weight"), "权重", problems)
-        score = _decimal(line.get("self_score"), "自评分", problems)
+        weight = _decimal(line.get("weight"), _("权重"), problems)
+        score = _decimal(line.get("self_score"), _("自评分"), problems)
         name = (line.get("name") or "").strip()
         if line.get("tier") not in TIERS:
-            problems.append("指标层级不正确")
+            problems.append(_("指标层级不正确"))
         if line.get("dimension") not in DIMENSIONS:
-            problems.append("指标类别不正确")
+            problems.append(_("指标类别不正确"))
         if not name or len(name) > 128:
-            problems.append("指标名称不能为空，且不超过 128 个字符")
+            problems.append(_("指标名称不能为空，且不超过 128 个字符"))
         for key, limit in (("unit", 16), ("target", 64), ("actual", 64), ("note", 2000)):
             if len(line.get(key) or "") > limit:
-                problems.append(f"{key} 不超过 {limit} 个字符")
+                problems.append(_("%(field)s 不超过 %(limit)s 个字符", field=key, limit=limit))
         if weight is None and not problems:
-            problems.append("权重不能为空")
+            problems.append(_("权重不能为空"))
         if weight is not None and not (0 < weight <= HUNDRED):
-            problems.append("权重须大于 0、不超过 100")
+            problems.append(_("权重须大于 0、不超过 100"))
         if score is not None and weight is not None and not (0 <= score <= weight):
-            problems.append(f"自评分须在 0 到权重 {weight} 之间")
+            problems.append(_("自评分须在 0 到权重 %(weight)s 之间", weight=weight))
         if problems:
             fields[f"indicators.{index}"] = problems
         clean.append(
@@ -180,7 +183,7 @@ def _check_lines(indicators: list[dict]) -> tuple[list[dict], dict]:
     if not fields:
         total = sum((line["weight"] for line in clean), Decimal(0))
         if total != HUNDRED:
-            fields["indicators"] = [f"各指标权重合计须为 100（现为 {total}）"]
+            fields["indicators"] = [_("各指标权重合计须为 100（现为 %(total)s）", total=total)]
     return clean, fields
 
 
@@ -204,20 +207,20 @@ def update_evaluation(
     from fundtrack.funds.models import ExpenditureCategory
 
     if not can_edit_evaluation(session, user, evaluation):
-        raise Forbidden("只能由本地区的财务经办人员填报本地区的绩效评价")
+        raise Forbidden(_("只能由本地区的财务经办人员填报本地区的绩效评价"))
     if evaluation.status not in ("draft", "returned"):
         raise InvalidTransition(
-            f"状态为「{evaluation.status_label}」的绩效评价不能修改",
+            _("状态为「%(status)s」的绩效评价不能修改", status=evaluation.status_label),
             status=evaluation.status,
             action="update",
         )
     fields: dict[str, list[str]] = {}
     if summary is not None and len(summary) > 10_000:
-        fields["summary"] = ["自评总结不超过 10000 个字符"]
+        fields["summary"] = [_("自评总结不超过 10000 个字符")]
     clean_lines = None
     if indicators is not None:
         if not indicators or len(indicators) > 50:
-            fields["indicators"] = ["指标须有 1–50 条"]
+            fields["indicators"] = [_("指标须有 1–50 条")]
         else:
             clean_lines, line_fields = _check_lines(indicators)
             fields.update(line_fields)
@@ -225,20 +228,20 @@ def update_evaluation(
             seen: set[int] = set()
             for index, line in enumerate(clean_lines):
                 if line["id"] is not None and line["id"] not in known:
-                    fields[f"indicators.{index}"] = ["指标不属于本绩效评价"]
+                    fields[f"indicators.{index}"] = [_("指标不属于本绩效评价")]
                 elif line["id"] is not None and line["id"] in seen:
-                    fields[f"indicators.{index}"] = ["同一指标出现了两次"]
+                    fields[f"indicators.{index}"] = [_("同一指标出现了两次")]
                 seen.add(line["id"])
     clean_uses = None
     if declared_uses is not None:
         clean_uses = []
         if len(declared_uses) > 100:
-            fields["declared_uses"] = ["自报用途不超过 100 条"]
+            fields["declared_uses"] = [_("自报用途不超过 100 条")]
         categories = set(session.scalars(sa.select(ExpenditureCategory.code)))
         for index, use in enumerate(declared_uses or []):
             problems = []
             if use.get("category") not in categories:
-                problems.append("科目不存在")
+                problems.append(_("科目不存在"))
             try:
                 amount = parse_yuan(use.get("amount"))
             except AmountError as exc:
@@ -246,7 +249,7 @@ def update_evaluation(
                 amount = None
             description = (use.get("description") or "").strip()
             if len(description) > 2000:
-                problems.append("说明不超过 2000 个字符")
+                problems.append(_("说明不超过 2000 个字符"))
             if problems:
                 fields[f"declared_uses.{index}"] = problems
             clean_uses.append(
@@ -268,7 +271,7 @@ def update_evaluation(
         evaluation.indicators = kept
     if clean_uses is not None:
         evaluation.declared_uses = [EvaluationDeclaredUse(**use) for use in clean_uses]
-    set_reason(session, f"填报绩效评价 {evaluation.fund.code}")
+    set_reason(session, f"填报绩效评价 {evaluation.fund.code}")  # zh-only: stored audit reason
     session.flush()
     return evaluation
 
@@ -315,7 +318,7 @@ def non_earmarked_lines(session, evaluation: Evaluation) -> list[dict]:
     earmark = set(evaluation.fund.earmarked_codes)
     lines = [
         {"source": "ledger", "category": row["category"], "category_name": row["category_name"],
-         "amount": yuan_str(row["ledger_fen"]), "description": "账面支出"}
+         "amount": yuan_str(row["ledger_fen"]), "description": _("账面支出")}
         for row in fund_use(session, evaluation)
         if not row["earmarked"] and row["ledger_fen"]
     ]  # fmt: skip
@@ -336,29 +339,34 @@ def submit_evaluation(session, user, evaluation: Evaluation) -> Evaluation:
     ``NonEarmarkedUse`` listing the offending lines in ``details.lines``.
     """
     if not can_edit_evaluation(session, user, evaluation):
-        raise Forbidden("只能由本地区的财务经办人员提交本地区的绩效评价")
+        raise Forbidden(_("只能由本地区的财务经办人员提交本地区的绩效评价"))
     EVALUATION_TRANSITIONS.target(evaluation.status, "submit")
     fields = {}
     for index, line in enumerate(evaluation.indicators):
         problems = []
         if line.self_score is None:
-            problems.append("请填写自评分")
+            problems.append(_("请填写自评分"))
         if not line.actual:
-            problems.append("请填写实际完成值")
+            problems.append(_("请填写实际完成值"))
         if problems:
             fields[f"indicators.{index}"] = problems
     total = sum((line.weight for line in evaluation.indicators), Decimal(0))
     if total != HUNDRED:
-        fields["indicators"] = [f"各指标权重合计须为 100（现为 {total}）"]
+        fields["indicators"] = [_("各指标权重合计须为 100（现为 %(total)s）", total=total)]
     if fields:
-        raise ValidationFailed("绩效评价尚未填写完整", fields=fields)
+        raise ValidationFailed(_("绩效评价尚未填写完整"), fields=fields)
     offending = non_earmarked_lines(session, evaluation)
     if offending:
-        names = "、".join(f"{line['category_name']} {line['amount']} 元" for line in offending)
-        raise NonEarmarkedUse(f"存在专项资金用途范围以外的使用，不能提交：{names}", lines=offending)
+        names = _("、").join(
+            _("%(category)s %(amount)s 元", category=line["category_name"], amount=line["amount"])
+            for line in offending
+        )
+        raise NonEarmarkedUse(
+            _("存在专项资金用途范围以外的使用，不能提交：%(lines)s", lines=names), lines=offending
+        )
     EVALUATION_TRANSITIONS.apply(evaluation, "submit")
     evaluation.submitted_at = utcnow()
-    set_reason(session, f"提交绩效评价 {evaluation.fund.code}")
+    set_reason(session, f"提交绩效评价 {evaluation.fund.code}")  # zh-only: stored audit reason
     session.flush()
     return evaluation
 
@@ -366,17 +374,21 @@ def submit_evaluation(session, user, evaluation: Evaluation) -> Evaluation:
 def approve_evaluation(session, user, evaluation: Evaluation, final_score) -> Evaluation:
     """Approve with the final score (0–100, two decimals); the grade follows from it."""
     if not can_review_evaluation(session, user, evaluation):
-        raise Forbidden("只有上级地区或省级的财务审批人员可以审核绩效评价")
+        raise Forbidden(_("只有上级地区或省级的财务审批人员可以审核绩效评价"))
     EVALUATION_TRANSITIONS.target(evaluation.status, "approve")
     problems: list[str] = []
-    score = _decimal(final_score, "审定得分", problems)
+    score = _decimal(final_score, _("审定得分"), problems)
     if score is None or not (0 <= score <= HUNDRED):
-        raise ValidationFailed(fields={"final_score": problems or ["审定得分须在 0 到 100 之间"]})
+        problems = problems or [_("审定得分须在 0 到 100 之间")]
+        raise ValidationFailed(fields={"final_score": problems})
     EVALUATION_TRANSITIONS.apply(evaluation, "approve")
     evaluation.final_score = score
     evaluation.reviewed_by_id = user.id
     evaluation.reviewed_at = utcnow()
-    set_reason(session, f"审定绩效评价 {evaluation.fund.code}：{score} 分（{grade_for(score)}）")
+    set_reason(
+        session,
+        f"审定绩效评价 {evaluation.fund.code}：{score} 分（{grade_for(score)}）",  # zh-only: stored
+    )
     session.flush()
     return evaluation
 
@@ -384,7 +396,7 @@ def approve_evaluation(session, user, evaluation: Evaluation, final_score) -> Ev
 def return_evaluation(session, user, evaluation: Evaluation, comment: str) -> Evaluation:
     """Return for rework with a required comment."""
     if not can_review_evaluation(session, user, evaluation):
-        raise Forbidden("只有上级地区或省级的财务审批人员可以审核绩效评价")
+        raise Forbidden(_("只有上级地区或省级的财务审批人员可以审核绩效评价"))
     comment = require_reason(comment, field="comment")
     EVALUATION_TRANSITIONS.apply(evaluation, "return")
     evaluation.review_comment = comment
@@ -429,12 +441,22 @@ def evaluation_gate(session, fund, region_code: str) -> list[str]:
         )
         if evaluation is None or evaluation.status != "approved":
             problems.append(
-                f"{region.name}尚无审定的 {previous.fiscal_year} 年度{previous.name}绩效评价"
+                _(
+                    "%(region)s尚无审定的 %(year)s 年度%(fund)s绩效评价",
+                    region=region.name,
+                    year=previous.fiscal_year,
+                    fund=previous.name,
+                )
             )
-        elif evaluation.grade == "差":
+        elif evaluation.grade == POOR_GRADE:
             problems.append(
-                f"{region.name} {previous.fiscal_year} 年度{previous.name}绩效评价为差"
-                f"（{evaluation.final_score} 分）"
+                _(
+                    "%(region)s %(year)s 年度%(fund)s绩效评价为差（%(score)s 分）",
+                    region=region.name,
+                    year=previous.fiscal_year,
+                    fund=previous.name,
+                    score=evaluation.final_score,
+                )
             )
     return problems
 

@@ -1,6 +1,7 @@
 import marshmallow as ma
 
 from fundtrack.core.api import PageQuerySchema
+from fundtrack.core.i18n import _
 from fundtrack.core.schemas import Id, Money, UtcDateTime, list_of
 from fundtrack.evaluations.models import DIMENSIONS, EVALUATION_TRANSITIONS, TIERS
 from fundtrack.evaluations.operations import POINTS_RE
@@ -20,9 +21,9 @@ class Points(ma.fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, str | int):
-            raise ma.ValidationError("须为数字字符串或整数")
+            raise ma.ValidationError(_("须为数字字符串或整数"))
         if isinstance(value, str) and value.strip() and not POINTS_RE.match(value.strip()):
-            raise ma.ValidationError("须为数字（半角数字，最多两位小数）")
+            raise ma.ValidationError(_("须为数字（半角数字，最多两位小数）"))
         return value
 
 

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from fundtrack.core.errors import DomainError, NotFound
 from fundtrack.core.forms import ActionForm
+from fundtrack.core.i18n import _
 from fundtrack.core.money import yuan_str
 from fundtrack.evaluations import operations
 from fundtrack.evaluations.forms import (
@@ -18,7 +19,15 @@ from fundtrack.evaluations.forms import (
     EvaluationForm,
     ReturnEvaluationForm,
 )
-from fundtrack.evaluations.models import DIMENSIONS, EVALUATION_TRANSITIONS, TIERS, Evaluation
+from fundtrack.evaluations.models import (
+    DIMENSIONS,
+    EVALUATION_TRANSITIONS,
+    GRADE_LABELS,
+    GRADES,
+    POOR_GRADE,
+    TIERS,
+    Evaluation,
+)
 from fundtrack.evaluations.permissions import (
     can_create_evaluation,
     can_edit_evaluation,
@@ -66,7 +75,14 @@ def index():
     evaluations = db.session.scalars(stmt.limit(500)).all()
     to_file = []
     if can_create_evaluation(db.session, current_user, current_user.region_code):
-        filed = {e.fund_id for e in evaluations if e.region_code == current_user.region_code}
+        # every evaluation of the region, whatever the status filter of the list shows
+        filed = set(
+            db.session.scalars(
+                sa.select(Evaluation.fund_id).where(
+                    Evaluation.region_code == current_user.region_code
+                )
+            )
+        )
         funds = db.session.scalars(
             sa.select(Fund)
             .where(visible_funds_filter(db.session, current_user))
@@ -109,7 +125,7 @@ def open_evaluation(fund_id: int):
         evaluation = operations.create_evaluation(db.session, current_user, fund)
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(str(exc.message), "error")
         return redirect(url_for("evaluation_pages.index"))
     db.session.commit()
     return redirect(url_for("evaluation_pages.detail", evaluation_id=evaluation.id))
@@ -206,19 +222,21 @@ def detail(evaluation_id: int):
             except DomainError as exc:
                 db.session.rollback()
                 status = exc.status
-                form.form_errors.append(exc.message)
+                form.form_errors.append(str(exc.message))
                 for key, messages in (exc.details.get("fields") or {}).items():
                     line_errors[key] = messages
                 offending = exc.details.get("lines") or []
             else:
                 db.session.commit()
-                done = "已提交，等待审核" if evaluation.status == "submitted" else "已保存"
+                done = _("已提交，等待审核") if evaluation.status == "submitted" else _("已保存")
                 flash(done, "success")
                 return redirect(url_for("evaluation_pages.detail", evaluation_id=evaluation.id))
         else:
             status = 422
             # the lines' own field errors (a weight over 10, a note too long) said in words
-            form.form_errors.append("填写有误：" + "；".join(_flat_errors(form.errors)))
+            form.form_errors.append(
+                _("填写有误：%(errors)s", errors=_("；").join(_flat_errors(form.errors)))
+            )
     return render_template(
         "evaluations/detail.html",
         evaluation=evaluation,
@@ -228,6 +246,7 @@ def detail(evaluation_id: int):
         and evaluation.status == "submitted",
         line_errors=line_errors,
         offending=offending,
+        submission=_submission(evaluation),
         fund_use=operations.fund_use(db.session, evaluation),
         tiers=TIERS,
         dimensions=DIMENSIONS,
@@ -247,7 +266,7 @@ def review(evaluation_id: int, action: str):
         else ReturnEvaluationForm(prefix="return")
     )
     if not form.validate_on_submit():
-        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(_("；").join(str(e) for errors in form.errors.values() for e in errors), "error")
         return back
     try:
         if action == "approve":
@@ -258,13 +277,13 @@ def review(evaluation_id: int, action: str):
             operations.return_evaluation(db.session, current_user, evaluation, form.comment.data)
     except DomainError as exc:
         db.session.rollback()
-        messages = [exc.message] + [
-            m for ms in (exc.details.get("fields") or {}).values() for m in ms
+        messages = [str(exc.message)] + [
+            str(m) for ms in (exc.details.get("fields") or {}).values() for m in ms
         ]
-        flash("；".join(messages), "error")
+        flash(_("；").join(messages), "error")
         return back
     db.session.commit()
-    flash("已审定" if action == "approve" else "已退回", "success")
+    flash(_("已审定") if action == "approve" else _("已退回"), "success")
     return back
 
 
@@ -293,16 +312,52 @@ def rankings():
         funds[0].id if funds else None,
     )
     if fund_id is None:
-        raise NotFound("没有可排名的专项资金")
+        raise NotFound(_("没有可排名的专项资金"))
     fund = get_visible_fund_or_404(fund_id)
     payload = ranking_payload(fund)
     return render_template(
         "evaluations/rankings.html",
         fund=fund,
         funds=funds,
-        levels=[("市州", payload["prefectures"]), ("县市区", payload["counties"])],
+        levels=[(_("市州"), payload["prefectures"]), (_("县市区"), payload["counties"])],
         bar_width=lambda score: float(score / Decimal(100)) * 360,
+        bar_fill=_bar_fill,
+        grade_labels=GRADE_LABELS,
     )
+
+
+def _bar_fill(grade: str) -> str:
+    """The colour of a score's bar: red for the lowest grade, blue for the two best."""
+    if grade == POOR_GRADE:
+        return "#a4161a"
+    best = {label for _floor, label in GRADES[:2]}
+    return "#0b5cad" if grade in best else "#b07800"
+
+
+def _submission(evaluation: Evaluation) -> dict | None:
+    """Who submitted the evaluation last and when (Beijing time), read from its versions."""
+    from datetime import UTC
+
+    from sqlalchemy_continuum import version_class, versioning_manager
+
+    from fundtrack.core.timeparse import LOCAL_ZONE
+    from fundtrack.users.models import User
+
+    if evaluation.submitted_at is None:
+        return None
+    version = version_class(Evaluation)
+    transaction = versioning_manager.transaction_cls
+    user_id = db.session.scalar(
+        sa.select(transaction.user_id)
+        .join(version, version.transaction_id == transaction.id)
+        .where(version.id == evaluation.id, version.status == "submitted")
+        .order_by(version.transaction_id.desc())
+        .limit(1)
+    )
+    return {
+        "user": db.session.get(User, user_id) if user_id is not None else None,
+        "at": evaluation.submitted_at.replace(tzinfo=UTC).astimezone(LOCAL_ZONE),
+    }
 
 
 def _flat_errors(errors, where: str = "") -> list[str]:
@@ -314,7 +369,7 @@ def _flat_errors(errors, where: str = "") -> list[str]:
     elif isinstance(errors, list):
         for index, value in enumerate(errors, start=1):
             if isinstance(value, dict | list):
-                flat += _flat_errors(value, f"第 {index} 行：")
+                flat += _flat_errors(value, _("第 %(n)s 行：", n=index))
             elif value:
                 flat.append(f"{where}{value}")
     return flat

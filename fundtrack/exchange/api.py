@@ -1,4 +1,8 @@
-"""``/api/v1/exports``: balances, allocations, payments and histories as ``.xlsx`` or CSV."""
+"""``/api/v1/exports``: balances, allocations, payments and histories as ``.xlsx`` or CSV.
+
+Exports and bank files are documents: built in Chinese whatever the caller's language
+(``chinese_documents``); refusals are in the caller's language.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from fundtrack.core.access import get_visible
 from fundtrack.core.api import NOT_FOUND, file_response
 from fundtrack.core.auth import token_required
 from fundtrack.core.errors import Forbidden, NotFound, ValidationFailed
+from fundtrack.core.i18n import _
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.exchange.bankfiles import send_bank_file
 from fundtrack.exchange.exports import send_export
@@ -45,7 +50,9 @@ from fundtrack.funds.api import get_visible_fund
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="导出")
 
 SPREADSHEET_RESPONSE = file_response(
-    "工作簿（xlsx）或 CSV（UTF-8，带 BOM）", XLSX_MIMETYPE, CSV_MIMETYPE.split(";")[0]
+    "工作簿（xlsx）或 CSV（UTF-8，带 BOM）",  # zh-only: API documentation
+    XLSX_MIMETYPE,
+    CSV_MIMETYPE.split(";")[0],
 )
 
 
@@ -61,7 +68,7 @@ def parse_as_of(text: str | None):
     try:
         return parse_moment(text)
     except ValueError:
-        message = "时点格式不正确，请填写日期（如 2017-12-31）或日期时间"
+        message = _("时点格式不正确，请填写日期（如 2017-12-31）或日期时间")
         raise ValidationFailed(message, fields={"as_of": [message]}) from None
 
 
@@ -125,7 +132,12 @@ IMPORT_KIND_RULE = "<any(allocations, disbursements):kind>"
 
 @imports_blp.route(f"/{IMPORT_KIND_RULE}/template")
 class ImportTemplate(MethodView):
-    @imports_blp.doc(responses=file_response("导入模板（含示例行和说明表）", XLSX_MIMETYPE))
+    @imports_blp.doc(
+        responses=file_response(
+            "导入模板（含示例行和说明表）",  # zh-only: API documentation
+            XLSX_MIMETYPE,
+        )
+    )
     @token_required
     def get(self, kind):
         """The workbook to fill: columns, an example row, and the codes the caller may use."""
@@ -246,7 +258,12 @@ class BankFiles(MethodView):
 
 @bank_blp.route("/<int:batch_id>/file.csv")
 class BankFile(MethodView):
-    @bank_blp.doc(responses=file_response("银行代发文件（CSV，含完整身份证号码）", "text/csv"))
+    @bank_blp.doc(
+        responses=file_response(
+            "银行代发文件（CSV，含完整身份证号码）",  # zh-only: API documentation
+            "text/csv",
+        )
+    )
     @bank_blp.alt_response(403, description="仅本地区或上级的财务人员", schema="Error")
     @bank_blp.alt_response(404, description="不存在或不在本地区范围内", schema="Error")
     @token_required
@@ -254,5 +271,5 @@ class BankFile(MethodView):
         """The batch's payment file; each download is recorded in the access log."""
         batch = get_visible_batch(batch_id)
         if not can_export_bank_file(db.session, g.user, batch.region_code):
-            raise Forbidden("只有本地区（或上级）的财务人员可以下载银行代发文件")
+            raise Forbidden(_("只有本地区（或上级）的财务人员可以下载银行代发文件"))
         return send_bank_file(db.session, batch)

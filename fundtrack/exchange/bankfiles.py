@@ -46,11 +46,13 @@ def bank_file_bytes(session, batch: BankBatch, count: int, total_fen: int) -> by
 
 def send_bank_file(session, batch: BankBatch):
     """Send the file and record who downloaded which batch when (one commit)."""
+    from fundtrack.core.i18n import chinese_documents
     from fundtrack.reports.export import send_logged_download
 
     count, total = batch_totals(session, [batch.id]).get(batch.id, (0, 0))
     detail = f"银行代发文件 {batch.batch_no}，{count} 笔，{yuan_str(total)} 元（含完整身份证号码）"
-    data = bank_file_bytes(session, batch, count, total)
+    with chinese_documents():  # the bank's format, in Chinese whatever the reader's language
+        data = bank_file_bytes(session, batch, count, total)
     return send_logged_download(
         data, "text/csv", f"bank-{batch.batch_no}.csv", detail, as_attachment=True
     )

@@ -229,6 +229,13 @@ def send_export(session, user, what: str, fmt: str, **params):
     ``what`` is balances (``fund``, ``as_of``), allocations or disbursements (``filters``)
     or history (``kind``, ``record_id``); the caller has checked the user may see them.
     """
+    from fundtrack.core.i18n import chinese_documents
+
+    with chinese_documents():  # a document: Chinese labels whatever the reader's language
+        return _send_export(session, user, what, fmt, **params)
+
+
+def _send_export(session, user, what: str, fmt: str, **params):
     from fundtrack.exchange.tables import send_table
 
     stamp = today_stamp()

@@ -3,14 +3,15 @@ from wtforms import DateField, HiddenField, SelectField
 from wtforms.validators import InputRequired
 
 from fundtrack.core.forms import Form
+from fundtrack.core.i18n import _l
 
 
 class ImportForm(Form):
     file = FileField(
-        "填好的工作簿（.xlsx）",
+        _l("填好的工作簿（.xlsx）"),
         validators=[
-            FileRequired("请选择要导入的文件"),
-            FileAllowed(["xlsx"], "只能导入 .xlsx 工作簿（请使用导入模板）"),
+            FileRequired(_l("请选择要导入的文件")),
+            FileAllowed(["xlsx"], _l("只能导入 .xlsx 工作簿（请使用导入模板）")),
         ],
     )
 
@@ -24,8 +25,10 @@ class ErrorWorkbookForm(Form):
 
 
 class BankBatchForm(Form):
-    region = SelectField("付款地区", validators=[InputRequired("请选择付款地区")])
+    region = SelectField(_l("付款地区"), validators=[InputRequired(_l("请选择付款地区"))])
     paid_from = DateField(
-        "支付日期自", validators=[InputRequired("请填写开始日期（如 2018-01-01）")]
+        _l("支付日期自"), validators=[InputRequired(_l("请填写开始日期（如 2018-01-01）"))]
     )
-    paid_to = DateField("支付日期至", validators=[InputRequired("请填写结束日期（如 2018-03-31）")])
+    paid_to = DateField(
+        _l("支付日期至"), validators=[InputRequired(_l("请填写结束日期（如 2018-03-31）"))]
+    )

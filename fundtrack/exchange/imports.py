@@ -5,6 +5,10 @@ Every row goes through the same operation the API and the forms call
 sheet, so a batch is checked as a whole (the tenth row sees the money the first nine
 reserved). When any row fails, the caller rolls back and the user gets every row's errors:
 as a table, and as the same workbook with an error column. Operations flush, never commit.
+
+The template (sheet and column names, the 说明 sheet) is the file contract: Chinese whatever
+the user's language, as are the column names inside error messages (they name the workbook's
+headers); the error messages themselves are in the user's language.
 """
 
 from __future__ import annotations
@@ -18,20 +22,21 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 
 from fundtrack.core.errors import DomainError
+from fundtrack.core.i18n import _, _l
 from fundtrack.core.ledger import batch
 from fundtrack.core.money import AmountError, parse_yuan
 from fundtrack.core.versioning import fixed_reason
 
 #: most data rows one import takes (a year of a province's payments fits)
 MAX_IMPORT_ROWS = 100_000
-ERROR_HEADER = "错误（导入时填写）"
-DATA_SHEET = "数据"
+ERROR_HEADER = "错误（导入时填写）"  # zh-only: column of the workbook (file contract)
+DATA_SHEET = "数据"  # zh-only: sheet name (file contract)
 
 
 class ImportRejected(DomainError):
     code = "import_rejected"
     status = 422
-    default_message = "导入未执行：文件有错误，整批未写入任何记录"
+    default_message = _l("导入未执行：文件有错误，整批未写入任何记录")
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class ImportKind:
     create: Callable
     #: (session, user, parsed rows) -> lookups shared by all rows (one query each)
     prepare: Callable
+    #: the title on pages, in the user's language (``title`` is the workbook's, Chinese)
+    heading: object = None
 
     @property
     def example_row(self) -> list:
@@ -78,8 +85,12 @@ class RowError:
 
     @property
     def text(self) -> str:
-        parts = [f"{label}：{'；'.join(msgs)}" for label, msgs in self.fields.items()]
-        return "；".join(parts + [m for m in self.messages if m not in parts])
+        separator = _("；")
+        parts = [
+            _("%(column)s：%(messages)s", column=label, messages=separator.join(msgs))
+            for label, msgs in self.fields.items()
+        ]
+        return separator.join(parts + [m for m in self.messages if m not in parts])
 
 
 @dataclass
@@ -99,15 +110,15 @@ def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        raise CellError("须为文字")
+        raise CellError(_("须为文字"))
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
         if value.is_integer():
             return str(int(value))
-        raise CellError("须为文字或整数")
+        raise CellError(_("须为文字或整数"))
     if isinstance(value, datetime | date):
-        raise CellError("须为文字，不能是日期")
+        raise CellError(_("须为文字，不能是日期"))
     return str(value).strip()
 
 
@@ -122,13 +133,13 @@ def _money(value) -> int:
     except AmountError as exc:
         raise CellError(str(exc)) from None
     except InvalidOperation:  # pragma: no cover - repr of a finite float is a decimal
-        raise CellError("金额格式不正确") from None
+        raise CellError(_("金额格式不正确")) from None
 
 
 def _date(value) -> date:
     if isinstance(value, datetime):
         if value.time() != datetime.min.time():
-            raise CellError("须为日期（不含时间）")
+            raise CellError(_("须为日期（不含时间）"))
         return value.date()
     if isinstance(value, date):
         return value
@@ -136,19 +147,19 @@ def _date(value) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise CellError("日期格式不正确（应为 2018-06-30）") from None
+        raise CellError(_("日期格式不正确（应为 2018-06-30）")) from None
 
 
 def _int(value) -> int:
     if isinstance(value, bool):
-        raise CellError("须为整数")
+        raise CellError(_("须为整数"))
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     text = _text(value)
     if not text.isascii() or not text.isdigit():
-        raise CellError("须为整数")
+        raise CellError(_("须为整数"))
     return int(text)
 
 
@@ -179,7 +190,7 @@ def _fund(values: dict, lookups: dict):
 
     fund = lookups["funds"].get(values["fund"])
     if fund is None:
-        raise ValidationFailed(fields={"fund": ["资金编号不存在，或不在本地区范围内"]})
+        raise ValidationFailed(fields={"fund": [_("资金编号不存在，或不在本地区范围内")]})
     return fund
 
 
@@ -207,14 +218,15 @@ def _prepare_disbursements(session, user, rows) -> dict:
         for row in rows
         if row.get("payee_id_number") and idnumber.is_valid(row["payee_id_number"])
     }
-    beneficiaries = session.execute(
-        sa.select(Beneficiary.id_number, Beneficiary.id, Beneficiary.region_code).where(
-            Beneficiary.id_number.in_(numbers)
-        )
+    beneficiaries = session.scalars(
+        sa.select(Beneficiary).where(Beneficiary.id_number.in_(numbers))
     ).all()
     return {
         **_fund_lookup(session, user, rows),
-        "beneficiaries": {number: (bid, code) for number, bid, code in beneficiaries},
+        "beneficiaries": {b.id_number: (b.id, b.region_code) for b in beneficiaries},
+        # the objects, held for the import: create_disbursement's session.get of each
+        # then finds it in the identity map instead of reading it once per row
+        "beneficiary_objects": beneficiaries,
     }
 
 
@@ -250,85 +262,172 @@ def _create_disbursement(session, user, values: dict, lookups: dict):
     )
 
 
+#: column names, examples and help texts make the template, the file contract: Chinese for
+#: every user (marked zh-only; ``help=`` is the template's cell comment)
 KINDS = {
     "allocations": ImportKind(
         name="allocations",
-        title="资金下达表",
+        title="资金下达表",  # zh-only: the workbook's title (说明 sheet, audit reason)
+        heading=_l("资金下达表"),
         columns=(
-            ImportColumn("fund", "资金编号", "code", True, "2018-SJH", "见“说明”表的资金编号", 12),
             ImportColumn(
-                "from_region", "下达地区代码", "code", False, "430000", "留空即本人所在地区", 12
+                "fund",
+                "资金编号",  # zh-only: template
+                "code",
+                True,
+                "2018-SJH",
+                help="见“说明”表的资金编号",
+                width=12,
+            ),
+            ImportColumn(
+                "from_region",
+                "下达地区代码",  # zh-only: template
+                "code",
+                False,
+                "430000",
+                help="留空即本人所在地区",
+                width=12,
             ),
             ImportColumn(
                 "to_region",
-                "接收地区代码",
+                "接收地区代码",  # zh-only: template
                 "code",
                 True,
                 "430100",
-                "下级市州或县市区的 6 位代码",
-                12,
+                help="下级市州或县市区的 6 位代码",
+                width=12,
             ),
             ImportColumn(
                 "amount",
-                "金额（元）",
+                "金额（元）",  # zh-only: template
                 "money",
                 True,
                 Decimal("100000.00"),
-                "正数，最多两位小数",
-                16,
+                help="正数，最多两位小数",
+                width=16,
             ),
-            ImportColumn("document_no", "文号", "text", True, "湘计生协〔2018〕1号", "", 24),
-            ImportColumn("reason", "事由", "text", False, "示例：三结合项目扶持", "", 30),
+            ImportColumn(
+                "document_no",
+                "文号",  # zh-only: template
+                "text",
+                True,
+                "湘计生协〔2018〕1号",  # zh-only: template
+                width=24,
+            ),
+            ImportColumn(
+                "reason",
+                "事由",  # zh-only: template
+                "text",
+                False,
+                "示例：三结合项目扶持",  # zh-only: template
+                width=30,
+            ),
         ),
         create=_create_allocation,
         prepare=_fund_lookup,
     ),
     "disbursements": ImportKind(
         name="disbursements",
-        title="支出批量表",
+        title="支出批量表",  # zh-only: the workbook's title (说明 sheet, audit reason)
+        heading=_l("支出批量表"),
         columns=(
-            ImportColumn("fund", "资金编号", "code", True, "2018-SJH", "见“说明”表的资金编号", 12),
             ImportColumn(
-                "region", "支付地区代码", "code", False, "430481", "留空即本人所在地区", 12
+                "fund",
+                "资金编号",  # zh-only: template
+                "code",
+                True,
+                "2018-SJH",
+                help="见“说明”表的资金编号",
+                width=12,
+            ),
+            ImportColumn(
+                "region",
+                "支付地区代码",  # zh-only: template
+                "code",
+                False,
+                "430481",
+                help="留空即本人所在地区",
+                width=12,
             ),
             ImportColumn(
                 "category",
-                "支出科目代码",
+                "支出科目代码",  # zh-only: template
                 "code",
                 True,
                 "project_support",
-                "须在该资金的专项用途内，见“说明”表",
-                18,
+                help="须在该资金的专项用途内，见“说明”表",
+                width=18,
             ),
             ImportColumn(
-                "amount", "金额（元）", "money", True, Decimal("5000.00"), "正数，最多两位小数", 14
+                "amount",
+                "金额（元）",  # zh-only: template
+                "money",
+                True,
+                Decimal("5000.00"),
+                help="正数，最多两位小数",
+                width=14,
             ),
             ImportColumn(
-                "paid_on", "支付日期", "date", True, date(2018, 6, 30), "如 2018-06-30", 12
+                "paid_on",
+                "支付日期",  # zh-only: template
+                "date",
+                True,
+                date(2018, 6, 30),
+                help="如 2018-06-30",
+                width=12,
             ),
-            ImportColumn("payee_name", "收款人", "text", True, "示例：某某种养合作社", "", 18),
+            ImportColumn(
+                "payee_name",
+                "收款人",  # zh-only: template
+                "text",
+                True,
+                "示例：某某种养合作社",  # zh-only: template
+                width=18,
+            ),
             ImportColumn(
                 "payee_id_number",
-                "身份证号码",
+                "身份证号码",  # zh-only: template
                 "code",
                 False,
                 None,
-                "个人收款时填写；已登记的受益人按此关联",
-                20,
+                help="个人收款时填写；已登记的受益人按此关联",
+                width=20,
             ),
             ImportColumn(
                 "payee_account",
-                "银行账号",
+                "银行账号",  # zh-only: template
                 "code",
                 False,
                 "6217000000000000000",
-                "只含字母和数字",
-                22,
+                help="只含字母和数字",
+                width=22,
             ),
-            ImportColumn("voucher_no", "凭证号", "text", True, "示例-0001", "", 14),
-            ImportColumn("project_name", "项目名称", "text", False, "示例：生猪养殖扶持", "", 20),
-            ImportColumn("purpose", "用途", "text", False, "", "", 24),
-            ImportColumn("days", "天数", "int", False, None, "按天发放的待遇必填", 8),
+            ImportColumn(
+                "voucher_no",
+                "凭证号",  # zh-only: template
+                "text",
+                True,
+                "示例-0001",  # zh-only: template
+                width=14,
+            ),
+            ImportColumn(
+                "project_name",
+                "项目名称",  # zh-only: template
+                "text",
+                False,
+                "示例：生猪养殖扶持",  # zh-only: template
+                width=20,
+            ),
+            ImportColumn("purpose", "用途", "text", False, "", width=24),  # zh-only: template
+            ImportColumn(
+                "days",
+                "天数",  # zh-only: template
+                "int",
+                False,
+                None,
+                help="按天发放的待遇必填",
+                width=8,
+            ),
         ),
         create=_create_disbursement,
         prepare=_prepare_disbursements,
@@ -340,7 +439,7 @@ def import_kind(name: str) -> ImportKind:
     from fundtrack.core.errors import NotFound
 
     if name not in KINDS:
-        raise NotFound("没有这种导入")
+        raise NotFound(_("没有这种导入"))
     return KINDS[name]
 
 
@@ -398,17 +497,23 @@ def _explain(workbook, session, user, kind: ImportKind) -> None:
     from fundtrack.regions.models import Region
     from fundtrack.regions.operations import subtree_codes
 
-    sheet = workbook.create_sheet("说明")
-    intro = f"{kind.title}：填写“{DATA_SHEET}”表，一行一条；第 2 行黄色为示例，导入前请删除或改写。"
+    # the 说明 sheet is part of the template, the file contract: Chinese for every user
+    sheet = workbook.create_sheet("说明")  # zh-only: file contract
+    intro = (
+        f"{kind.title}：填写“{DATA_SHEET}”表，一行一条；"  # zh-only: file contract
+        "第 2 行黄色为示例，导入前请删除或改写。"  # zh-only: file contract
+    )
+    required = "（必填）"  # zh-only: file contract
     lines = [
         (intro, True),
         ("红色列名为必填。整批要么全部导入，要么一条也不导入：有错误时会退回本工作簿，"
-         "每行的错误写在最后一列。", False),
+         "每行的错误写在最后一列。", False),  # zh-only: file contract
         ("", False),
-        ("列", True),
-        *((f"{c.label}{'（必填）' if c.required else ''}：{c.help}", False) for c in kind.columns),
+        ("列", True),  # zh-only: file contract
+        *((f"{c.label}{required if c.required else ''}：{c.help}", False)  # zh-only: file contract
+          for c in kind.columns),
         ("", False),
-        ("可用的资金编号", True),
+        ("可用的资金编号", True),  # zh-only: file contract
     ]  # fmt: skip
     funds = session.scalars(
         sa.select(Fund)
@@ -416,14 +521,18 @@ def _explain(workbook, session, user, kind: ImportKind) -> None:
         .order_by(Fund.code)
     )
     for fund in funds:
-        earmark = "、".join(f"{e.category_code}（{e.category.name}）" for e in fund.earmarks)
-        lines.append((f"{fund.code}　{fund.name}　专项用途：{earmark}", False))
-    lines += [("", False), ("本地区及下级地区代码", True)]
+        earmark = "、".join(  # zh-only: file contract
+            f"{e.category_code}（{e.category.name}）"  # zh-only: file contract
+            for e in fund.earmarks
+        )
+        line = f"{fund.code}　{fund.name}　专项用途：{earmark}"  # zh-only: file contract
+        lines.append((line, False))
+    lines += [("", False), ("本地区及下级地区代码", True)]  # zh-only: file contract
     codes = subtree_codes(session, user.region_code)
     for region in session.scalars(
         sa.select(Region).where(Region.code.in_(codes)).order_by(Region.code)
     ):
-        lines.append((f"{region.code}　{region.name}", False))
+        lines.append((f"{region.code}　{region.name}", False))  # zh-only: file contract
     for text, bold in lines:
         sheet.append([None])
         cell = sheet.cell(row=sheet.max_row, column=1)
@@ -441,7 +550,8 @@ def run_import(session, user, kind: ImportKind, data: bytes, filename: str) -> I
     errors (the caller then rolls back: nothing of the batch stays)."""
     header, rows = read_rows(kind, data)
     if not rows:
-        raise ImportRejected("工作簿中没有数据行", file=["工作簿中没有数据行"])
+        message = _("工作簿中没有数据行")
+        raise ImportRejected(message, file=[message])
     errors: list[RowError] = []
     parsed: list[tuple[int, dict]] = []
     for number, cells in rows:
@@ -453,7 +563,7 @@ def run_import(session, user, kind: ImportKind, data: bytes, filename: str) -> I
     result = ImportResult(kind)
     lookups = kind.prepare(session, user, [values for _, values in parsed])
     labels = {c.key: c.label for c in kind.columns}
-    reason = f"Excel 导入{kind.title}「{filename[:100]}」，{len(rows)} 行"
+    reason = f"Excel 导入{kind.title}「{filename[:100]}」，{len(rows)} 行"  # zh-only: stored
     with fixed_reason(session, reason), batch(session):
         for number, values in parsed:
             try:
@@ -463,7 +573,11 @@ def run_import(session, user, kind: ImportKind, data: bytes, filename: str) -> I
     if errors:
         errors.sort(key=lambda e: e.row)
         raise ImportRejected(
-            f"导入未执行：{len(errors)} 行有错误，整批 {len(rows)} 行均未写入",
+            _(
+                "导入未执行：%(errors)s 行有错误，整批 %(rows)s 行均未写入",
+                errors=len(errors),
+                rows=len(rows),
+            ),
             rows=[e.as_dict() for e in errors],
             row_count=len(rows),
         )
@@ -479,9 +593,8 @@ def read_rows(kind: ImportKind, data: bytes) -> tuple[dict[str, int], list[tuple
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (BadZipFile, KeyError, ValueError, OSError, TypeError):
-        raise ImportRejected(
-            "文件不是有效的 Excel 工作簿（.xlsx）", file=["文件不是有效的 Excel 工作簿（.xlsx）"]
-        ) from None
+        message = _("文件不是有效的 Excel 工作簿（.xlsx）")
+        raise ImportRejected(message, file=[message]) from None
     try:
         sheet = (
             workbook[DATA_SHEET] if DATA_SHEET in workbook.sheetnames else workbook.worksheets[0]
@@ -495,7 +608,7 @@ def read_rows(kind: ImportKind, data: bytes) -> tuple[dict[str, int], list[tuple
                 header[column.key] = titles.index(column.label)
         missing = [c.label for c in kind.columns if c.required and c.key not in header]
         if missing:
-            message = f"缺少必填列：{'、'.join(missing)}（请使用导入模板）"
+            message = _("缺少必填列：%(columns)s（请使用导入模板）", columns=_("、").join(missing))
             raise ImportRejected(message, file=[message])
         rows = []
         for number, row in enumerate(iterator, start=2):
@@ -504,7 +617,8 @@ def read_rows(kind: ImportKind, data: bytes) -> tuple[dict[str, int], list[tuple
                 continue
             rows.append((number, cells))
             if len(rows) > MAX_IMPORT_ROWS:
-                message = f"一次最多导入 {MAX_IMPORT_ROWS:,} 行，请分批导入"
+                limit = f"{MAX_IMPORT_ROWS:,}"
+                message = _("一次最多导入 %(count)s 行，请分批导入", count=limit)
                 raise ImportRejected(message, file=[message])
         return header, rows
     finally:
@@ -529,11 +643,11 @@ def _parse_row(kind: ImportKind, header: dict, number: int, cells: list):
         )
         raw.append(value)
         if data_type == "f":
-            fields[column.label] = ["单元格是公式，请“粘贴为数值”后再导入"]
+            fields[column.label] = [_("单元格是公式，请“粘贴为数值”后再导入")]
             continue
         if _blank(value):
             if column.required:
-                fields[column.label] = ["必填"]
+                fields[column.label] = [_("必填")]
             values[column.key] = None
             continue
         try:
@@ -541,7 +655,8 @@ def _parse_row(kind: ImportKind, header: dict, number: int, cells: list):
         except CellError as exc:
             fields[column.label] = [str(exc)]
     if _is_example(kind, raw):
-        return None, RowError(number, "example_row", ["这是模板的示例行，请删除后再导入"])
+        message = _("这是模板的示例行，请删除后再导入")
+        return None, RowError(number, "example_row", [message])
     if fields:
         return None, RowError(number, "validation_error", [], fields)
     return values, None
@@ -570,7 +685,7 @@ def _row_error(number: int, exc: DomainError, labels: dict[str, str]) -> RowErro
         fields[label] = (
             [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]
         )
-    messages = [] if fields and exc.message == type(exc).default_message else [exc.message]
+    messages = [] if fields and exc.message == str(type(exc).default_message) else [exc.message]
     return RowError(number, exc.code, messages, fields)
 
 

@@ -7,6 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from fundtrack.core.errors import Forbidden, ValidationFailed
+from fundtrack.core.i18n import _
 from fundtrack.exchange.imports import ImportKind, ImportResult, run_import
 from fundtrack.exchange.models import BankBatch, BankBatchItem
 from fundtrack.exchange.permissions import can_export_bank_file, can_import
@@ -15,7 +16,7 @@ from fundtrack.exchange.permissions import can_export_bank_file, can_import
 def import_workbook(session, user, kind: ImportKind, data: bytes, filename: str) -> ImportResult:
     """All rows of the workbook or none (``ImportRejected``; the caller rolls back)."""
     if not can_import(user):
-        raise Forbidden("只有财务经办人员可以导入")
+        raise Forbidden(_("只有财务经办人员可以导入"))
     return run_import(session, user, kind, data, filename)
 
 
@@ -30,20 +31,21 @@ def create_bank_batch(session, user, *, region_code: str, paid_from: date, paid_
     from fundtrack.regions.models import Region
 
     if session.get(Region, region_code or "") is None:
-        raise ValidationFailed(fields={"region": ["地区不存在"]})
+        raise ValidationFailed(fields={"region": [_("地区不存在")]})
     if not can_export_bank_file(session, user, region_code):
-        raise Forbidden("只有本地区（或上级）的财务人员可以生成银行代发文件")
+        raise Forbidden(_("只有本地区（或上级）的财务人员可以生成银行代发文件"))
     if paid_from > paid_to:
-        raise ValidationFailed(fields={"paid_to": ["结束日期不能早于开始日期"]})
+        raise ValidationFailed(fields={"paid_to": [_("结束日期不能早于开始日期")]})
     if (paid_to - paid_from).days >= MAX_BANK_FILE_DAYS:
-        raise ValidationFailed(fields={"paid_to": [f"一个文件最多覆盖 {MAX_BANK_FILE_DAYS} 天"]})
+        message = _("一个文件最多覆盖 %(days)s 天", days=MAX_BANK_FILE_DAYS)
+        raise ValidationFailed(fields={"paid_to": [message]})
     payments = session.scalars(
         payable_payments(region_code, paid_from, paid_to).with_for_update()
     ).all()
     if not payments:
         raise ValidationFailed(
-            "该期间没有待付的已审批支出（已在其他批次中的、没有银行账号的不计入）",
-            fields={"paid_from": ["该期间没有待付的已审批支出"]},
+            _("该期间没有待付的已审批支出（已在其他批次中的、没有银行账号的不计入）"),
+            fields={"paid_from": [_("该期间没有待付的已审批支出")]},
         )
     batch = BankBatch(
         region_code=region_code, paid_from=paid_from, paid_to=paid_to, created_by_id=user.id
@@ -51,7 +53,7 @@ def create_bank_batch(session, user, *, region_code: str, paid_from: date, paid_
     session.add(batch)
     session.flush()
     session.add_all(BankBatchItem(batch_id=batch.id, disbursement_id=p.id) for p in payments)
-    set_reason(session, f"生成银行代发文件 {batch.batch_no}，{len(payments)} 笔")
+    set_reason(session, f"生成银行代发文件 {batch.batch_no}，{len(payments)} 笔")  # zh-only: stored
     session.flush()
     return batch
 

@@ -1,4 +1,8 @@
-"""Pages: export downloads (the same tables as the API), Excel import, bank payment files."""
+"""Pages: export downloads (the same tables as the API), Excel import, bank payment files.
+
+Exports and bank files are documents: built in Chinese whatever the user's language
+(``chinese_documents``); the pages and their messages are in the user's language.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from fundtrack.audit.history import KIND_RULE, model_for
 from fundtrack.audit.permissions import can_view_record
+from fundtrack.core.i18n import _
 from fundtrack.core.web_helpers import get_visible_fund_or_404
 from fundtrack.exchange.api import parse_as_of, split_format
 from fundtrack.exchange.exports import send_export
@@ -162,7 +167,14 @@ def run_import(kind: str):
         ), 422
     db.session.commit()
     endpoint, status = AFTER_IMPORT[kind]
-    flash(f"已导入{spec.title} {len(result.created)} 条，均待审批", "success")
+    flash(
+        _(
+            "已导入%(kind)s %(count)s 条，均待审批",
+            kind=spec.heading,
+            count=len(result.created),
+        ),
+        "success",
+    )
     return redirect(url_for(endpoint, status=status))
 
 
@@ -237,11 +249,22 @@ def bank_files():
             )
             db.session.commit()
             flash(
-                f"已生成代发批次 {view['batch_no']}：{view['count']} 笔，共 {view['total']} 元",
+                _(
+                    "已生成代发批次 %(batch_no)s：%(count)s 笔，共 %(total)s 元",
+                    batch_no=view["batch_no"],
+                    count=view["count"],
+                    total=view["total"],
+                ),
                 "success",
             )
             if without_account:
-                flash(f"另有 {without_account} 笔已审批支出没有银行账号，未列入批次", "error")
+                flash(
+                    _(
+                        "另有 %(count)s 笔已审批支出没有银行账号，未列入批次",
+                        count=without_account,
+                    ),
+                    "error",
+                )
             return redirect(url_for("exchange_pages.bank_files"))
     elif request.method == "POST":
         status = 422

@@ -13,6 +13,7 @@ from fundtrack.core.access import get_visible
 from fundtrack.core.api import FORBIDDEN
 from fundtrack.core.auth import token_required
 from fundtrack.core.errors import Forbidden, ValidationFailed
+from fundtrack.core.i18n import _
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.extensions import db
 from fundtrack.funds import operations
@@ -79,7 +80,7 @@ class Funds(MethodView):
         """Create an active fund of the caller's region with its earmark."""
         region_code = data.get("region") or g.user.region_code
         if not can_create_fund(db.session, g.user, region_code):
-            raise Forbidden("只能由本地区的财务经办人员创建本地区的专项资金")
+            raise Forbidden(_("只能由本地区的财务经办人员创建本地区的专项资金"))
         fund = operations.create_fund(
             db.session,
             code=data["code"],
@@ -139,7 +140,7 @@ class FundBalances(MethodView):
                 as_of = parse_moment(query["as_of"])
             except (ValueError, OverflowError):  # overflow: beyond year 1–9999 once in UTC
                 raise ValidationFailed(
-                    "时点格式不正确", fields={"as_of": ["须为 ISO 日期或日期时间"]}
+                    _("时点格式不正确"), fields={"as_of": [_("须为 ISO 日期或日期时间")]}
                 ) from None
         return {"items": balance_rows(db.session, fund, g.user.region_code, as_of)}
 

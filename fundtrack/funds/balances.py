@@ -12,14 +12,14 @@ For every region and fund:
 - spent          = approved disbursements net of reversals, of the region and everything below it
 - execution_rate = spent / received
 
-The same queries run over the live tables or, for ``as_of``, over the version tables as
-they stood at that moment. One set of queries covers the whole province, and any number of
-funds at once (``funds_balances``).
+The same statement runs over the live tables or, for ``as_of``, over the version tables as
+they stood at that moment. One statement (a ``UNION ALL`` of every kind of row, grouped by
+fund and region) covers the whole province, and any number of funds at once
+(``funds_balances``).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -115,19 +115,33 @@ def funds_budget_fen(session, funds, as_of: datetime | None = None) -> dict[int,
     return budgets
 
 
-def fund_balances(session, fund, as_of: datetime | None = None) -> dict[str, Balance]:
+#: (giver, receiver) -> money that reached the receiver by approved allocations, net of
+#: approved recalls, in fen: the edges of a fund's money flow (charts)
+Flows = dict[tuple[str, str], int]
+
+
+def fund_balances(
+    session, fund, as_of: datetime | None = None, flows: Flows | None = None
+) -> dict[str, Balance]:
     """Balances of every region that holds, gives, receives or pays money of ``fund``,
-    now or as the records stood at ``as_of`` (naive UTC)."""
-    return funds_balances(session, [fund], as_of)[fund.id]
+    now or as the records stood at ``as_of`` (naive UTC). A ``flows`` dict passed in is
+    filled with the fund's allocation edges (``Flows``) by the same statement."""
+    edges = {fund.id: flows} if flows is not None else None
+    return funds_balances(session, [fund], as_of, flows=edges)[fund.id]
 
 
 def funds_balances(
-    session, funds, as_of: datetime | None = None, region_code: str | None = None
+    session,
+    funds,
+    as_of: datetime | None = None,
+    region_code: str | None = None,
+    flows: dict[int, Flows] | None = None,
 ) -> dict[int, dict[str, Balance]]:
-    """``fund_balances`` of several funds at once, by fund id: the same grouped queries
-    (four, five with ``as_of``) however many funds there are.
+    """``fund_balances`` of several funds at once, by fund id: one ``UNION ALL`` aggregate
+    statement (allocations in and out, recalls, carry-overs, payments and, for ``as_of``, the
+    budgets), grouped by fund and region, however many funds there are.
 
-    With ``region_code`` the queries read only the rows that touch that region (and, for
+    With ``region_code`` the statement reads only the rows that touch that region (and, for
     what was spent, its subtree): its own balance is exact, the others are partial.
     """
     from fundtrack.regions.operations import subtree_codes
@@ -145,88 +159,128 @@ def funds_balances(
             balances[code] = Balance(code)
         return balances[code]
 
-    budgets = funds_budget_fen(session, funds, as_of)
-    for fund in funds:
-        if budgets[fund.id]:
-            at(fund.id, fund.region_code).received_fen += budgets[fund.id]
+    zero = sa.literal_column("0")
 
-    a = allocations.c
+    def amount_if(condition, amount):
+        return sa.case((condition, amount), else_=zero)
+
+    def leg(
+        fund_id,
+        region,
+        received=zero,
+        out=zero,
+        disbursed=zero,
+        carried=zero,
+        spent=zero,
+        giver=None,
+    ):
+        """One kind of row as (fund, region, received, allocated out, disbursed, carried over,
+        spent, giver); every row makes its region appear, whatever its status (as before).
+        ``giver`` is the region an allocation's money came from (the edges of ``flows``)."""
+        return sa.select(
+            fund_id.label("fund_id"),
+            region.label("region"),
+            received.label("received"),
+            out.label("out"),
+            disbursed.label("disbursed"),
+            carried.label("carried"),
+            spent.label("spent"),
+            (sa.cast(sa.null(), sa.String) if giver is None else giver).label("giver"),
+        )
+
+    a, r, c, d = allocations.c, recalls.c, carry_overs.c, disbursements.c
     touching = (
         [sa.or_(a.from_region_code == region_code, a.to_region_code == region_code)]
         if region_code
         else []
     )
-    rows = session.execute(
-        sa.select(
-            a.fund_id,
-            a.from_region_code,
-            a.to_region_code,
-            sa.func.sum(sa.case((a.status.in_(RECEIVED_STATUSES), a.amount_fen), else_=0)),
-            sa.func.sum(sa.case((a.status.in_(OUTGOING_STATUSES), a.amount_fen), else_=0)),
-        )
-        .where(a.fund_id.in_(ids), *touching)
-        .group_by(a.fund_id, a.from_region_code, a.to_region_code)
-    )
-    for fund_id, giver, receiver, received, outgoing in rows:
-        at(fund_id, receiver).received_fen += int(received or 0)
-        at(fund_id, giver).allocated_out_fen += int(outgoing or 0)
-
-    r = recalls.c
-    rows = session.execute(
-        sa.select(
-            a.fund_id,
-            a.from_region_code,
-            a.to_region_code,
-            sa.func.sum(sa.case((r.status == "approved", r.amount_fen), else_=0)),
-            sa.func.sum(sa.case((r.status == "draft", r.amount_fen), else_=0)),
-        )
-        .join(allocations, r.allocation_id == a.id)
-        .where(a.fund_id.in_(ids), *touching)
-        .group_by(a.fund_id, a.from_region_code, a.to_region_code)
-    )
-    for fund_id, giver, receiver, approved, draft in rows:
-        at(fund_id, giver).allocated_out_fen -= int(approved or 0)
-        at(fund_id, receiver).received_fen -= int(approved or 0)
-        at(fund_id, receiver).allocated_out_fen += int(draft or 0)
-
-    c = carry_overs.c
-    rows = session.execute(
-        sa.select(c.from_fund_id, c.to_fund_id, c.region_code, sa.func.sum(c.amount_fen))
-        .where(
-            sa.or_(c.from_fund_id.in_(ids), c.to_fund_id.in_(ids)),
-            *([c.region_code == region_code] if region_code else []),
-        )
-        .group_by(c.from_fund_id, c.to_fund_id, c.region_code)
-    )
-    for from_fund_id, to_fund_id, code, amount in rows:
-        if from_fund_id in result:
-            at(from_fund_id, code).carried_over_fen += int(amount or 0)
-        if to_fund_id in result:
-            at(to_fund_id, code).received_fen += int(amount or 0)
-
-    d = disbursements.c
-    spent_own: dict[tuple[int, str], int] = defaultdict(int)
-    rows = session.execute(
-        sa.select(
-            d.fund_id,
-            d.region_code,
-            sa.func.sum(sa.case((d.status.in_(DISBURSED_STATUSES), d.amount_fen), else_=0)),
-            sa.func.sum(sa.case((d.status.in_(SPENT_STATUSES), d.amount_fen), else_=0)),
-        )
+    recalled = sa.and_(r.allocation_id == a.id, a.fund_id.in_(ids), *touching)
+    legs = [
+        # allocations: received at the receiver, out (or reserved) at the giver
+        leg(a.fund_id, a.to_region_code,
+            received=amount_if(a.status.in_(RECEIVED_STATUSES), a.amount_fen),
+            giver=a.from_region_code)
+        .where(a.fund_id.in_(ids), *touching),
+        leg(a.fund_id, a.from_region_code,
+            out=amount_if(a.status.in_(OUTGOING_STATUSES), a.amount_fen))
+        .where(a.fund_id.in_(ids), *touching),
+        # recalls: an approved one goes back up, a draft one is reserved at the receiver
+        leg(a.fund_id, a.to_region_code,
+            received=amount_if(r.status == "approved", -r.amount_fen),
+            out=amount_if(r.status == "draft", r.amount_fen),
+            giver=a.from_region_code)
+        .select_from(recalls).join(allocations, recalled),
+        leg(a.fund_id, a.from_region_code,
+            out=amount_if(r.status == "approved", -r.amount_fen))
+        .select_from(recalls).join(allocations, recalled),
+        # year-end carry-overs: out of the closed fund, into next year's
+        leg(c.from_fund_id, c.region_code, carried=c.amount_fen).where(
+            c.from_fund_id.in_(ids), *([c.region_code == region_code] if region_code else [])
+        ),
+        leg(c.to_fund_id, c.region_code, received=c.amount_fen).where(
+            c.to_fund_id.in_(ids), *([c.region_code == region_code] if region_code else [])
+        ),
+        # payments: pending ones reserve, approved ones are spent (reversals net them);
+        # summed per region before the union (the big table: the planner aggregates it
+        # straight from the scan instead of passing every row through the union)
+        leg(d.fund_id, d.region_code,
+            disbursed=sa.func.sum(amount_if(d.status.in_(DISBURSED_STATUSES), d.amount_fen)),
+            spent=sa.func.sum(amount_if(d.status.in_(SPENT_STATUSES), d.amount_fen)))
+        .group_by(d.fund_id, d.region_code)
         .where(
             d.fund_id.in_(ids),
             *([d.region_code.in_(subtree_codes(session, region_code))] if region_code else []),
+        ),
+    ]  # fmt: skip
+    if as_of is None:
+        for fund in funds:  # the budget as it is now: already loaded with the fund
+            if fund.budget_fen:
+                at(fund.id, fund.region_code).received_fen += fund.budget_fen
+    else:
+        from fundtrack.funds.models import Fund
+
+        f = as_of_table(Fund, as_of).c
+        # the budget as it stood then, at the fund's own region (filled in below)
+        legs.append(
+            leg(f.id, sa.cast(sa.null(), sa.String), received=f.budget_fen).where(
+                f.id.in_(ids), f.budget_fen != 0
+            )
         )
-        .group_by(d.fund_id, d.region_code)
-    )
-    for fund_id, code, disbursed, spent in rows:
-        at(fund_id, code).disbursed_fen += int(disbursed or 0)
-        spent_own[fund_id, code] += int(spent or 0)
+    moves = sa.union_all(*legs).subquery("moves")
+    m = moves.c
+    rows = session.execute(
+        sa.select(
+            m.fund_id,
+            m.region,
+            sa.func.sum(m.received),
+            sa.func.sum(m.out),
+            sa.func.sum(m.disbursed),
+            sa.func.sum(m.carried),
+            sa.func.sum(m.spent),
+            m.giver,
+        ).group_by(m.fund_id, m.region, m.giver)
+    ).all()
+    # budgets first, so that a fund's own region comes first (as it always did)
+    rows.sort(key=lambda row: row[1] is not None)
+    codes = {fund.id: fund.region_code for fund in funds}
+    spent_own: dict[tuple[int, str], int] = {}
+    for fund_id, code, received, out, disbursed, carried, spent, giver in rows:
+        balance = at(fund_id, codes[fund_id] if code is None else code)
+        if giver is not None and flows is not None and fund_id in flows:
+            edge = (giver, balance.region_code)
+            flows[fund_id][edge] = flows[fund_id].get(edge, 0) + int(received or 0)
+        balance.received_fen += int(received or 0)
+        balance.allocated_out_fen += int(out or 0)
+        balance.disbursed_fen += int(disbursed or 0)
+        balance.carried_over_fen += int(carried or 0)
+        if spent:
+            key = (fund_id, balance.region_code)
+            spent_own[key] = spent_own.get(key, 0) + int(spent)
 
     # roll what was spent up the tree, so a prefecture's rate covers its counties
     for (fund_id, code), spent in spent_own.items():
         balances = result[fund_id]
-        at(fund_id, code).spent_fen += spent
+        balances[code].spent_fen += spent
         for above in ancestors(session, code):
             if above in balances:
                 balances[above].spent_fen += spent
@@ -255,12 +309,15 @@ class BalanceRow:
         return getattr(self.balance, name)
 
 
-def balance_rows(session, fund, root_code: str, as_of: datetime | None = None) -> list[BalanceRow]:
-    """The balances of ``root_code``'s subtree, in tree order (a region before its children)."""
+def balance_rows(
+    session, fund, root_code: str, as_of: datetime | None = None, flows: Flows | None = None
+) -> list[BalanceRow]:
+    """The balances of ``root_code``'s subtree, in tree order (a region before its children).
+    A ``flows`` dict passed in is filled with the fund's allocation edges (money flow chart)."""
     from fundtrack.regions.models import LEVEL_DEPTH, Region
     from fundtrack.regions.operations import is_within
 
-    balances = fund_balances(session, fund, as_of)
+    balances = fund_balances(session, fund, as_of, flows=flows)
     codes = [code for code in balances if is_within(session, code, root_code)]
     regions = {r.code: r for r in session.scalars(sa.select(Region).where(Region.code.in_(codes)))}
 

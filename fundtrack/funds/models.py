@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fundtrack.core.i18n import _l
 from fundtrack.core.models import positive_check, status_check, utcnow
 from fundtrack.core.transitions import Transitions
 from fundtrack.extensions import db
@@ -12,8 +13,8 @@ from fundtrack.regions.models import Region
 
 #: what happens at year-end to money not yet spent (see funds.operations.close_fund_year)
 YEAR_END_POLICIES = {
-    "recall": "收回省级（盘活存量）",
-    "carry_over": "结转下一年度同类资金",
+    "recall": _l("收回省级（盘活存量）"),
+    "carry_over": _l("结转下一年度同类资金"),
 }
 
 FUND_TRANSITIONS = Transitions(
@@ -21,7 +22,7 @@ FUND_TRANSITIONS = Transitions(
         ("draft", "activate"): "active",
         ("active", "close"): "closed",
     },
-    labels={"draft": "草稿", "active": "执行中", "closed": "已结束"},
+    labels={"draft": _l("草稿"), "active": _l("执行中"), "closed": _l("已结束")},
 )
 
 
@@ -143,11 +144,13 @@ class Fund(db.Model):
 
     @property
     def status_label(self) -> str:
-        return FUND_TRANSITIONS.labels[self.status]
+        """The status in the reader's language."""
+        return str(FUND_TRANSITIONS.labels[self.status])
 
     @property
     def year_end_policy_label(self) -> str:
-        return YEAR_END_POLICIES[self.year_end_policy]
+        """What year-end does with unspent money, in the reader's language."""
+        return str(YEAR_END_POLICIES[self.year_end_policy])
 
     def __repr__(self) -> str:
         return f"<Fund {self.code}>"

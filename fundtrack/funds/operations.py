@@ -7,6 +7,7 @@ import re
 import sqlalchemy as sa
 
 from fundtrack.core.errors import Conflict, ValidationFailed
+from fundtrack.core.i18n import _
 from fundtrack.core.versioning import set_reason
 from fundtrack.funds.models import (
     FUND_TRANSITIONS,
@@ -113,18 +114,20 @@ def create_fund(
     code = (code or "").strip()
     name = (name or "").strip()
     if not FUND_CODE_RE.match(code):
-        fields["code"] = ["编号须为 2–32 位字母、数字、点、下划线或连字符"]
+        fields["code"] = [_("编号须为 2–32 位字母、数字、点、下划线或连字符")]
     if not name or len(name) > 128:
-        fields["name"] = ["名称不能为空，且不超过 128 个字符"]
+        fields["name"] = [_("名称不能为空，且不超过 128 个字符")]
     if session.get(FundKind, kind_code or "") is None:
-        fields["kind"] = ["资金类别不存在"]
+        fields["kind"] = [_("资金类别不存在")]
     if not (MIN_YEAR <= fiscal_year <= MAX_YEAR):
-        fields["fiscal_year"] = [f"年度须在 {MIN_YEAR}–{MAX_YEAR} 之间"]
+        fields["fiscal_year"] = [
+            _("年度须在 %(first)s–%(last)s 之间", first=MIN_YEAR, last=MAX_YEAR)
+        ]
     if session.get(Region, region_code or "") is None:
-        fields["region"] = ["地区不存在"]
+        fields["region"] = [_("地区不存在")]
     codes = list(dict.fromkeys(earmarked_categories or []))
     if not codes:
-        fields["earmarked_categories"] = ["至少指定一个专项用途科目"]
+        fields["earmarked_categories"] = [_("至少指定一个专项用途科目")]
     else:
         categories = {
             c.code: c
@@ -136,33 +139,35 @@ def create_fund(
         running = [c for c in codes if c in categories and not categories[c].earmarkable]
         messages = []
         if unknown:
-            messages.append(f"科目不存在：{', '.join(unknown)}")
+            messages.append(_("科目不存在：%(codes)s", codes=", ".join(unknown)))
         if running:
-            names = "、".join(categories[c].name for c in running)
-            messages.append(f"{names}属于一般运行经费，专项资金不得列支")
+            names = _("、").join(categories[c].name for c in running)
+            messages.append(_("%(names)s属于一般运行经费，专项资金不得列支", names=names))
         if messages:
             fields["earmarked_categories"] = messages
     line = None
     if budget_line_id is not None:
         line = session.get(BudgetLine, budget_line_id)
         if line is None:
-            fields["budget_line_id"] = ["预算项目不存在"]
+            fields["budget_line_id"] = [_("预算项目不存在")]
         elif line.fiscal_year != fiscal_year or line.region_code != region_code:
-            fields["budget_line_id"] = ["预算项目的年度或地区与资金不一致"]
+            fields["budget_line_id"] = [_("预算项目的年度或地区与资金不一致")]
     if year_end_policy not in YEAR_END_POLICIES:
-        fields["year_end_policy"] = [f"须为 {', '.join(YEAR_END_POLICIES)} 之一"]
+        fields["year_end_policy"] = [
+            _("须为 %(choices)s 之一", choices=", ".join(YEAR_END_POLICIES))
+        ]
     if fields:
         raise ValidationFailed(fields=fields)
     if session.scalar(sa.select(Fund.id).where(Fund.code == code)) is not None:
-        raise Conflict("资金编号已存在", fields={"code": ["资金编号已存在"]})
+        raise Conflict(_("资金编号已存在"), fields={"code": [_("资金编号已存在")]})
     if line is not None:
         # lock the line so two funds cannot both take its last remainder
         session.execute(sa.select(BudgetLine.id).where(BudgetLine.id == line.id).with_for_update())
         remainder = unitemised_fen(session, line)
         if budget_fen > remainder:
             raise ValidationFailed(
-                "资金预算超过预算项目尚未分项的余额",
-                fields={"budget": ["资金预算超过预算项目尚未分项的余额"]},
+                _("资金预算超过预算项目尚未分项的余额"),
+                fields={"budget": [_("资金预算超过预算项目尚未分项的余额")]},
                 remainder_fen=remainder,
             )
     fund = Fund(
@@ -182,7 +187,7 @@ def create_fund(
     session.flush()
     if activate:
         FUND_TRANSITIONS.apply(fund, "activate")
-    set_reason(session, f"新建专项资金 {code}")
+    set_reason(session, f"新建专项资金 {code}")  # zh-only: stored audit reason
     session.flush()
     return fund
 
@@ -210,25 +215,25 @@ def unsettled_records(session, fund: Fund) -> list[str]:
     found = []
     for label, stmt in (
         (
-            "资金下达草稿",
+            _("资金下达草稿 #%(id)s"),
             sa.select(Allocation.id).where(
                 Allocation.fund_id == fund.id, Allocation.status == "draft"
             ),
         ),
         (
-            "资金收回草稿",
+            _("资金收回草稿 #%(id)s"),
             sa.select(AllocationRecall.id)
             .join(Allocation, AllocationRecall.allocation_id == Allocation.id)
             .where(Allocation.fund_id == fund.id, AllocationRecall.status == "draft"),
         ),
         (
-            "待审批支出",
+            _("待审批支出 #%(id)s"),
             sa.select(Disbursement.id).where(
                 Disbursement.fund_id == fund.id, Disbursement.status == "pending"
             ),
         ),
     ):
-        found.extend(f"{label} #{record_id}" for record_id in session.scalars(stmt))
+        found.extend(label % {"id": record_id} for record_id in session.scalars(stmt))
     return found
 
 
@@ -256,14 +261,17 @@ def close_fund_year(session, user, fund: Fund, reason: str) -> Fund:
     from fundtrack.regions.models import LEVEL_DEPTH, Region
 
     if not can_close_fund_year(session, user, fund):
-        raise Forbidden("只有资金所属地区的财务审批人员可以办理年度结算")
+        raise Forbidden(_("只有资金所属地区的财务审批人员可以办理年度结算"))
     reason = require_reason(reason)
     FUND_TRANSITIONS.target(fund.status, "close")
     lock_fund(session, fund)
     open_records = unsettled_records(session, fund)
     if open_records:
         raise InvalidTransition(
-            "尚有未办结的记录，请先审批或撤销：" + "、".join(open_records[:20]),
+            _(
+                "尚有未办结的记录，请先审批或撤销：%(records)s",
+                records=_("、").join(open_records[:20]),
+            ),
             unsettled=open_records,
         )
     target = None
@@ -271,8 +279,8 @@ def close_fund_year(session, user, fund: Fund, reason: str) -> Fund:
         target = next_year_fund(session, fund)
         if target is None:
             raise ValidationFailed(
-                f"没有 {fund.fiscal_year + 1} 年度执行中的同类资金，无法结转",
-                fields={"year_end_policy": ["没有可结转的下一年度同类资金"]},
+                _("没有 %(year)s 年度执行中的同类资金，无法结转", year=fund.fiscal_year + 1),
+                fields={"year_end_policy": [_("没有可结转的下一年度同类资金")]},
             )
     now, today = utcnow(), date.today()
     levels = dict(session.execute(sa.select(Region.code, Region.level)).all())
@@ -317,7 +325,7 @@ def close_fund_year(session, user, fund: Fund, reason: str) -> Fund:
                         AllocationRecall(
                             allocation_id=allocation.id,
                             amount_fen=take,
-                            reason=f"年度结算收回：{reason}",
+                            reason=f"年度结算收回：{reason}",  # zh-only: stored reason
                             status="approved",
                             recalled_on=today,
                             created_by_id=user.id,
@@ -331,6 +339,6 @@ def close_fund_year(session, user, fund: Fund, reason: str) -> Fund:
                     remaining -= take
             session.flush()
     FUND_TRANSITIONS.apply(fund, "close")
-    set_reason(session, f"年度结算：{reason}")
+    set_reason(session, f"年度结算：{reason}")  # zh-only: stored audit reason
     session.flush()
     return fund

@@ -8,11 +8,13 @@ from flask_login import current_user, login_required
 
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import ReasonForm
+from fundtrack.core.i18n import _
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.core.web_helpers import get_visible_fund_or_404
 from fundtrack.extensions import db
 from fundtrack.funds import operations
 from fundtrack.funds.balances import Balance, balance_rows, funds_balances
+from fundtrack.funds.charts import money_flow, rate_charts, rate_width
 from fundtrack.funds.models import Fund, FundEarmark
 from fundtrack.funds.permissions import can_close_fund_year, visible_funds_filter
 
@@ -36,12 +38,15 @@ def index():
     from datetime import date
 
     from fundtrack.evaluations.operations import configured_deadline, overdue
+    from fundtrack.funds.dashboard import waiting_for
 
     return render_template(
         "funds/home.html",
         rows=rows,
+        rate_width=rate_width,
         budget_lines=operations.budget_lines_within(db.session, user.region_code),
         overdue=overdue(db.session, user.region_code, date.today(), configured_deadline()),
+        waiting=waiting_for(db.session, user),
     )
 
 
@@ -66,12 +71,17 @@ def fund_detail(fund_id: int):
         try:
             as_of = parse_moment(as_of_text)
         except ValueError:
-            as_of_error = "时点格式不正确，请填写日期（如 2017-12-31）或日期时间"
-    rows = balance_rows(db.session, fund, current_user.region_code, as_of)
+            as_of_error = _("时点格式不正确，请填写日期（如 2017-12-31）或日期时间")
+    root_code = current_user.region_code
+    flows: dict[tuple[str, str], int] = {}  # the money flow's edges, from the same statement
+    rows = balance_rows(db.session, fund, root_code, as_of, flows=flows)
     return render_template(
         "funds/fund.html",
         fund=fund,
         rows=rows,
+        rate_charts=rate_charts(rows, root_code),
+        flow=money_flow(rows, root_code, flows),
+        parents={row.parent for row in rows},
         as_of_text=as_of_text,
         as_of_error=as_of_error,
         close_form=ReasonForm(prefix="close"),
@@ -86,7 +96,7 @@ def close_year(fund_id: int):
     fund = get_visible_fund_or_404(fund_id)
     form = ReasonForm(prefix="close")
     if not form.validate_on_submit():
-        flash("年度结算必须填写原因", "error")
+        flash(_("年度结算必须填写原因"), "error")
     else:
         try:
             operations.close_fund_year(db.session, current_user, fund, form.reason.data)
@@ -96,7 +106,12 @@ def close_year(fund_id: int):
         else:
             db.session.commit()
             flash(
-                f"{fund.fiscal_year}年度{fund.name}已结算（{fund.year_end_policy_label}）",
+                _(
+                    "%(year)s年度%(fund)s已结算（%(policy)s）",
+                    year=fund.fiscal_year,
+                    fund=fund.name,
+                    policy=fund.year_end_policy_label,
+                ),
                 "success",
             )
     return redirect(url_for("home.fund_detail", fund_id=fund.id))

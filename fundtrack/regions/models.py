@@ -3,10 +3,24 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fundtrack.core.i18n import _l
 from fundtrack.core.models import status_check
 from fundtrack.extensions import db
 
-LEVELS = {"province": "省", "prefecture": "市州", "county": "县市区", "township": "乡镇"}
+#: level -> Chinese name, as the export spreadsheets write it (a file contract: stays Chinese)
+LEVELS = {
+    "province": "省",  # zh-only: export spreadsheets
+    "prefecture": "市州",  # zh-only: export spreadsheets
+    "county": "县市区",  # zh-only: export spreadsheets
+    "township": "乡镇",  # zh-only: export spreadsheets
+}
+#: level -> name for the pages, in the reader's language
+LEVEL_LABELS = {
+    "province": _l("省"),
+    "prefecture": _l("市州"),
+    "county": _l("县市区"),
+    "township": _l("乡镇"),
+}
 #: Depth of each level in the tree; allocations never go below a county.
 LEVEL_DEPTH = {"province": 0, "prefecture": 1, "county": 2, "township": 3}
 
@@ -36,7 +50,7 @@ class Region(db.Model):
 
     @property
     def level_label(self) -> str:
-        return LEVELS[self.level]
+        return str(LEVEL_LABELS[self.level])
 
     def __repr__(self) -> str:
         return f"<Region {self.code} {self.name}>"

@@ -6,6 +6,8 @@ import csv
 import io
 from decimal import Decimal
 
+from fundtrack.core.i18n import chinese_documents
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -25,12 +27,14 @@ def safe_cell(value):
 
 
 def csv_bytes(header: list[str], rows) -> bytes:
-    """UTF-8 with BOM (Excel opens Chinese correctly), every cell made safe."""
+    """UTF-8 with BOM (Excel opens Chinese correctly), every cell made safe; in Chinese
+    whatever the reader's language (a lazy label in a cell, such as a status, is Chinese)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
+    with chinese_documents():
+        writer.writerow([safe_cell(h) for h in header])
+        for row in rows:
+            writer.writerow([safe_cell(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -2,6 +2,8 @@
 
 Resources are fetched from nowhere: only ``data:`` URLs are allowed, so a template (or a
 user's text inside one) can never make the server read a file or call the network.
+
+PDFs are official documents: Chinese whatever the reader's language (``chinese_documents``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import subprocess
 from flask import render_template
 
 from fundtrack.core.errors import DomainError
+from fundtrack.core.i18n import _l, chinese_documents
 
 #: families tried in order; Debian's fonts-noto-cjk provides the first two
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
@@ -21,7 +24,9 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "
 class PdfUnavailable(DomainError):
     code = "cjk_font_missing"
     status = 503
-    default_message = "服务器未安装中文字体，无法生成 PDF（请安装 Debian 软件包 fonts-noto-cjk）"
+    default_message = _l(
+        "服务器未安装中文字体，无法生成 PDF（请安装 Debian 软件包 fonts-noto-cjk）"
+    )
 
 
 @functools.cache
@@ -42,16 +47,19 @@ def cjk_font_family() -> str | None:
 
 
 def render_pdf(template: str, **context) -> bytes:
-    """Render ``templates/pdf/<template>`` to PDF bytes. Raises ``PdfUnavailable``."""
+    """Render ``templates/pdf/<template>`` to PDF bytes, in Chinese whatever the reader's
+    language (lazy labels in the context, such as status or field names, come out Chinese).
+    Raises ``PdfUnavailable``."""
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     family = cjk_font_family()
     if family is None:
         raise PdfUnavailable()
-    html = render_template(f"pdf/{template}", font_family=family, **context)
-    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
-    return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()
+    with chinese_documents():
+        html = render_template(f"pdf/{template}", font_family=family, **context)
+        fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+        return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()
 
 
 def send_pdf(data: bytes, name: str, detail: str):

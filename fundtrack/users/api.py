@@ -1,10 +1,12 @@
-"""``/api/v1/tokens``: exchange a user name and password for a bearer token; revoke it."""
+"""``/api/v1/tokens``: exchange a user name and password for a bearer token; revoke it.
+``/api/v1/users``: user administration, for administrators only."""
 
 from __future__ import annotations
 
 from datetime import UTC
 
-from flask import g
+import sqlalchemy as sa
+from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -12,19 +14,41 @@ from fundtrack.audit.operations import log_access
 from fundtrack.core.api import paginated
 from fundtrack.core.auth import _bearer_token, token_required
 from fundtrack.core.errors import DomainError, Forbidden
+from fundtrack.core.i18n import _
 from fundtrack.core.net import client_address
 from fundtrack.extensions import db
 from fundtrack.users import operations
-from fundtrack.users.permissions import can_manage_tokens
+from fundtrack.users.models import User
+from fundtrack.users.permissions import can_manage_tokens, can_manage_users
 from fundtrack.users.schemas import (
+    PasswordResetSchema,
     TokenInfoSchema,
     TokenListSchema,
     TokenQuerySchema,
     TokenRequestSchema,
     TokenSchema,
+    UserCreateSchema,
+    UserListSchema,
+    UserQuerySchema,
+    UserSchema,
+    UserUpdateSchema,
 )
 
 blp = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens", description="API 令牌")
+users_blp = Blueprint(
+    "users", __name__, url_prefix="/api/v1/users", description="用户管理（仅系统管理员）"
+)
+
+ADMINS_ONLY = {"description": "仅系统管理员", "schema": "Error"}
+REFUSED = {
+    "description": "输入不正确或不符合规则（弱密码、地区不存在、未填原因）",
+    "schema": "Error",
+}
+CONFLICT = {
+    "description": "用户名已存在（username_taken）；不能停用或降级自己（self_change）；"
+    "不能停用或降级最后一个系统管理员（last_admin）",
+    "schema": "Error",
+}
 
 
 @blp.route("")
@@ -62,7 +86,7 @@ class AllTokens(MethodView):
     def get(self, query):
         """Every user's tokens (never the tokens themselves), for administrators."""
         if not can_manage_tokens(g.user):
-            raise Forbidden("只有系统管理员可以管理 API 令牌")
+            raise Forbidden(_("只有系统管理员可以管理 API 令牌"))
         return paginated(db.session, operations.tokens_query(query), query)
 
 
@@ -74,7 +98,7 @@ class RevokeToken(MethodView):
     def post(self, token_id):
         """An administrator revokes a token; it answers 401 from then on."""
         if not can_manage_tokens(g.user):
-            raise Forbidden("只有系统管理员可以管理 API 令牌")
+            raise Forbidden(_("只有系统管理员可以管理 API 令牌"))
         record = operations.revoke_token_by_id(db.session, token_id)
         log_access(db.session, "token_revoked", user=g.user, remote_addr=client_address(),
                    detail=f"token #{record.id} of {record.user.username}")  # fmt: skip
@@ -91,3 +115,98 @@ class CurrentToken(MethodView):
         operations.revoke_token(db.session, _bearer_token())
         log_access(db.session, "token_revoked", user=g.user, remote_addr=client_address())
         db.session.commit()
+
+
+def _require_admin() -> None:
+    if not can_manage_users(g.user):
+        raise Forbidden(_("只有系统管理员可以管理用户"))
+
+
+@users_blp.route("")
+class Users(MethodView):
+    @users_blp.arguments(UserQuerySchema, location="query")
+    @users_blp.response(200, UserListSchema)
+    @users_blp.alt_response(403, **ADMINS_ONLY)
+    @token_required
+    def get(self, query):
+        """Every user, by user name; filter by ``role``, ``active`` and text ``q``."""
+        _require_admin()
+        stmt = operations.users_query(query).options(sa.orm.selectinload(User.region))
+        return paginated(db.session, stmt, query)
+
+    @users_blp.arguments(UserCreateSchema)
+    @users_blp.response(201, UserSchema)
+    @users_blp.alt_response(403, **ADMINS_ONLY)
+    @users_blp.alt_response(409, **CONFLICT)
+    @users_blp.alt_response(422, **REFUSED)
+    @token_required
+    def post(self, data):
+        """Add a user with an initial password."""
+        _require_admin()
+        user = operations.create_user(
+            db.session,
+            username=data["username"],
+            password=data["password"],
+            role=data["role"],
+            region_code=data["region"],
+            display_name=data["display_name"],
+            actor=g.user,
+        )
+        db.session.commit()
+        return user
+
+
+@users_blp.route("/<int:user_id>")
+class UserDetail(MethodView):
+    @users_blp.response(200, UserSchema)
+    @users_blp.alt_response(403, **ADMINS_ONLY)
+    @token_required
+    def get(self, user_id):
+        """One user."""
+        _require_admin()
+        return operations.get_user(db.session, user_id)
+
+    @users_blp.arguments(UserUpdateSchema)
+    @users_blp.response(200, UserSchema)
+    @users_blp.alt_response(403, **ADMINS_ONLY)
+    @users_blp.alt_response(409, **CONFLICT)
+    @users_blp.alt_response(422, **REFUSED)
+    @token_required
+    def patch(self, data, user_id):
+        """Change a user's name, role, region or state (``active: false`` deactivates the
+        account and revokes its tokens), with the reason kept in the history. Fields left
+        out stay as they are."""
+        _require_admin()
+        user = operations.get_user(db.session, user_id)
+        was_active = user.active
+        operations.update_user(
+            db.session,
+            g.user,
+            user,
+            display_name=data.get("display_name", user.display_name),
+            role=data.get("role", user.role),
+            region_code=data.get("region", user.region_code),
+            active=data.get("active", user.active),
+            reason=data["reason"],
+        )
+        if was_active and not user.active:
+            operations.log_deactivation(db.session, g.user, user, client_address())
+        db.session.commit()
+        return user
+
+
+@users_blp.route("/<int:user_id>/password")
+class UserPassword(MethodView):
+    @users_blp.arguments(PasswordResetSchema)
+    @users_blp.response(200, UserSchema)
+    @users_blp.alt_response(403, **ADMINS_ONLY)
+    @users_blp.alt_response(422, **REFUSED)
+    @token_required
+    def post(self, data, user_id):
+        """Set a new password for a user (the old one stops working at once)."""
+        _require_admin()
+        user = operations.get_user(db.session, user_id)
+        operations.reset_password(db.session, g.user, user, data["password"])
+        db.session.commit()
+        current_app.logger.info("password of user %s reset by %s", user.username, g.user.username)
+        return user

@@ -6,23 +6,25 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fundtrack.core.i18n import _l
 from fundtrack.core.models import status_check, utcnow
 from fundtrack.extensions import db
 from fundtrack.regions.models import Region
 
-#: role code -> Chinese label. A maker prepares records of its region, a checker approves
-#: them (never its own), an auditor reads everything and changes nothing.
+#: role code -> label (lazy: in the reader's language; ``str()`` it where it is joined or
+#: serialised). A maker prepares records of its region, a checker approves them (never its
+#: own), an auditor reads everything and changes nothing, an administrator manages users.
 ROLES = {
-    "admin": "系统管理员",
-    "maker": "财务经办",
-    "checker": "财务审批",
-    "auditor": "审计",
+    "admin": _l("系统管理员"),
+    "maker": _l("财务经办"),
+    "checker": _l("财务审批"),
+    "auditor": _l("审计"),
 }
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __versioned__ = {"exclude": ["password_hash", "last_login_at"]}
+    __versioned__ = {"exclude": ["password_hash", "last_login_at", "language"]}
     __table_args__ = (status_check("role", ROLES),)
 
     #: surrogate key
@@ -41,6 +43,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     #: UTC time the account was created
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: language of the pages for this user (core.i18n.LANGUAGES); a preference, not versioned
+    language: Mapped[str] = mapped_column(sa.String(8), default="zh", server_default="zh")
     #: UTC time of the last successful login; not versioned
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -52,7 +56,8 @@ class User(UserMixin, db.Model):
 
     @property
     def role_label(self) -> str:
-        return ROLES[self.role]
+        """The role's name in the reader's language."""
+        return str(ROLES[self.role])
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}@{self.region_code}>"

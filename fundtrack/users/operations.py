@@ -1,4 +1,9 @@
-"""Users, passwords and API tokens. Operations flush but never commit."""
+"""Users, passwords and API tokens. Operations flush but never commit.
+
+Users are never deleted: an account that must no longer be used is deactivated, which also
+revokes its API tokens. Every change of a user (name, role, region, state) is a version with
+its reason; passwords are not versioned (only their hash is stored, and never in history).
+"""
 
 from __future__ import annotations
 
@@ -14,45 +19,103 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from limits import parse
 
-from fundtrack.core.errors import Conflict, DomainError, ValidationFailed
+from fundtrack.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from fundtrack.core.i18n import _, _l
 from fundtrack.core.models import utcnow
+from fundtrack.core.versioning import set_reason
 from fundtrack.extensions import limiter
 from fundtrack.regions.models import Region
 from fundtrack.users.models import ROLES, ApiToken, User
+from fundtrack.users.permissions import can_manage_users
 
 password_hasher = PasswordHasher()
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 MIN_PASSWORD_LENGTH = 10
+MAX_DISPLAY_NAME = 64
 
 
-class TooManyAttempts(DomainError):
+class _Refusal(DomainError):
+    """A domain error whose message is a plain string in the reader's language (a lazy
+    default message would not survive a flash message or JSON)."""
+
+    def __init__(self, message: str | None = None, **details):
+        super().__init__(str(message or self.default_message), **details)
+
+
+class TooManyAttempts(_Refusal):
     code = "too_many_attempts"
     status = 429
-    default_message = "登录失败次数过多，请稍后再试"
+    default_message = _l("登录失败次数过多，请稍后再试")
 
 
-class BadCredentials(DomainError):
+class BadCredentials(_Refusal):
     code = "invalid_credentials"
     status = 401
-    default_message = "用户名或密码不正确"
+    default_message = _l("用户名或密码不正确")
+
+
+class UsernameTaken(_Refusal, Conflict):
+    code = "username_taken"
+    default_message = _l("用户名已存在")
+
+
+class SelfChange(_Refusal, Conflict):
+    """An administrator may not lock themselves out: no demoting or deactivating oneself."""
+
+    code = "self_change"
+    default_message = _l("不能停用自己的账户，也不能取消自己的系统管理员角色")
+
+
+class LastAdmin(_Refusal, Conflict):
+    """Someone must be left to manage users."""
+
+    code = "last_admin"
+    default_message = _l("这是最后一个启用的系统管理员，不能停用或改为其他角色")
+
+
+def _require_manager(actor) -> None:
+    """``actor`` None is the command line (trusted); anyone else must be an administrator."""
+    if actor is not None and not can_manage_users(actor):
+        raise Forbidden(_("只有系统管理员可以管理用户"))
 
 
 def check_password_strength(password: str, username: str = "") -> None:
     """At least 10 characters, letters and digits or symbols, not the user name."""
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")
+        problems.append(_("密码至少 %(n)s 个字符", n=MIN_PASSWORD_LENGTH))
     if password.isdigit() or password.isalpha():
-        problems.append("密码须同时包含字母和数字或符号")
+        problems.append(_("密码须同时包含字母和数字或符号"))
     if username and username.lower() in password.lower():
-        problems.append("密码不能包含用户名")
+        problems.append(_("密码不能包含用户名"))
     if problems:
-        raise ValidationFailed("；".join(problems), fields={"password": problems})
+        raise ValidationFailed(_("；").join(problems), fields={"password": problems})
 
 
 def hash_password(password: str) -> str:
     return password_hasher.hash(password)
+
+
+def _region_problem(session, region_code) -> str | None:
+    if not isinstance(region_code, str) or session.get(Region, region_code) is None:
+        return _("地区代码不存在（先运行 flask --app fundtrack reference load）")
+    return None
+
+
+def _role_problem(role) -> str | None:
+    if role not in ROLES:
+        return _("角色须为 %(roles)s 之一", roles=", ".join(ROLES))
+    return None
+
+
+def _clean_display_name(display_name, fields: dict) -> str | None:
+    name = (display_name or "").strip()
+    if not name:
+        fields["display_name"] = [_("请填写姓名")]
+    elif len(name) > MAX_DISPLAY_NAME:
+        fields["display_name"] = [_("姓名不超过 %(n)s 个字符", n=MAX_DISPLAY_NAME)]
+    return name
 
 
 def create_user(
@@ -63,31 +126,143 @@ def create_user(
     role: str,
     region_code: str,
     display_name: str | None = None,
+    actor=None,
 ) -> User:
-    """Add a user. Raises ``ValidationFailed`` for a bad name, role, region or weak password,
-    ``Conflict`` when the user name is taken."""
+    """Add a user. ``actor`` is the administrator doing it (pages, API): it must be allowed
+    (``Forbidden``), and the reason of the change is recorded here; without one (command
+    line, demo) the caller sets the reason.
+
+    Raises ``ValidationFailed`` for a bad name, role, region or weak password (``fields``
+    ``username``, ``display_name``, ``role``, ``region``, ``password``), ``UsernameTaken``
+    (409) when the user name is taken."""
+    _require_manager(actor)
     username = (username or "").strip().lower()
     fields = {}
     if not USERNAME_RE.match(username):
-        fields["username"] = ["用户名须为 3–64 位小写字母、数字、下划线、点或连字符，以字母开头"]
-    if role not in ROLES:
-        fields["role"] = [f"角色须为 {', '.join(ROLES)} 之一"]
-    if session.get(Region, region_code or "") is None:
-        fields["region_code"] = ["地区代码不存在（先运行 flask --app fundtrack reference load）"]
+        fields["username"] = [_("用户名须为 3–64 位小写字母、数字、下划线、点或连字符，以字母开头")]
+    name = username
+    if display_name is not None and display_name.strip():
+        name = _clean_display_name(display_name, fields)
+    if problem := _role_problem(role):
+        fields["role"] = [problem]
+    if problem := _region_problem(session, region_code):
+        fields["region"] = [problem]
     if fields:
         raise ValidationFailed(fields=fields)
-    check_password_strength(password, username)
+    check_password_strength(password or "", username)
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        raise Conflict("用户名已存在", fields={"username": ["用户名已存在"]})
+        raise UsernameTaken(fields={"username": [_("用户名已存在")]})
+    if actor is not None:
+        set_reason(session, f"创建用户 {username}")  # zh-only: the audit reason is stored
     user = User(
         username=username,
-        display_name=display_name or username,
+        display_name=name,
         password_hash=hash_password(password),
         role=role,
         region_code=region_code,
     )
     session.add(user)
     session.flush()
+    return user
+
+
+def _other_active_admins(session, user: User) -> int:
+    """Active administrators but ``user``; their rows are locked (PostgreSQL) until the
+    transaction ends, so two administrators demoting each other at the same moment cannot
+    both succeed and leave nobody."""
+    ids = session.scalars(
+        sa.select(User.id)
+        .where(User.role == "admin", User.active.is_(True), User.id != user.id)
+        .with_for_update()
+    ).all()
+    return len(ids)
+
+
+def update_user(
+    session,
+    actor,
+    user: User,
+    *,
+    display_name: str,
+    role: str,
+    region_code: str,
+    active: bool,
+    reason: str,
+) -> User:
+    """Change a user's name, role, home region or state, with the reason of the change
+    (kept in the history). Deactivating revokes the user's API tokens; a deactivated user
+    cannot log in and its session ends at its next request. Users are never deleted.
+
+    Raises ``Forbidden`` (only administrators), ``ValidationFailed`` (``fields``
+    ``display_name``, ``role``, ``region``), ``ReasonRequired`` (``fields`` ``reason``),
+    ``SelfChange`` (409: an administrator demoting or deactivating themselves) and
+    ``LastAdmin`` (409: nobody would be left to manage users)."""
+    from fundtrack.core.ledger import require_reason
+
+    _require_manager(actor)
+    fields: dict[str, list] = {}
+    name = _clean_display_name(display_name, fields)
+    if problem := _role_problem(role):
+        fields["role"] = [problem]
+    if problem := _region_problem(session, region_code):
+        fields["region"] = [problem]
+    if not isinstance(active, bool):
+        fields["active"] = [_("状态须为启用或停用")]
+    if fields:
+        raise ValidationFailed(fields=fields)
+    reason = require_reason(reason)
+
+    demoting = user.role == "admin" and role != "admin"
+    deactivating = user.active and not active
+    if demoting or deactivating:
+        field = "active" if deactivating else "role"
+        if actor is not None and actor.id == user.id:
+            raise SelfChange(fields={field: [str(SelfChange.default_message)]})
+        if user.role == "admin" and user.active and _other_active_admins(session, user) == 0:
+            raise LastAdmin(fields={field: [str(LastAdmin.default_message)]})
+
+    user.display_name = name
+    user.role = role
+    user.region_code = region_code
+    user.active = active
+    if deactivating:
+        revoke_user_tokens(session, user)
+    set_reason(session, reason)
+    session.flush()
+    return user
+
+
+def reset_password(session, actor, user: User, password: str) -> User:
+    """An administrator sets a new password for ``user`` (who forgot theirs, or whose
+    password may be known to others); the old one stops working at once, the user's API
+    tokens stay valid. Passwords are not versioned and the access log has no event for a
+    reset yet: the caller writes it to the application log. Raises ``Forbidden`` and
+    ``ValidationFailed`` (``fields.password``) for a weak password."""
+    _require_manager(actor)
+    set_password(session, user, password or "")
+    return user
+
+
+def users_query(filters: dict):
+    """Users, by user name, filtered by ``role``, ``active`` and a text ``q`` found in the
+    user name or the name."""
+    from fundtrack.core.web_helpers import text_search
+
+    stmt = sa.select(User).order_by(User.username)
+    if filters.get("role"):
+        stmt = stmt.where(User.role == filters["role"])
+    if filters.get("active") is not None:
+        stmt = stmt.where(User.active.is_(filters["active"]))
+    text = (filters.get("q") or "").strip()
+    if text:
+        stmt = stmt.where(text_search([User.username, User.display_name], text))
+    return stmt
+
+
+def get_user(session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("用户不存在"))
     return user
 
 
@@ -113,9 +288,12 @@ def authenticate(session, username: str, password: str, remote_addr: str | None)
     Raises ``BadCredentials`` (401) otherwise.
     """
     username = (username or "").strip().lower()
+    # RATELIMIT_ENABLED=False (a deployment that throttles at its proxy) leaves Flask-Limiter
+    # without a storage: count nothing then
+    throttled = current_app.config.get("RATELIMIT_ENABLED", True)
     limit = _login_limit()
     keys = _throttle_keys(username, remote_addr)
-    if not all(limiter.limiter.test(limit, "login", key) for key in keys):
+    if throttled and not all(limiter.limiter.test(limit, "login", key) for key in keys):
         raise TooManyAttempts()
     user = session.scalar(sa.select(User).where(User.username == username))
     ok = False
@@ -129,7 +307,7 @@ def authenticate(session, username: str, password: str, remote_addr: str | None)
         with contextlib.suppress(VerificationError):
             password_hasher.verify(_DUMMY_HASH, password or "")
     if not ok:
-        for key in keys:
+        for key in keys if throttled else ():
             limiter.limiter.hit(limit, "login", key)
         raise BadCredentials()
     if password_hasher.check_needs_rehash(user.password_hash):
@@ -183,17 +361,47 @@ def revoke_token(session, token: str) -> None:
         session.flush()
 
 
-def revoke_token_by_id(session, token_id: int) -> ApiToken:
-    """An administrator revokes a token; revoking twice changes nothing."""
-    from fundtrack.core.errors import NotFound
-
+def revoke_token_by_id(session, token_id: int, user_id: int | None = None) -> ApiToken:
+    """An administrator revokes a token (of ``user_id`` when given); revoking twice changes
+    nothing."""
     record = session.get(ApiToken, token_id)
-    if record is None:
-        raise NotFound("令牌不存在")
+    if record is None or (user_id is not None and record.user_id != user_id):
+        raise NotFound(_("令牌不存在"))
     if record.revoked_at is None:
         record.revoked_at = utcnow()
         session.flush()
     return record
+
+
+def revoke_user_tokens(session, user: User) -> list[ApiToken]:
+    """Revoke every token of ``user`` not yet revoked; returns them."""
+    now = utcnow()
+    records = session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for record in records:
+        record.revoked_at = now
+    session.flush()
+    return list(records)
+
+
+def log_deactivation(session, actor, user: User, remote_addr: str | None) -> None:
+    """The access-log entry of a deactivation: the account's tokens were revoked with it."""
+    from fundtrack.audit.operations import log_access
+
+    log_access(session, "token_revoked", user=actor, remote_addr=remote_addr,
+               detail=f"all tokens of {user.username}: account deactivated")  # fmt: skip
+
+
+def user_tokens(session, user: User, *, limit: int = 10) -> tuple[list, list]:
+    """(the valid tokens of ``user``, newest first; the ``limit`` newest ended ones)."""
+    now = utcnow()
+    valid = ApiToken.revoked_at.is_(None) & (ApiToken.expires_at > now)
+    base = sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+    return (
+        session.scalars(base.where(valid)).all(),
+        session.scalars(base.where(~valid).limit(limit)).all(),
+    )
 
 
 def tokens_query(filters: dict):

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from fundtrack.audit.operations import log_access
 from fundtrack.core.errors import DomainError
+from fundtrack.core.i18n import _, _l
 from fundtrack.core.net import client_address
 from fundtrack.extensions import db
 from fundtrack.users import operations
@@ -62,12 +63,13 @@ def logout():
     db.session.commit()
     logout_user()
     session.clear()
-    flash("已退出登录", "info")
+    flash(_("已退出登录"), "info")
     return redirect(url_for("account.login"))
 
 
-#: amount units of the overview tables: 元 (exact) or 万元 (how budgets are talked about)
-AMOUNT_UNITS = {"yuan": "元", "wan": "万元"}
+#: amount units of the overview tables: 元 (exact) or 万元 (how budgets are talked about);
+#: lazy labels, in the reader's language
+AMOUNT_UNITS = {"yuan": _l("元"), "wan": _l("万元")}
 
 
 @bp.route("/preferences/amount-unit", methods=["POST"])
@@ -80,4 +82,20 @@ def amount_unit():
     unit = request.form.get("unit")
     if form.validate_on_submit() and unit in AMOUNT_UNITS:
         session["amount_unit"] = unit
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/preferences/language", methods=["POST"])
+def language():
+    """Switch the page language: kept on the user's account, or in the session before login."""
+    from fundtrack.core.forms import ActionForm
+    from fundtrack.core.i18n import LANGUAGES
+
+    form = ActionForm()
+    choice = request.form.get("language")
+    if form.validate_on_submit() and choice in LANGUAGES:
+        session["language"] = choice
+        if current_user.is_authenticated and current_user.language != choice:
+            current_user.language = choice
+            db.session.commit()
     return redirect(_safe_next(request.form.get("next")))

@@ -110,3 +110,56 @@ def test_only_admins_manage_tokens(api):
         client_api = api(username)
         assert client_api.get("/api/v1/tokens/all").status_code == 403
         assert client_api.post("/api/v1/tokens/1/revoke").status_code == 403
+
+
+def test_a_bearer_token_acts_as_its_user_whatever_session_cookie_comes_along(
+    api, client, web_login, fund_id
+):
+    """A client logged in on the pages as a checker that calls the API with a maker's token
+    acts as the maker: the token decides, the cookie is ignored."""
+    from tests.api.test_disbursements import created, pay
+
+    web_login("hengyang_checker")
+    payment = created(pay(api("leiyang_finance"), fund_id("2017-SJH")))
+    history = api("auditor").get(f"/api/v1/history/disbursements/{payment['id']}").get_json()
+    assert history["items"][0]["user"]["username"] == "leiyang_finance"
+
+
+def test_tokens_are_issued_with_rate_limiting_switched_off(tmp_path):
+    """``RATELIMIT_ENABLED=False`` (throttling left to a proxy) must not break logins. Its own
+    process and database: the limiter is one object shared by every app of a process."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import flask_migrate
+        from fundtrack import create_app
+        from fundtrack.extensions import db
+        from fundtrack.regions.operations import load_reference_data
+        from fundtrack.users.operations import create_user
+        from fundtrack.core.versioning import set_reason
+
+        app = create_app({{"SQLALCHEMY_DATABASE_URI": "sqlite:///{tmp_path}/t.sqlite",
+                          "SECRET_KEY": "x" * 40, "RATELIMIT_ENABLED": False}})
+        with app.app_context():
+            flask_migrate.upgrade()
+            load_reference_data(db.session)
+            set_reason(db.session, "test")
+            create_user(db.session, username="someone", password="a-Password-2018",
+                        role="maker", region_code="430000")
+            db.session.commit()
+        client = app.test_client()
+        for _ in range(8):
+            wrong = client.post("/api/v1/tokens", json={{"username": "someone",
+                                                          "password": "wrong-password-1"}})
+            assert wrong.status_code == 401, wrong.get_json()
+        right = client.post("/api/v1/tokens", json={{"username": "someone",
+                                                      "password": "a-Password-2018"}})
+        assert right.status_code == 201, right.get_json()
+        print("ok")
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]

@@ -58,7 +58,7 @@ def test_target_of_a_refused_action_raises_with_details(transitions, status, act
         transitions.target(status, action)
     error = excinfo.value
     assert error.details == {"status": status, "action": action}
-    assert transitions.labels[status] in error.message
+    assert str(transitions.labels[status]) in error.message
     assert str(error) == error.message
 
 

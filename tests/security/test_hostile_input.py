@@ -16,6 +16,7 @@ transaction that is rolled back after it; a route's or form's values share one l
 from __future__ import annotations
 
 import contextlib
+import functools
 import html.parser
 import json
 import re
@@ -203,6 +204,12 @@ def leiyang_disbursement(ctx: Context, status: str) -> int:
     )
 
 
+def leiyang_user(ctx: Context) -> int:
+    from fundtrack.users.models import User
+
+    return ctx.scalar(sa.select(User.id).where(User.username == "leiyang_finance"))
+
+
 def evaluation_draft(ctx: Context) -> dict:
     """耒阳市's fresh evaluation of 2017-DKTX (the demo has none), as the API shows it."""
     body = {"fund_id": ctx.fund_id("2017-DKTX")}
@@ -265,6 +272,24 @@ API_WRITES = {
     "POST /tokens": Write(
         None, "/api/v1/tokens", lambda ctx, t: {"username": "nobody", "password": "x" * 12},
         {"username": TEXT, "password": TEXT},
+    ),
+    "POST /users": Write(
+        "admin", "/api/v1/users",
+        lambda ctx, t: {"username": "hostile_user", "password": "Hostile-pass-2018",
+                        "role": "maker", "region": "430481", "display_name": "测试用户"},
+        {"username": TEXT, "password": TEXT, "display_name": TEXT, "role": CODES,
+         "region": REGIONS},
+    ),
+    "PATCH /users/{id}": Write(
+        "admin", "/api/v1/users/{id}",
+        lambda ctx, t: {"display_name": "耒阳市计生协财务（改）", "reason": "更正姓名"},
+        {"display_name": TEXT, "reason": TEXT, "role": CODES, "region": REGIONS,
+         "active": Invalid(["maybe", 2, "", SCRIPT])},
+        target=leiyang_user, method="patch",
+    ),
+    "POST /users/{id}/password": Write(
+        "admin", "/api/v1/users/{id}/password", lambda ctx, t: {"password": "Reset-pass-2019"},
+        {"password": TEXT}, target=leiyang_user,
     ),
     "POST /funds": Write(
         "province_maker", "/api/v1/funds",
@@ -405,10 +430,10 @@ def test_hostile_values_in_every_api_write(client, api, fund_id, db_session, sub
     codes = stable_codes()
 
     def send(body: dict):
-        # json.dumps escapes a lone surrogate as "\ud800", as a client's JSON may carry it
-        return getattr(sender, write.method)(
-            path, data=json.dumps(body), content_type="application/json"
-        )
+        # json.dumps escapes a lone surrogate as "\ud800", as a client's JSON may carry it;
+        # ApiClient has no shortcut for every method (PATCH): its _call sends any
+        call = getattr(sender, write.method, None) or functools.partial(sender._call, write.method)
+        return call(path, data=json.dumps(body), content_type="application/json")
 
     # every value starts from this state (its savepoint is rolled back after it)
     before = snapshot(db_session)

@@ -91,4 +91,4 @@ def test_unknown_page_is_a_chinese_html_404(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
-    assert "记录不存在" in response.get_data(as_text=True)
+    assert "页面不存在" in response.get_data(as_text=True)

@@ -1,0 +1,116 @@
+"""What waits for the signed-in user: the approvals and reviews listed on the home page.
+
+One statement of counts (scalar subqueries), so the home page costs the same however much
+waits; the same permission rules as the buttons (a checker over the region approves, the
+region above reviews an evaluation, the region's maker fixes what came back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import url_for
+
+from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.core.i18n import _l
+from fundtrack.disbursements.models import Disbursement
+from fundtrack.evaluations.models import Evaluation
+from fundtrack.regions.operations import subtree_codes
+
+
+@dataclass(frozen=True)
+class Waiting:
+    #: what waits, for the list on the home page
+    label: str
+    #: how many
+    count: int
+    #: the list that shows them
+    url: str
+
+
+def _count(model, *conditions):
+    return sa.select(sa.func.count()).select_from(model).where(*conditions).scalar_subquery()
+
+
+def waiting_for(session, user) -> list[Waiting]:
+    """The user's to-do list; empty for roles that approve nothing (auditors, admins)."""
+    if user.role not in ("checker", "maker"):
+        return []
+    codes = subtree_codes(session, user.region_code)
+    if user.role == "checker":
+        wanted = {
+            "allocations": (
+                _l("待审批的资金下达"),
+                _count(
+                    Allocation, Allocation.status == "draft", Allocation.from_region_code.in_(codes)
+                ),
+                url_for("allocation_pages.index", status="draft"),
+            ),
+            "recalls": (
+                _l("待审批的资金收回"),
+                _count(
+                    AllocationRecall,
+                    AllocationRecall.status == "draft",
+                    AllocationRecall.allocation_id.in_(
+                        sa.select(Allocation.id).where(Allocation.from_region_code.in_(codes))
+                    ),
+                ),
+                url_for("allocation_pages.index", recall="draft"),
+            ),
+            "disbursements": (
+                _l("待审批的支出"),
+                _count(
+                    Disbursement,
+                    Disbursement.status == "pending",
+                    Disbursement.region_code.in_(codes),
+                ),
+                url_for("disbursement_pages.index", status="pending"),
+            ),
+            "evaluations": (
+                _l("待审核的绩效评价"),
+                _count(
+                    Evaluation,
+                    Evaluation.status == "submitted",
+                    Evaluation.region_code.in_(codes),
+                    Evaluation.region_code != user.region_code,
+                ),
+                url_for("evaluation_pages.index", status="submitted"),
+            ),
+        }
+    else:
+        wanted = {
+            "returned": (
+                _l("被退回、待修改的绩效评价"),
+                _count(
+                    Evaluation,
+                    Evaluation.status == "returned",
+                    Evaluation.region_code == user.region_code,
+                ),
+                url_for("evaluation_pages.index", status="returned"),
+            ),
+            "drafts": (
+                _l("本级已提交、等待审批的资金下达"),
+                _count(
+                    Allocation,
+                    Allocation.status == "draft",
+                    Allocation.from_region_code == user.region_code,
+                ),
+                url_for("allocation_pages.index", status="draft"),
+            ),
+            "pending": (
+                _l("本级已录入、等待审批的支出"),
+                _count(
+                    Disbursement,
+                    Disbursement.status == "pending",
+                    Disbursement.region_code == user.region_code,
+                ),
+                url_for("disbursement_pages.index", status="pending"),
+            ),
+        }
+    counts = session.execute(sa.select(*(count for _label, count, _url in wanted.values()))).one()
+    return [
+        Waiting(label=label, count=count, url=url)
+        for (label, _count_query, url), count in zip(wanted.values(), counts, strict=True)
+        if count
+    ]

@@ -20,6 +20,8 @@ ACCESS_EVENTS = {
     "token_revoked": _l("吊销 API 令牌"),
     "export": _l("导出"),
     "reveal": _l("查看完整身份证号码"),
+    "password_changed": _l("修改本人密码"),
+    "password_reset": _l("管理员重置密码"),
 }
 
 

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from fundtrack.core.access import get_visible
@@ -139,25 +149,58 @@ def new():
 
 @bp.route("/<int:disbursement_id>")
 @login_required
-def detail(disbursement_id: int, revealed: str | None = None):
+def detail(disbursement_id: int):
+    """The payment. Right after a reveal (``reveal_id``) it shows the payee's full ID number,
+    once: a reload shows it masked again."""
     from fundtrack.disbursements.permissions import can_reveal_id_number
 
     disbursement = get_visible(Disbursement, disbursement_id, can_view_disbursement)
-    return render_template(
-        "disbursements/detail.html",
-        d=disbursement,
-        action_form=ActionForm(),
-        reject_form=ReasonForm(prefix="reject"),
-        reverse_form=ReasonForm(prefix="reverse"),
-        revealed=revealed,
-        can_reveal=can_reveal_id_number(db.session, current_user, disbursement.region_code),
+    can_reveal = can_reveal_id_number(db.session, current_user, disbursement.region_code)
+    revealed = None
+    if _take_reveal(disbursement.id) and can_reveal:
+        revealed = disbursement.payee_id_number
+    response = make_response(
+        render_template(
+            "disbursements/detail.html",
+            d=disbursement,
+            action_form=ActionForm(),
+            reject_form=ReasonForm(prefix="reject"),
+            reverse_form=ReasonForm(prefix="reverse"),
+            revealed=revealed,
+            can_reveal=can_reveal,
+        )
     )
+    if revealed:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+#: session key: ids of the payments whose full ID number the next view of their page shows
+#: (only the ids: the session is a signed cookie, readable by its holder, never the numbers)
+REVEAL_KEY = "revealed_disbursements"
+#: at most this many pending reveals are kept (revealed but not viewed yet)
+MAX_PENDING_REVEALS = 20
+
+
+def _take_reveal(disbursement_id: int) -> bool:
+    """Whether a reveal of this payment waits to be shown; it is consumed."""
+    pending = session.get(REVEAL_KEY) or []
+    if disbursement_id not in pending:
+        return False
+    remaining = [i for i in pending if i != disbursement_id]
+    if remaining:
+        session[REVEAL_KEY] = remaining
+    else:
+        session.pop(REVEAL_KEY, None)
+    return True
 
 
 @bp.route("/<int:disbursement_id>/reveal-id", methods=["POST"])
 @login_required
 def reveal_id(disbursement_id: int):
-    """Show the full ID number once, on this answer only; the reveal is logged."""
+    """Reveal the full ID number: logged here, once, then shown by the next view of the
+    payment's page (Post/Redirect/Get: reloading that page neither posts nor logs again, and
+    shows the number masked)."""
     from fundtrack.core.net import client_address
 
     disbursement = get_visible(Disbursement, disbursement_id, can_view_disbursement)
@@ -165,8 +208,10 @@ def reveal_id(disbursement_id: int):
         abort(400)
     number = operations.reveal_id_number(db.session, current_user, disbursement, client_address())
     db.session.commit()
-    response = detail(disbursement_id, revealed=number)
-    return response, 200, {"Cache-Control": "no-store"}
+    if number:
+        pending = [i for i in session.get(REVEAL_KEY) or [] if i != disbursement.id]
+        session[REVEAL_KEY] = [*pending, disbursement.id][-MAX_PENDING_REVEALS:]
+    return redirect(url_for("disbursement_pages.detail", disbursement_id=disbursement.id), 303)
 
 
 @bp.route("/<int:disbursement_id>/<any(approve, reject, reverse):action>", methods=["POST"])

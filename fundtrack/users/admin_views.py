@@ -278,6 +278,7 @@ def password(user_id: int):
         return _detail_page(
             operations.get_user(db.session, user_id), password_form=form, status=exc.status
         )
+    operations.log_password_reset(db.session, current_user, user, client_address())
     db.session.commit()
     current_app.logger.info("password of user %s reset by %s", user.username, current_user.username)
     flash(_("已为 %(username)s 设置新密码", username=user.username), "success")

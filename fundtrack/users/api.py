@@ -203,10 +203,12 @@ class UserPassword(MethodView):
     @users_blp.alt_response(422, **REFUSED)
     @token_required
     def post(self, data, user_id):
-        """Set a new password for a user (the old one stops working at once)."""
+        """Set a new password for a user (the old one stops working at once; the reset is in
+        the access log as ``password_reset``)."""
         _require_admin()
         user = operations.get_user(db.session, user_id)
         operations.reset_password(db.session, g.user, user, data["password"])
+        operations.log_password_reset(db.session, g.user, user, client_address())
         db.session.commit()
         current_app.logger.info("password of user %s reset by %s", user.username, g.user.username)
         return user

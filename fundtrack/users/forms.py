@@ -78,3 +78,16 @@ class UserEditForm(Form):
 
 class PasswordResetForm(Form):
     password, password_confirm = _password_fields(_l("新密码"))
+
+
+class PasswordChangeForm(Form):
+    """A user changes their own password (page 「我的账户」)."""
+
+    current_password = PasswordField(
+        _l("当前密码"),
+        validators=[
+            InputRequired(_l("请输入当前密码")),
+            Length(max=256, message=_l("密码不超过 256 个字符")),
+        ],
+    )
+    password, password_confirm = _password_fields(_l("新密码"))

@@ -235,12 +235,66 @@ def update_user(
 def reset_password(session, actor, user: User, password: str) -> User:
     """An administrator sets a new password for ``user`` (who forgot theirs, or whose
     password may be known to others); the old one stops working at once, the user's API
-    tokens stay valid. Passwords are not versioned and the access log has no event for a
-    reset yet: the caller writes it to the application log. Raises ``Forbidden`` and
-    ``ValidationFailed`` (``fields.password``) for a weak password."""
+    tokens stay valid (the administrator revokes them where needed). Passwords are not
+    versioned: the caller records the reset in the access log (``log_password_reset``).
+    Raises ``Forbidden`` and ``ValidationFailed`` (``fields.password``) for a weak password."""
     _require_manager(actor)
     set_password(session, user, password or "")
     return user
+
+
+def log_password_reset(session, actor, user: User, remote_addr: str | None) -> None:
+    """The access-log entry of an administrator's reset: by ``actor``, of ``user``."""
+    from fundtrack.audit.operations import log_access
+
+    log_access(session, "password_reset", user=actor, remote_addr=remote_addr,
+               detail=f"重置用户 {user.username} 的密码")  # fmt: skip  # zh-only: stored
+
+
+def change_own_password(
+    session, user: User, current_password: str, new_password: str, remote_addr: str | None
+) -> list[ApiToken]:
+    """``user`` changes their own password, proving it with the current one.
+
+    The new password follows the same rules as any other (``check_password_strength``) and
+    must differ from the current one. The session it is changed from stays valid; every API
+    token of the user is revoked (a token taken by whoever knew the old password must not
+    outlive it) and returned. A wrong current password counts as a failed login (same
+    per-account and per-address counters), so the form cannot be used to guess it.
+
+    Raises ``ValidationFailed`` (``fields`` ``current_password``, ``password``) and
+    ``TooManyAttempts`` (429, ``fields.current_password``) past the failed-login limit.
+    The caller logs the change (``log_password_change``)."""
+    keys = _throttle_keys(user.username, remote_addr)
+    if not _throttle_open(keys):
+        raise TooManyAttempts(fields={"current_password": [str(TooManyAttempts.default_message)]})
+    fields: dict[str, list] = {}
+    if not _password_matches(user.password_hash, current_password or ""):
+        _count_failure(keys)
+        fields["current_password"] = [_("当前密码不正确")]
+    try:
+        check_password_strength(new_password or "", user.username)
+    except ValidationFailed as exc:
+        fields["password"] = exc.details["fields"]["password"]
+    if not fields and new_password == current_password:
+        fields["password"] = [_("新密码不能与当前密码相同")]
+    if fields:
+        raise ValidationFailed(fields=fields)
+    user.password_hash = hash_password(new_password)
+    return revoke_user_tokens(session, user)
+
+
+def log_password_change(
+    session, user: User, revoked: list[ApiToken], remote_addr: str | None
+) -> None:
+    """The access-log entry of a user's own password change, naming the tokens revoked."""
+    from fundtrack.audit.operations import log_access
+
+    detail = "本人修改密码"  # zh-only: stored
+    if revoked:
+        ids = "、".join(f"#{record.id}" for record in revoked)  # zh-only: stored
+        detail += f"，同时吊销 API 令牌 {ids}"  # zh-only: stored
+    log_access(session, "password_changed", user=user, remote_addr=remote_addr, detail=detail)
 
 
 def users_query(filters: dict):
@@ -280,6 +334,32 @@ def _throttle_keys(username: str, remote_addr: str | None) -> list[str]:
     return [f"user:{username.lower()}", f"addr:{remote_addr or '-'}"]
 
 
+def _throttled() -> bool:
+    # RATELIMIT_ENABLED=False (a deployment that throttles at its proxy) leaves Flask-Limiter
+    # without a storage: count nothing then
+    return current_app.config.get("RATELIMIT_ENABLED", True)
+
+
+def _throttle_open(keys: list[str]) -> bool:
+    """Whether no key has reached the failed-login limit."""
+    limit = _login_limit()
+    return not _throttled() or all(limiter.limiter.test(limit, "login", key) for key in keys)
+
+
+def _count_failure(keys: list[str]) -> None:
+    if _throttled():
+        limit = _login_limit()
+        for key in keys:
+            limiter.limiter.hit(limit, "login", key)
+
+
+def _password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return password_hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def authenticate(session, username: str, password: str, remote_addr: str | None) -> User:
     """Check a user name and password.
 
@@ -288,27 +368,19 @@ def authenticate(session, username: str, password: str, remote_addr: str | None)
     Raises ``BadCredentials`` (401) otherwise.
     """
     username = (username or "").strip().lower()
-    # RATELIMIT_ENABLED=False (a deployment that throttles at its proxy) leaves Flask-Limiter
-    # without a storage: count nothing then
-    throttled = current_app.config.get("RATELIMIT_ENABLED", True)
-    limit = _login_limit()
     keys = _throttle_keys(username, remote_addr)
-    if throttled and not all(limiter.limiter.test(limit, "login", key) for key in keys):
+    if not _throttle_open(keys):
         raise TooManyAttempts()
     user = session.scalar(sa.select(User).where(User.username == username))
     ok = False
     if user is not None and user.active:
-        try:
-            ok = password_hasher.verify(user.password_hash, password or "")
-        except (VerificationError, InvalidHashError):
-            ok = False
+        ok = _password_matches(user.password_hash, password or "")
     else:
         # spend the same time as a real check, so that timing does not reveal user names
         with contextlib.suppress(VerificationError):
             password_hasher.verify(_DUMMY_HASH, password or "")
     if not ok:
-        for key in keys if throttled else ():
-            limiter.limiter.hit(limit, "login", key)
+        _count_failure(keys)
         raise BadCredentials()
     if password_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -1,19 +1,30 @@
-"""The web login: a CSRF-protected form, session rotation at login, logout that ends it."""
+"""The web login: a CSRF-protected form, session rotation at login, logout that ends it; a
+user's own account page (/account) with the change of one's own password."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from fundtrack.audit.operations import log_access
 from fundtrack.core.errors import DomainError
+from fundtrack.core.forms import show_domain_error
 from fundtrack.core.i18n import _, _l
 from fundtrack.core.net import client_address
 from fundtrack.extensions import db
 from fundtrack.users import operations
-from fundtrack.users.forms import LoginForm
+from fundtrack.users.forms import LoginForm, PasswordChangeForm
 
 bp = Blueprint("account", __name__)
 
@@ -99,3 +110,57 @@ def language():
             current_user.language = choice
             db.session.commit()
     return redirect(_safe_next(request.form.get("next")))
+
+
+def _account_page(form=None, status: int = 200):
+    from fundtrack.core.i18n import LANGUAGES
+    from fundtrack.users.admin_views import local_time  # the same Beijing time as /users/
+
+    if form is None:
+        form = PasswordChangeForm(formdata=None, prefix="password")
+    return render_template(
+        "users/account.html",
+        user=current_user,
+        form=form,
+        languages=LANGUAGES,
+        local_time=local_time,
+    ), status
+
+
+@bp.route("/account")
+@login_required
+def overview():
+    """The signed-in user's own account: name, role, region, last login, page language, and
+    the form to change one's own password."""
+    return _account_page()
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    """Change one's own password (the current one, the new one twice). The session stays
+    valid; the user's API tokens are revoked; the change is in the access log."""
+    form = PasswordChangeForm(prefix="password")
+    if not form.validate_on_submit():
+        return _account_page(form, 422 if not form.csrf_token.errors else 400)
+    user = current_user._get_current_object()
+    address = client_address()
+    try:
+        revoked = operations.change_own_password(
+            db.session, user, form.current_password.data, form.password.data, address
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        show_domain_error(form, exc)
+        return _account_page(form, exc.status)
+    operations.log_password_change(db.session, user, revoked, address)
+    db.session.commit()
+    current_app.logger.info("user %s changed their password", user.username)
+    if revoked:
+        flash(
+            _("密码已修改；您的 %(n)s 个 API 令牌已同时吊销，需要时请重新申请", n=len(revoked)),
+            "success",
+        )
+    else:
+        flash(_("密码已修改"), "success")
+    return redirect(url_for("account.overview"))

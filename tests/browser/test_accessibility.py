@@ -1,10 +1,13 @@
 """axe-core (WCAG 2.1 A and AA rules: labels, contrast, landmarks, names of buttons and links,
 keyboard focus order) over every main page, as each role sees it, in Chinese and in English.
 
-A violation fails the test with axe's own description of the rule and the offending markup.
+Each page is kept as a screenshot (the English ones show the switch at work). A violation
+fails the test with axe's own description of the rule and the offending markup.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -56,7 +59,8 @@ def _axe_violations(page: Page) -> list[str]:
     return found
 
 
-def _walk(page: Page, steps: list[str]) -> list[str]:
+def _walk(page: Page, steps: list[str], shot) -> list[str]:
+    """Visit each step, check it with axe and keep a screenshot of it."""
     found = []
     for step in steps:
         if step.startswith("first:"):
@@ -65,6 +69,7 @@ def _walk(page: Page, steps: list[str]) -> list[str]:
         else:
             page.goto(step)
         found += _axe_violations(page)
+        shot(re.sub(r"\W+", "-", page.url.split("/", 3)[-1]).strip("-") or "home")
     return found
 
 
@@ -75,16 +80,16 @@ def test_login_page_meets_wcag_aa(page):
 
 @pytest.mark.parametrize("username", sorted(WALKS))
 @pytest.mark.parametrize("language", ["zh", "en"])
-def test_main_pages_meet_wcag_aa(page, username, language):
+def test_main_pages_meet_wcag_aa(page, shot, username, language):
     login(page, username)
     if language == "zh":
-        assert _walk(page, WALKS[username]) == []
+        assert _walk(page, WALKS[username], shot) == []
         return
     # the choice is kept on the account, and the browser tests share one database: the
     # demo user is switched back to Chinese whatever happens
     page.get_by_role("button", name="English").click()
     try:
-        assert _walk(page, WALKS[username]) == []
+        assert _walk(page, WALKS[username], shot) == []
     finally:
         page.goto("/")
         page.get_by_role("button", name="简体中文").click()

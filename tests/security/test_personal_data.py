@@ -44,7 +44,8 @@ def test_pages_mask_and_reveal_on_request(client, web_login, db_session):
     html = client.get(f"/disbursements/{payment_id}").get_data(as_text=True)
     assert number not in html and number[-4:] in html and "显示完整号码" in html
     response = client.post(f"/disbursements/{payment_id}/reveal-id",
-                           data={"csrf_token": csrf_token(html)})  # fmt: skip
+                           data={"csrf_token": csrf_token(html)},
+                           follow_redirects=True)  # fmt: skip
     assert response.status_code == 200
     assert number in response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"

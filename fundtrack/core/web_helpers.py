@@ -24,9 +24,10 @@ def request_page(per_page: int) -> dict:
 def record_listing(
     stmt, model, transitions, per_page: int, sortable: dict | None = None, search=()
 ) -> dict:
-    """A page of records for a list view, filtered by ``fund_id``, ``status`` and a search
-    text ``q`` (over the ``search`` columns), sorted by ``sort`` (a key of ``sortable``) and
-    ``dir``: the template's items, filters, sort, page, per_page, total and status labels."""
+    """A page of records for a list view, filtered by ``fund_id`` (where the model has one),
+    ``status`` (where ``transitions`` are given) and a search text ``q`` (over the ``search``
+    columns), sorted by ``sort`` (a key of ``sortable``) and ``dir``: the template's items,
+    filters, sort, page, per_page, total and status labels."""
     from flask import request
 
     from fundtrack.core.api import paginated
@@ -47,15 +48,16 @@ def record_listing(
         )
         sort = {"sort": key, "dir": "desc" if descending else "asc"}
     fund_id = request.args.get("fund_id", type=int)
-    if fund_id:
+    if fund_id and hasattr(model, "fund_id"):
         stmt = stmt.where(model.fund_id == fund_id)
         filters["fund_id"] = fund_id
     status = request.args.get("status")
-    if status in transitions.statuses:
+    if transitions is not None and status in transitions.statuses:
         stmt = stmt.where(model.status == status)
         filters["status"] = status
     listing = paginated(db.session, stmt, request_page(per_page))
-    return {**listing, "filters": filters, "sort": sort, "statuses": transitions.labels}
+    labels = transitions.labels if transitions is not None else {}
+    return {**listing, "filters": filters, "sort": sort, "statuses": labels}
 
 
 def text_search(columns, text: str):

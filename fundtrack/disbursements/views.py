@@ -294,17 +294,27 @@ def beneficiaries():
                 return redirect(url_for("disbursement_pages.beneficiaries"))
         else:
             status = 422
-    people = db.session.scalars(
+    listing = record_listing(
         sa.select(Beneficiary)
         .where(Beneficiary.region_code.in_(codes))
         .options(sa.orm.selectinload(Beneficiary.region))
-        .order_by(Beneficiary.region_code, Beneficiary.name)
-        .limit(500)
-    ).all()
+        .order_by(Beneficiary.region_code, Beneficiary.name),
+        Beneficiary,
+        None,
+        PER_PAGE,
+        sortable={
+            "name": Beneficiary.name,
+            "family_type": Beneficiary.family_type,
+            "region": Beneficiary.region_code,
+        },
+        # by name only: ID numbers are personal data and shown masked
+        search=(Beneficiary.name,),
+    )
     return render_template(
         "disbursements/beneficiaries.html",
         form=form,
-        people=people,
+        people=listing["items"],
+        **{k: listing[k] for k in ("filters", "sort", "page", "per_page", "total")},
         family_types=FAMILY_TYPES,
         may_register=may_register,
     ), status

@@ -13,6 +13,7 @@ from fundtrack.core.errors import DomainError, NotFound
 from fundtrack.core.forms import ActionForm
 from fundtrack.core.i18n import _
 from fundtrack.core.money import yuan_str
+from fundtrack.core.web_helpers import record_listing
 from fundtrack.evaluations import operations
 from fundtrack.evaluations.forms import (
     ApproveEvaluationForm,
@@ -39,6 +40,9 @@ from fundtrack.funds.balances import Balance, funds_balances
 from fundtrack.funds.models import ExpenditureCategory, Fund
 from fundtrack.funds.permissions import visible_funds_filter
 from fundtrack.regions.operations import subtree_codes
+
+#: evaluations per page of the list
+PER_PAGE = 50
 
 bp = Blueprint("evaluation_pages", __name__, url_prefix="/evaluations")
 
@@ -69,10 +73,20 @@ def index():
         )
         .order_by(Fund.fiscal_year.desc(), Fund.code, Evaluation.region_code)
     )
-    status = request.args.get("status")
-    if status in EVALUATION_TRANSITIONS.statuses:
-        stmt = stmt.where(Evaluation.status == status)
-    evaluations = db.session.scalars(stmt.limit(500)).all()
+    listing = record_listing(
+        stmt,
+        Evaluation,
+        EVALUATION_TRANSITIONS,
+        PER_PAGE,
+        sortable={
+            "year": Fund.fiscal_year,
+            "fund": Fund.code,
+            "region": Evaluation.region_code,
+            "status": Evaluation.status,
+            "final_score": Evaluation.final_score,
+        },
+        search=(Fund.name, Fund.code),
+    )
     to_file = []
     if can_create_evaluation(db.session, current_user, current_user.region_code):
         # every evaluation of the region, whatever the status filter of the list shows
@@ -102,13 +116,14 @@ def index():
         ]
     return render_template(
         "evaluations/index.html",
-        evaluations=evaluations,
+        evaluations=listing["items"],
+        **{k: listing[k] for k in ("filters", "sort", "page", "per_page", "total")},
         to_file=to_file,
         overdue=operations.overdue(
             db.session, current_user.region_code, date.today(), operations.configured_deadline()
         ),
         statuses=EVALUATION_TRANSITIONS.labels,
-        status=status,
+        status=listing["filters"].get("status"),
         action_form=ActionForm(),
     )
 

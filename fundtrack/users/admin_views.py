@@ -4,7 +4,6 @@ password, API tokens and the history of the account). Everyone else gets 403."""
 from __future__ import annotations
 
 from datetime import UTC
-from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -26,8 +25,6 @@ from fundtrack.users.permissions import can_manage_users
 bp = Blueprint("user_pages", __name__, url_prefix="/users")
 
 PER_PAGE = 50
-#: users have no status of their own for ``record_listing``: role and state are filtered here
-_NO_STATUSES = SimpleNamespace(statuses=(), labels={})
 #: the ``active`` filter of the list: its values and their names
 STATES = {"1": _l("启用"), "0": _l("已停用")}
 #: the fields of a user's history, in the order they are shown
@@ -77,9 +74,6 @@ def _fill_choices(form) -> None:
 @bp.route("/")
 def index():
     """Every user, filterable by role and state, searchable, sortable, paginated."""
-    if request.args.get("fund_id"):  # a list of users knows no fund: drop it
-        args = {k: v for k, v in request.args.items() if k != "fund_id"}
-        return redirect(url_for("user_pages.index", **args))
     stmt = sa.select(User).options(sa.orm.selectinload(User.region)).order_by(User.username)
     extra = {}
     role = request.args.get("role")
@@ -93,7 +87,7 @@ def index():
     listing = record_listing(
         stmt,
         User,
-        _NO_STATUSES,
+        None,  # no status transitions: role and state are filtered above
         PER_PAGE,
         sortable={
             "username": User.username,

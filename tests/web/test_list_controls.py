@@ -69,3 +69,37 @@ def test_search_in_pages_api_and_exports(client, web_login, api):
     assert payees and all("油茶" in p for p in payees)
     link = re.search(r'href="(/exports/disbursements\.xlsx\?[^"]+)"', html)
     assert link and "q=" in link[1]
+
+
+def test_the_evaluation_list_pages_sorts_and_searches(client, web_login):
+    web_login("province_checker")
+    html = client.get("/evaluations/?sort=year&dir=asc").get_data(as_text=True)
+    total = int(re.search(r"共 (\d+) 条", html).group(1))
+    years = [int(y) for y in re.findall(r"<tr>\s*<td>(\d{4})</td>", html)]
+    assert years == sorted(years) and len(years) == min(total, 50)
+    assert 'aria-sort="ascending"' in html
+    codes = set(re.findall(r"（(\d{4}-[A-Z]+)）</a>", html))
+    assert len(codes) > 1
+    code = sorted(codes)[0]
+    html = client.get(f"/evaluations/?q={code}").get_data(as_text=True)
+    assert set(re.findall(r"（(\d{4}-[A-Z]+)）</a>", html)) == {code}
+    assert f'value="{code}"' in html  # the search text stays in its box
+    # the status filter keeps the search
+    assert f"q={code}" in html.split('aria-label="按状态筛选"', 1)[1].split("</nav>", 1)[0]
+
+
+def test_the_beneficiary_list_pages_and_searches_by_name(client, web_login, api):
+    from tests.api.test_disbursements import register
+
+    maker = api("leiyang_finance")
+    for seq in range(3):
+        register(maker, 900 + seq, name=f"翻页测试{seq}")
+    web_login("leiyang_finance")
+    html = client.get("/disbursements/beneficiaries?q=翻页测试&sort=name&dir=desc").get_data(
+        as_text=True
+    )
+    names = re.findall(r"<tr><td>(翻页测试\d)</td>", html)
+    assert names == ["翻页测试2", "翻页测试1", "翻页测试0"]
+    assert "共 3 条" in html
+    # ID numbers are not searchable (personal data), and still masked in the list
+    assert "共 0 条" in client.get("/disbursements/beneficiaries?q=430481").get_data(as_text=True)

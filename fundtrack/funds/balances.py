@@ -16,17 +16,27 @@ The same statement runs over the live tables or, for ``as_of``, over the version
 they stood at that moment. One statement (a ``UNION ALL`` of every kind of row, grouped by
 fund and region) covers the whole province, and any number of funds at once
 (``funds_balances``).
+
+The statement's result is remembered per process (``BALANCE_CACHE_SIZE`` entries, 0 disables)
+under the head of the audit chain: every committed change of a record the statement reads
+(allocations, recalls, payments, carry-overs, and the funds and regions themselves) is a
+versioned write, sealed into the chain inside its own transaction in commit order, so a new
+committed change is a new head and a new key. The head is read before the statement, so a
+result is never older than its key. Not cached: one region's balance (the balance checks of
+writes), a session with writes of its own not yet committed, versioning switched off, an empty
+chain, and ``as_of`` moments not strictly in the past.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy_continuum import version_class, versioning_manager
 
+from fundtrack.core.cache import app_cache
 from fundtrack.core.money import ratio
 from fundtrack.regions.operations import ancestors
 
@@ -115,6 +125,58 @@ def funds_budget_fen(session, funds, as_of: datetime | None = None) -> dict[int,
     return budgets
 
 
+#: name of the per-app LRU of balance statements (``core.cache``) and its size's config key
+CACHE_NAME, CACHE_SIZE_KEY = "balances", "BALANCE_CACHE_SIZE"
+
+
+def chain_head(session) -> tuple[int, str] | None:
+    """(position, hash) of the audit chain's newest link, or None: one primary-key lookup."""
+    from fundtrack.audit.models import AuditSeal
+
+    row = session.execute(
+        sa.select(AuditSeal.id, AuditSeal.hash).order_by(AuditSeal.id.desc()).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def _writes_pending(session) -> bool:
+    """True when the session holds changes of its own not yet committed (new, changed or
+    deleted objects, or versioned rows already flushed in this transaction): the chain's head
+    does not describe what this session sees."""
+    if isinstance(session, sa.orm.scoped_session):
+        session = session()
+    if session.new or session.dirty or session.deleted:
+        return True
+    if not session.in_transaction():
+        return False
+    uow = versioning_manager.units_of_work.get(session.connection())
+    return uow is not None and uow.current_transaction is not None
+
+
+def _cache_key(session, ids, as_of: datetime | None, region_code: str | None):
+    """The key of ``funds_balances``' statement for this state of the records, or None when
+    its result must not be cached (then no head is read either)."""
+    if region_code is not None:  # balance checks: exact, cheap, often inside writes
+        return None
+    if as_of is not None:
+        moment = as_of.astimezone(UTC).replace(tzinfo=None) if as_of.tzinfo else as_of
+        if moment >= datetime.now(UTC).replace(tzinfo=None):
+            return None
+    head = records_state(session)
+    return None if head is None else (*head, tuple(sorted(ids)), as_of)
+
+
+def records_state(session) -> tuple[int, str] | None:
+    """The audit chain's head when it describes every record this session sees (so a result
+    read now may be cached under it), else None: versioning off, the session's own writes
+    pending, or no chain at all (rows may have been written without seals)."""
+    if not versioning_manager.options.get("versioning", True):  # writes would go unsealed
+        return None
+    if _writes_pending(session):
+        return None
+    return chain_head(session)
+
+
 #: (giver, receiver) -> money that reached the receiver by approved allocations, net of
 #: approved recalls, in fen: the edges of a fund's money flow (charts)
 Flows = dict[tuple[str, str], int]
@@ -151,6 +213,9 @@ def funds_balances(
     if not funds:
         return result
     ids = list(result)
+    # the chain's head first: a result is never older than the key it is kept under
+    cache = app_cache(CACHE_NAME, CACHE_SIZE_KEY)
+    key = _cache_key(session, ids, as_of, region_code) if cache is not None else None
     allocations, recalls, disbursements, carry_overs = _tables(as_of)
 
     def at(fund_id: int, code: str) -> Balance:
@@ -248,18 +313,23 @@ def funds_balances(
         )
     moves = sa.union_all(*legs).subquery("moves")
     m = moves.c
-    rows = session.execute(
-        sa.select(
-            m.fund_id,
-            m.region,
-            sa.func.sum(m.received),
-            sa.func.sum(m.out),
-            sa.func.sum(m.disbursed),
-            sa.func.sum(m.carried),
-            sa.func.sum(m.spent),
-            m.giver,
-        ).group_by(m.fund_id, m.region, m.giver)
-    ).all()
+    statement = sa.select(
+        m.fund_id,
+        m.region,
+        sa.func.sum(m.received),
+        sa.func.sum(m.out),
+        sa.func.sum(m.disbursed),
+        sa.func.sum(m.carried),
+        sa.func.sum(m.spent),
+        m.giver,
+    ).group_by(m.fund_id, m.region, m.giver)
+    cached = cache.get(key) if key is not None else None
+    if cached is None:
+        # plain tuples: immutable, so a cached result is shared safely
+        cached = tuple(tuple(row) for row in session.execute(statement))
+        if key is not None:
+            cache.put(key, cached)
+    rows = list(cached)
     # budgets first, so that a fund's own region comes first (as it always did)
     rows.sort(key=lambda row: row[1] is not None)
     codes = {fund.id: fund.region_code for fund in funds}

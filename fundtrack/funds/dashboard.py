@@ -1,8 +1,9 @@
 """What waits for the signed-in user: the approvals and reviews listed on the home page.
 
 One statement of counts (scalar subqueries), so the home page costs the same however much
-waits; the same permission rules as the buttons (a checker over the region approves, the
-region above reviews an evaluation, the region's maker fixes what came back).
+waits, remembered under the audit chain's head as the balances are; the same permission rules
+as the buttons (a checker over the region approves, the region above reviews an evaluation,
+the region's maker fixes what came back).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import sqlalchemy as sa
 from flask import url_for
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.core.cache import app_cache
 from fundtrack.core.i18n import _l
 from fundtrack.disbursements.models import Disbursement
 from fundtrack.evaluations.models import Evaluation
+from fundtrack.funds.balances import CACHE_SIZE_KEY, records_state
 from fundtrack.regions.operations import subtree_codes
 
 
@@ -31,6 +34,20 @@ class Waiting:
 
 def _count(model, *conditions):
     return sa.select(sa.func.count()).select_from(model).where(*conditions).scalar_subquery()
+
+
+def _counts(session, user, queries) -> tuple[int, ...]:
+    """The counts, remembered under the audit chain's head like the balances (a province
+    checker's counts run over every pending payment of the province)."""
+    cache = app_cache("waiting", CACHE_SIZE_KEY)
+    head = records_state(session) if cache is not None else None
+    key = (head, user.role, user.region_code) if head is not None else None
+    counts = cache.get(key) if key is not None else None
+    if counts is None:
+        counts = tuple(session.execute(sa.select(*queries)).one())
+        if key is not None:
+            cache.put(key, counts)
+    return counts
 
 
 def waiting_for(session, user) -> list[Waiting]:
@@ -108,7 +125,7 @@ def waiting_for(session, user) -> list[Waiting]:
                 url_for("disbursement_pages.index", status="pending"),
             ),
         }
-    counts = session.execute(sa.select(*(count for _label, count, _url in wanted.values()))).one()
+    counts = _counts(session, user, [count for _label, count, _url in wanted.values()])
     return [
         Waiting(label=label, count=count, url=url)
         for (label, _count_query, url), count in zip(wanted.values(), counts, strict=True)

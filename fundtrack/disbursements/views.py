@@ -75,6 +75,23 @@ def index():
     )
 
 
+def _choose_fund(region: str):
+    """Without a fund: the active funds the region holds money of, with what it has available."""
+    from fundtrack.funds.balances import Balance, funds_balances
+    from fundtrack.funds.models import Fund
+    from fundtrack.funds.permissions import visible_funds_filter
+
+    funds = db.session.scalars(
+        sa.select(Fund)
+        .where(visible_funds_filter(db.session, current_user), Fund.status == "active")
+        .order_by(Fund.fiscal_year.desc(), Fund.code)
+    ).all()
+    balances = funds_balances(db.session, funds)
+    rows = [(fund, balances[fund.id].get(region, Balance(region))) for fund in funds]
+    rows = [(fund, balance) for fund, balance in rows if balance.received_fen > 0]
+    return render_template("disbursements/choose_fund.html", rows=rows)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -85,7 +102,7 @@ def new():
         abort(403)
     fund_id = request.args.get("fund_id", type=int)
     if not fund_id:
-        abort(404)
+        return _choose_fund(region)
     fund = get_visible_fund_or_404(fund_id)
     form = DisbursementForm()
     # the earmark with its categories, and the people with their regions: one query each

@@ -228,3 +228,24 @@ def test_beneficiaries_are_registered_with_a_checked_and_masked_id(client, web_l
     assert response.status_code == 302
     html = client.get(url).get_data(as_text=True)
     assert "赵新民" in html and good not in html and good[-4:] in html
+
+
+def test_recording_a_payment_starts_by_choosing_a_fund(client, web_login, fund_id):
+    """From the payments list a county maker reaches the form through the funds its region
+    received (a fund it never received money of is not offered)."""
+    web_login("leiyang_finance")
+    listing = client.get("/disbursements/").get_data(as_text=True)
+    assert 'href="/disbursements/new"' in listing
+    page = client.get("/disbursements/new")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    offered = re.findall(r'href="/disbursements/new\?fund_id=(\d+)"', html)
+    assert str(fund_id("2017-SJH")) in offered
+    form = client.get(f"/disbursements/new?fund_id={offered[0]}")
+    assert form.status_code == 200 and 'name="category"' in form.get_data(as_text=True)
+
+
+def test_a_checker_has_no_payment_form_to_choose_from(client, web_login):
+    web_login("leiyang_checker")
+    assert 'href="/disbursements/new"' not in client.get("/disbursements/").get_data(as_text=True)
+    assert client.get("/disbursements/new").status_code == 403

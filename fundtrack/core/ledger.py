@@ -58,9 +58,46 @@ def batch(session):
     try:
         with session.no_autoflush:
             yield
+        assign_ids(session)
         session.flush()
     finally:
         session.info.pop(BATCH_KEY, None)
+
+
+def assign_ids(session) -> None:
+    """Give the session's new rows their ids now, from their own table's sequence (one
+    statement per table), in the order they were added: the ids the flush would have
+    taken from the same sequence one ``RETURNING`` at a time. The flush then inserts the
+    rows with one prepared statement instead of multi-row ``INSERT … RETURNING`` texts,
+    which the driver has to parse anew for each page (most of the insert time of a large
+    import). PostgreSQL only; elsewhere the flush assigns them as usual."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    waiting: dict = {}
+    for obj in session.new:
+        state = sa.inspect(obj)
+        columns = state.mapper.primary_key
+        if len(columns) != 1 or columns[0] is not columns[0].table.autoincrement_column:
+            continue
+        key = state.mapper.get_property_by_column(columns[0]).key
+        if state.dict.get(key) is None:
+            waiting.setdefault((columns[0].table, columns[0].name, key), []).append(state)
+    quote = session.get_bind().dialect.identifier_preparer
+    for (table, column, key), states in waiting.items():
+        if len(states) < 2:
+            continue
+        sequence = sa.func.pg_get_serial_sequence(quote.format_table(table), column)
+        with session.no_autoflush:
+            ids = session.scalars(
+                sa.select(sa.func.nextval(sequence)).select_from(
+                    sa.func.generate_series(1, len(states))
+                )
+            ).all()
+        if None in ids:  # pragma: no cover - no sequence of its own: the flush assigns it
+            continue
+        states.sort(key=lambda state: state.insert_order)
+        for state, new_id in zip(states, sorted(ids), strict=True):
+            setattr(state.obj(), key, new_id)
 
 
 def flush_write(session) -> None:

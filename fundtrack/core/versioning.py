@@ -155,6 +155,17 @@ class AuditUnitOfWork(UnitOfWork):
             self._ensure_version_session(session)
         return super().process_after_flush(session)
 
+    def assign_attributes(self, parent_obj, version_obj):
+        """continuum's copy of the versioned columns into the version object, with the list
+        of those columns worked out once per class instead of once per row (it depends only
+        on the mapper and the class's ``__versioned__`` options): same keys, same order."""
+        for key in _versioned_keys(type(parent_obj)):
+            try:
+                value = getattr(parent_obj, key)
+            except sa.orm.exc.ObjectDeletedError:
+                value = None
+            setattr(version_obj, key, value)
+
     def update_version_validity(self, parent, version_obj):
         """Close the previous version's validity, except for a row just inserted: its id is
         new (versioned rows are never deleted, so ids are never reused) and has no earlier
@@ -166,6 +177,20 @@ class AuditUnitOfWork(UnitOfWork):
     def create_transaction(self, session):
         self._ensure_version_session(session)
         return super().create_transaction(session)
+
+
+_VERSIONED_KEYS: dict[type, tuple[str, ...]] = {}
+
+
+def _versioned_keys(cls) -> tuple[str, ...]:
+    """The keys continuum's ``versioned_column_properties`` yields for ``cls``, cached."""
+    keys = _VERSIONED_KEYS.get(cls)
+    if keys is None:
+        from sqlalchemy_continuum.utils import versioned_column_properties
+
+        keys = tuple(prop.key for prop in versioned_column_properties(cls))
+        _VERSIONED_KEYS[cls] = keys
+    return keys
 
 
 def _seal_before_commit(session) -> None:

@@ -588,10 +588,8 @@ def read_rows(kind: ImportKind, data: bytes) -> tuple[dict[str, int], list[tuple
     """(column key -> index, [(row number, cells)]) of the data sheet; blank rows skipped."""
     from zipfile import BadZipFile
 
-    from openpyxl import load_workbook
-
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        workbook = _load_read_only(data)
     except (BadZipFile, KeyError, ValueError, OSError, TypeError):
         message = _("文件不是有效的 Excel 工作簿（.xlsx）")
         raise ImportRejected(message, file=[message]) from None
@@ -623,6 +621,56 @@ def read_rows(kind: ImportKind, data: bytes) -> tuple[dict[str, int], list[tuple
         return header, rows
     finally:
         workbook.close()
+
+
+def _load_read_only(data: bytes):
+    """``load_workbook(…, read_only=True, data_only=False)``, with the shared strings read
+    by ``_read_string_table`` instead of openpyxl's, which builds a ``Text`` object for each
+    string of the table (Excel keeps every text cell there)."""
+    from openpyxl.reader.excel import ExcelReader
+
+    class Reader(ExcelReader):
+        def read_strings(self):
+            from openpyxl.xml.constants import SHARED_STRINGS
+
+            part = self.package.find(SHARED_STRINGS)
+            if part is not None:
+                with self.archive.open(part.PartName[1:]) as src:
+                    self.shared_strings = _read_string_table(src)
+
+    reader = Reader(io.BytesIO(data), read_only=True, data_only=False)
+    reader.read()
+    return reader.wb
+
+
+def _read_string_table(source) -> list[str]:
+    """openpyxl's ``read_string_table`` without its objects: the text of each ``<si>`` is its
+    own ``<t>`` followed by the ``<t>`` of each ``<r>`` run (phonetic runs left out), with
+    the ``x005F_`` escapes removed; tested against openpyxl's on rich text."""
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    string_tag = f"{{{SHEET_MAIN_NS}}}si"
+    strings = []
+    for _event, node in iterparse(source):
+        if node.tag != string_tag:
+            continue
+        plain, runs = None, []
+        for child in node:
+            name = child.tag.rpartition("}")[2]
+            if name == "t":
+                plain = child.text
+            elif name == "r":
+                text = None
+                for part in child:
+                    if part.tag.rpartition("}")[2] == "t":
+                        text = part.text
+                if text is not None:
+                    runs.append(text)
+        text = "".join(([plain] if plain is not None else []) + runs)
+        strings.append(text.replace("x005F_", ""))
+        node.clear()
+    return strings
 
 
 def _data_sheet(workbook):

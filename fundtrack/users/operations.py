@@ -331,7 +331,10 @@ def _login_limit():
 
 
 def _throttle_keys(username: str, remote_addr: str | None) -> list[str]:
-    return [f"user:{username.lower()}", f"addr:{remote_addr or '-'}"]
+    """Counter names per account and per address; under ``RATELIMIT_KEY_PREFIX`` so that two
+    deployments sharing one Redis never count each other's failures."""
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    return [f"{prefix}user:{username.lower()}", f"{prefix}addr:{remote_addr or '-'}"]
 
 
 def _throttled() -> bool:

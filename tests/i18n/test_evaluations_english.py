@@ -49,8 +49,9 @@ def test_the_evaluation_list_in_english(client, web_login):
     assert "<h1>Performance evaluations</h1>" in html
     assert "To be filed by your region" in html and "Start filing" in html
     assert "Evaluation ranking" in html and "Filter by status" in html
+    headers = re.findall(r"<th[^>]*>\s*(?:<a [^>]*>)?([^<]+)", html)
     for header in ("Fiscal year", "Region", "Self score", "Final score", "Grade"):
-        assert f'">{header}</th>' in html
+        assert header in headers
     # the demo's approved 2017 evaluations of 耒阳市: status and grade in English
     assert "Approved</span>" in html and "<td>Excellent</td>" in html
     assert "绩效评价" not in html and "开始填报" not in html and "已审定" not in html

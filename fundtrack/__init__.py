@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 from pathlib import Path
 
@@ -76,11 +77,16 @@ def _init_extensions(app: Flask) -> None:
     from fundtrack.users.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_id: str):
+        # "<id>.<password fingerprint>" (User.get_id): a session made before the user's
+        # password changed, or before the account was disabled, no longer loads anyone
+        user_id, _, fingerprint = session_id.partition(".")
         if not user_id.isdigit():
             return None
         user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        return user if hmac.compare_digest(fingerprint, user.password_fingerprint) else None
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -53,6 +54,15 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_id(self) -> str:
+        """The session's reference to this user: the id and a fingerprint of the password hash,
+        so that a password change or reset ends every other session of the user."""
+        return f"{self.id}.{self.password_fingerprint}"
+
+    @property
+    def password_fingerprint(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     @property
     def role_label(self) -> str:

@@ -155,6 +155,8 @@ def change_password():
         return _account_page(form, exc.status)
     operations.log_password_change(db.session, user, revoked, address)
     db.session.commit()
+    # this session carries on under the new password; the user's other sessions end
+    login_user(user)
     current_app.logger.info("user %s changed their password", user.username)
     if revoked:
         flash(

@@ -217,6 +217,18 @@ def csrf_token(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def switch_language(client, language: str, next_path: str = "/"):
+    """Choose the page language with the header's switch, from the page ``next_path`` (its
+    CSRF token) and back to it; the switch always answers with a redirect."""
+    page = client.get(next_path).get_data(as_text=True)
+    response = client.post(
+        "/preferences/language",
+        data={"csrf_token": csrf_token(page), "language": language, "next": next_path},
+    )
+    assert response.status_code == 302
+    return response
+
+
 @pytest.fixture
 def web_login(client):
     """Log the test client in through the real login form (with its CSRF token)."""

@@ -9,17 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tests.conftest import csrf_token
+from tests.conftest import switch_language
 from tests.pdf_text import pdf_pages
-
-
-def _switch_language(client, language: str) -> None:
-    page = client.get("/").get_data(as_text=True)
-    response = client.post(
-        "/preferences/language",
-        data={"csrf_token": csrf_token(page), "language": language, "next": "/"},
-    )
-    assert response.status_code == 302
 
 
 def _demo_evaluation(db_session, fund_id) -> int:
@@ -36,7 +27,7 @@ def _demo_evaluation(db_session, fund_id) -> int:
 def test_an_english_auditor_reads_a_history_in_english(client, web_login, db_session, fund_id):
     evaluation = _demo_evaluation(db_session, fund_id)
     web_login("auditor")
-    _switch_language(client, "en")
+    switch_language(client, "en")
     html = client.get(f"/history/evaluations/{evaluation}").get_data(as_text=True)
     assert f"<h1>Performance evaluations #{evaluation} · Change history</h1>" in html
     assert "Times are Beijing time; roles and regions are those the user held" in html
@@ -56,7 +47,7 @@ def test_an_english_auditor_reads_a_history_in_english(client, web_login, db_ses
 
 def test_the_state_at_a_moment_and_its_errors_in_english(client, web_login, fund_id):
     web_login("auditor")
-    _switch_language(client, "en")
+    switch_language(client, "en")
     fund = fund_id("2017-SJH")
     html = client.get(f"/history/funds/{fund}?as_of=2099-01-01").get_data(as_text=True)
     assert "The record as of 2099-01-01 (Beijing time)" in html
@@ -67,7 +58,7 @@ def test_the_state_at_a_moment_and_its_errors_in_english(client, web_login, fund
 
 def test_an_english_auditor_reads_the_access_log_in_english(client, web_login):
     web_login("auditor")
-    _switch_language(client, "en")
+    switch_language(client, "en")
     html = client.get("/audit/access-log").get_data(as_text=True)
     assert "<h1>Access log</h1>" in html and "<caption>Times are Beijing time</caption>" in html
     for header in ("Time", "Event", "User", "Address", "Note"):
@@ -94,7 +85,7 @@ def test_a_chinese_auditor_still_reads_them_in_chinese(client, web_login, db_ses
 
 def test_the_history_pdf_stays_chinese_for_an_english_auditor(client, web_login, fund_id):
     web_login("auditor")
-    _switch_language(client, "en")
+    switch_language(client, "en")
     response = client.get(f"/history/funds/{fund_id('2017-SJH')}/report.pdf")
     assert response.status_code == 200
     text = "".join(pdf_pages(response.data))

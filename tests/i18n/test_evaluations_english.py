@@ -10,16 +10,7 @@ from __future__ import annotations
 import re
 
 from tests.api.test_evaluations import submitted_evaluation
-from tests.conftest import csrf_token
-
-
-def _switch_language(client, language: str) -> None:
-    page = client.get("/").get_data(as_text=True)
-    response = client.post(
-        "/preferences/language",
-        data={"csrf_token": csrf_token(page), "language": language, "next": "/"},
-    )
-    assert response.status_code == 302
+from tests.conftest import csrf_token, switch_language
 
 
 def _logout(client):
@@ -44,7 +35,7 @@ def _form_fields(html: str) -> dict:
 
 def test_the_evaluation_list_in_english(client, web_login):
     web_login("leiyang_finance")
-    _switch_language(client, "en")
+    switch_language(client, "en")
     html = client.get("/evaluations/").get_data(as_text=True)
     assert "<h1>Performance evaluations</h1>" in html
     assert "To be filed by your region" in html and "Start filing" in html
@@ -59,7 +50,7 @@ def test_the_evaluation_list_in_english(client, web_login):
 
 def test_the_evaluation_form_and_its_errors_in_english(client, web_login, fund_id):
     web_login("leiyang_finance")
-    _switch_language(client, "en")
+    switch_language(client, "en")
     url = _open(client, fund_id("2017-DKTX"))
     html = client.get(url).get_data(as_text=True)
     assert "Performance indicators (weights add up to 100; a self score cannot exceed" in html
@@ -119,7 +110,7 @@ def test_the_reviewer_sees_the_self_score_total_and_who_submitted(client, web_lo
     assert re.search(r"<dt>自评分合计</dt><dd>100\.00</dd>", html)
     assert "<dt>提交人</dt><dd>耒阳市计生协财务（leiyang_finance）</dd>" in html
     assert "（北京时间）" in html
-    _switch_language(client, "en")
+    switch_language(client, "en")
     html = client.get(f"/evaluations/{evaluation}").get_data(as_text=True)
     assert "<dt>Self score total</dt><dd>100.00</dd>" in html
     assert "<dt>Submitted by</dt><dd>耒阳市计生协财务 (leiyang_finance)</dd>" in html

@@ -8,21 +8,12 @@ compiled (``scripts/i18n.py update --merge …``).
 
 from __future__ import annotations
 
-from tests.conftest import csrf_token
-
-
-def _switch_language(client, language: str) -> None:
-    page = client.get("/").get_data(as_text=True)
-    response = client.post(
-        "/preferences/language",
-        data={"csrf_token": csrf_token(page), "language": language, "next": "/"},
-    )
-    assert response.status_code == 302
+from tests.conftest import switch_language
 
 
 def test_an_english_user_reads_the_home_dashboard_in_english(client, web_login):
     web_login("province_maker")
-    _switch_language(client, "en")
+    switch_language(client, "en")
     html = client.get("/").get_data(as_text=True)
     assert "湖南省 · Special funds" in html
     assert "Special funds held or received by your region (amounts in" in html
@@ -34,7 +25,7 @@ def test_an_english_user_reads_the_home_dashboard_in_english(client, web_login):
 
 def test_an_english_user_reads_a_fund_page_in_english(client, web_login, fund_id):
     web_login("province_checker")  # may close the year: the page carries that form
-    _switch_language(client, "en")
+    switch_language(client, "en")
     html = client.get(f"/funds/{fund_id('2018-SJH')}").get_data(as_text=True)
     for text in (
         "Earmarked categories (earmarked use only)",
@@ -61,7 +52,7 @@ def test_an_english_user_reads_a_fund_page_in_english(client, web_login, fund_id
 
 def test_an_english_user_sees_an_as_of_refusal_in_english(client, web_login, fund_id):
     web_login("auditor")
-    _switch_language(client, "en")
+    switch_language(client, "en")
     html = client.get(f"/funds/{fund_id('2017-SJH')}?as_of=not-a-date").get_data(as_text=True)
     assert "enter a date (e.g. 2017-12-31)" in html
     assert "时点格式不正确" not in html
@@ -69,7 +60,7 @@ def test_an_english_user_sees_an_as_of_refusal_in_english(client, web_login, fun
 
 def test_a_chinese_user_still_reads_them_in_chinese(client, web_login, fund_id):
     web_login("province_checker")
-    _switch_language(client, "zh")
+    switch_language(client, "zh")
     home = client.get("/").get_data(as_text=True)
     assert "湖南省 · 专项资金" in home and "本地区持有或收到的专项资金" in home
     html = client.get(f"/funds/{fund_id('2018-SJH')}").get_data(as_text=True)

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tests.conftest import DEMO_PASSWORD, csrf_token
+from tests.conftest import DEMO_PASSWORD, csrf_token, switch_language
 
 BRAND_ZH = "专项资金管理系统"
 BRAND_EN = "Special Fund Management System"
-
-
-def _switch(client, language: str, next_path: str = "/"):
-    page = client.get(next_path).get_data(as_text=True)
-    return client.post(
-        "/preferences/language",
-        data={"csrf_token": csrf_token(page), "language": language, "next": next_path},
-    )
 
 
 def _versions_and_transactions(db_session) -> tuple[int, int]:
@@ -31,7 +23,7 @@ def test_pages_are_chinese_by_default(client):
 
 
 def test_before_login_the_choice_is_kept_in_the_session(client):
-    response = _switch(client, "en", "/login")
+    response = switch_language(client, "en", "/login")
     assert response.status_code == 302 and response.headers["Location"].endswith("/login")
     html = client.get("/login").get_data(as_text=True)
     assert '<html lang="en">' in html
@@ -45,7 +37,7 @@ def test_a_users_choice_is_kept_on_the_account_and_not_versioned(
 ):
     web_login("leiyang_finance")
     before = _versions_and_transactions(db_session)
-    _switch(client, "en", "/disbursements/")
+    switch_language(client, "en", "/disbursements/")
     assert user("leiyang_finance").language == "en"
     # a preference, not a change an auditor reviews: no version, no audit transaction
     assert _versions_and_transactions(db_session) == before
@@ -70,7 +62,7 @@ def test_a_users_choice_is_kept_on_the_account_and_not_versioned(
 
 def test_an_unknown_language_or_a_missing_token_changes_nothing(client, web_login, user):
     web_login("leiyang_finance")
-    response = _switch(client, "fr", "/")
+    response = switch_language(client, "fr", "/")
     assert response.status_code == 302
     assert user("leiyang_finance").language == "zh"
     response = client.post("/preferences/language", data={"language": "en", "next": "/"})

@@ -8,16 +8,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import DEMO_PASSWORD, csrf_token
-
-
-def _switch_to_english(client, page: str = "/") -> None:
-    html = client.get(page).get_data(as_text=True)
-    response = client.post(
-        "/preferences/language",
-        data={"csrf_token": csrf_token(html), "language": "en", "next": page},
-    )
-    assert response.status_code == 302
+from tests.conftest import DEMO_PASSWORD, csrf_token, switch_language
 
 
 def _logged_in(app, username: str):
@@ -60,7 +51,7 @@ def test_an_english_maker_sees_the_allocation_list_and_form_in_english(
     app, client, web_login, user, fund_id
 ):
     web_login("province_maker")
-    _switch_to_english(client, "/allocations/")
+    switch_language(client, "en", "/allocations/")
     assert user("province_maker").language == "en"
 
     html = client.get("/allocations/").get_data(as_text=True)
@@ -107,7 +98,7 @@ def test_a_non_earmarked_payment_is_refused_in_english_next_to_its_field(
     chinese = _field_error(response.get_data(as_text=True), "category")
     assert chinese.startswith("「办公费」不在") and "专款专用" in chinese
 
-    _switch_to_english(client, f"/disbursements/new?fund_id={sjh}")
+    switch_language(client, "en", f"/disbursements/new?fund_id={sjh}")
     response = _refuse_office_supplies(client, sjh)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -150,7 +141,7 @@ def test_a_recall_draft_is_cancelled_from_the_allocation_page_in_either_language
     assert cancel_url not in county.get_data(as_text=True)
 
     web_login("province_maker")
-    _switch_to_english(client, f"/allocations/{allocation_id}")
+    switch_language(client, "en", f"/allocations/{allocation_id}")
     html = client.get(f"/allocations/{allocation_id}").get_data(as_text=True)
     assert f'action="{cancel_url}"' in html and ">Cancel recall draft</button>" in html
 

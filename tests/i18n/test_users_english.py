@@ -10,20 +10,11 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import csrf_token
-
-
-def _switch(client, language: str, next_path: str) -> None:
-    page = client.get(next_path).get_data(as_text=True)
-    response = client.post(
-        "/preferences/language",
-        data={"csrf_token": csrf_token(page), "language": language, "next": next_path},
-    )
-    assert response.status_code == 302
+from tests.conftest import csrf_token, switch_language
 
 
 def test_the_login_page_in_english_after_choosing_english_on_it(client, app):
-    _switch(client, "en", "/login")
+    switch_language(client, "en", "/login")
     html = client.get("/login").get_data(as_text=True)
     assert '<html lang="en">' in html
     assert "<title>Login · fundtrack</title>" in html
@@ -35,7 +26,7 @@ def test_the_login_page_in_english_after_choosing_english_on_it(client, app):
 
 
 def test_a_refused_login_in_english(client, app, web_login):
-    _switch(client, "en", "/login")
+    switch_language(client, "en", "/login")
     response = web_login("auditor", "wrong-password-9")
     assert response.status_code == 401
     html = response.get_data(as_text=True)
@@ -51,7 +42,7 @@ def test_a_refused_login_in_english(client, app, web_login):
 
 def test_the_user_list_and_its_refusals_in_english(client, web_login, user, db_session):
     web_login("admin")
-    _switch(client, "en", "/users/")
+    switch_language(client, "en", "/users/")
     html = client.get("/users/").get_data(as_text=True)
     assert "<h1>User administration</h1>" in html
     assert 'href="/users/">User administration</a>' in html  # the menu

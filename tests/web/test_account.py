@@ -9,7 +9,7 @@ import re
 
 import sqlalchemy as sa
 
-from tests.conftest import DEMO_PASSWORD, csrf_token
+from tests.conftest import DEMO_PASSWORD, csrf_token, switch_language
 
 NEW_PASSWORD = "Neue-Kennwort-2019"
 PAGE = "/account"
@@ -71,12 +71,8 @@ def test_the_account_page_is_linked_from_the_name_in_the_header(client, web_logi
 
 def test_the_language_can_be_chosen_on_the_account_page(client, web_login, user):
     web_login("leiyang_finance")
-    html = client.get(PAGE).get_data(as_text=True)
-    response = client.post(
-        "/preferences/language",
-        data={"csrf_token": csrf_token(html), "language": "en", "next": PAGE},
-    )
-    assert response.status_code == 302 and response.headers["Location"] == PAGE
+    response = switch_language(client, "en", PAGE)
+    assert response.headers["Location"] == PAGE
     assert user("leiyang_finance").language == "en"
     assert '<html lang="en">' in client.get(PAGE).get_data(as_text=True)
 
@@ -228,11 +224,7 @@ def test_an_english_user_reads_the_account_page_in_english(client, web_login, us
     """Needs the translations of ``i18n-pending/account.json`` merged into the catalogue
     (``scripts/i18n.py update --merge i18n-pending/account.json``)."""
     web_login("leiyang_finance")
-    html = client.get(PAGE).get_data(as_text=True)
-    client.post(
-        "/preferences/language",
-        data={"csrf_token": csrf_token(html), "language": "en", "next": PAGE},
-    )
+    switch_language(client, "en", PAGE)
     html = client.get(PAGE).get_data(as_text=True)
     assert '<html lang="en">' in html
     assert "<h1>My account</h1>" in html

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -52,6 +52,18 @@ class LRUCache:
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+def remembered(cache: LRUCache | None, key: Hashable | None, compute: Callable[[], Any]) -> Any:
+    """``compute()``'s value, kept in ``cache`` under ``key``; computed afresh, and not kept,
+    when there is no cache or no key (a state that must not be cached)."""
+    if cache is None or key is None:
+        return compute()
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.put(key, value)
+    return value
 
 
 def app_cache(name: str, size_key: str) -> LRUCache | None:

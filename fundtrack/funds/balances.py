@@ -36,7 +36,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy_continuum import version_class, versioning_manager
 
-from fundtrack.core.cache import app_cache
+from fundtrack.core.cache import app_cache, remembered
 from fundtrack.core.money import ratio
 from fundtrack.regions.operations import ancestors
 
@@ -323,13 +323,10 @@ def funds_balances(
         sa.func.sum(m.spent),
         m.giver,
     ).group_by(m.fund_id, m.region, m.giver)
-    cached = cache.get(key) if key is not None else None
-    if cached is None:
-        # plain tuples: immutable, so a cached result is shared safely
-        cached = tuple(tuple(row) for row in session.execute(statement))
-        if key is not None:
-            cache.put(key, cached)
-    rows = list(cached)
+    # plain tuples: immutable, so a cached result is shared safely
+    rows = list(
+        remembered(cache, key, lambda: tuple(tuple(row) for row in session.execute(statement)))
+    )
     # budgets first, so that a fund's own region comes first (as it always did)
     rows.sort(key=lambda row: row[1] is not None)
     codes = {fund.id: fund.region_code for fund in funds}

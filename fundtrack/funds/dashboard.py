@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
-from fundtrack.core.cache import app_cache
+from fundtrack.core.cache import app_cache, remembered
 from fundtrack.core.i18n import _l
 from fundtrack.disbursements.models import Disbursement
 from fundtrack.evaluations.models import Evaluation
@@ -42,12 +42,7 @@ def _counts(session, user, queries) -> tuple[int, ...]:
     cache = app_cache("waiting", CACHE_SIZE_KEY)
     head = records_state(session) if cache is not None else None
     key = (head, user.role, user.region_code) if head is not None else None
-    counts = cache.get(key) if key is not None else None
-    if counts is None:
-        counts = tuple(session.execute(sa.select(*queries)).one())
-        if key is not None:
-            cache.put(key, counts)
-    return counts
+    return remembered(cache, key, lambda: tuple(session.execute(sa.select(*queries)).one()))
 
 
 def waiting_for(session, user) -> list[Waiting]:

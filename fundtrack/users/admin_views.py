@@ -237,6 +237,7 @@ def detail(user_id: int):
             region_code=form.region_code.data,
             active=form.active.data,
             reason=form.reason.data,
+            remote_addr=client_address(),
         )
     except DomainError as exc:
         db.session.rollback()
@@ -248,8 +249,6 @@ def detail(user_id: int):
         db.session.rollback()
         flash(_("没有修改任何内容"), "info")
         return redirect(url_for("user_pages.detail", user_id=user_id))
-    if before[3] and not user.active:
-        operations.log_deactivation(db.session, current_user, user, client_address())
     db.session.commit()
     flash(_("已保存用户 %(username)s 的修改", username=user.username), "success")
     return redirect(url_for("user_pages.detail", user_id=user_id))
@@ -265,14 +264,15 @@ def password(user_id: int):
             user, password_form=form, status=422 if not form.csrf_token.errors else 400
         )
     try:
-        operations.reset_password(db.session, current_user, user, form.password.data)
+        operations.reset_password(
+            db.session, current_user, user, form.password.data, client_address()
+        )
     except DomainError as exc:
         db.session.rollback()
         show_domain_error(form, exc)
         return _detail_page(
             operations.get_user(db.session, user_id), password_form=form, status=exc.status
         )
-    operations.log_password_reset(db.session, current_user, user, client_address())
     db.session.commit()
     current_app.logger.info("password of user %s reset by %s", user.username, current_user.username)
     flash(_("已为 %(username)s 设置新密码", username=user.username), "success")

@@ -178,7 +178,6 @@ class UserDetail(MethodView):
         out stay as they are."""
         _require_admin()
         user = operations.get_user(db.session, user_id)
-        was_active = user.active
         operations.update_user(
             db.session,
             g.user,
@@ -188,9 +187,8 @@ class UserDetail(MethodView):
             region_code=data.get("region", user.region_code),
             active=data.get("active", user.active),
             reason=data["reason"],
+            remote_addr=client_address(),
         )
-        if was_active and not user.active:
-            operations.log_deactivation(db.session, g.user, user, client_address())
         db.session.commit()
         return user
 
@@ -207,8 +205,7 @@ class UserPassword(MethodView):
         the access log as ``password_reset``)."""
         _require_admin()
         user = operations.get_user(db.session, user_id)
-        operations.reset_password(db.session, g.user, user, data["password"])
-        operations.log_password_reset(db.session, g.user, user, client_address())
+        operations.reset_password(db.session, g.user, user, data["password"], client_address())
         db.session.commit()
         current_app.logger.info("password of user %s reset by %s", user.username, g.user.username)
         return user

@@ -188,10 +188,12 @@ def update_user(
     region_code: str,
     active: bool,
     reason: str,
+    remote_addr: str | None = None,
 ) -> User:
     """Change a user's name, role, home region or state, with the reason of the change
-    (kept in the history). Deactivating revokes the user's API tokens; a deactivated user
-    cannot log in and its session ends at its next request. Users are never deleted.
+    (kept in the history). Deactivating revokes the user's API tokens (in the access log,
+    as from ``remote_addr``); a deactivated user cannot log in and its session ends at its
+    next request. Users are never deleted.
 
     Raises ``Forbidden`` (only administrators), ``ValidationFailed`` (``fields``
     ``display_name``, ``role``, ``region``), ``ReasonRequired`` (``fields`` ``reason``),
@@ -227,23 +229,27 @@ def update_user(
     user.active = active
     if deactivating:
         revoke_user_tokens(session, user)
+        _log_deactivation(session, actor, user, remote_addr)
     set_reason(session, reason)
     session.flush()
     return user
 
 
-def reset_password(session, actor, user: User, password: str) -> User:
+def reset_password(
+    session, actor, user: User, password: str, remote_addr: str | None = None
+) -> User:
     """An administrator sets a new password for ``user`` (who forgot theirs, or whose
     password may be known to others); the old one stops working at once, the user's API
     tokens stay valid (the administrator revokes them where needed). Passwords are not
-    versioned: the caller records the reset in the access log (``log_password_reset``).
+    versioned: the reset is recorded in the access log, as from ``remote_addr``.
     Raises ``Forbidden`` and ``ValidationFailed`` (``fields.password``) for a weak password."""
     _require_manager(actor)
     set_password(session, user, password or "")
+    _log_password_reset(session, actor, user, remote_addr)
     return user
 
 
-def log_password_reset(session, actor, user: User, remote_addr: str | None) -> None:
+def _log_password_reset(session, actor, user: User, remote_addr: str | None) -> None:
     """The access-log entry of an administrator's reset: by ``actor``, of ``user``."""
     from fundtrack.audit.operations import log_access
 
@@ -264,7 +270,7 @@ def change_own_password(
 
     Raises ``ValidationFailed`` (``fields`` ``current_password``, ``password``) and
     ``TooManyAttempts`` (429, ``fields.current_password``) past the failed-login limit.
-    The caller logs the change (``log_password_change``)."""
+    The change is recorded in the access log, naming the tokens revoked."""
     keys = _throttle_keys(user.username, remote_addr)
     if not _throttle_open(keys):
         raise TooManyAttempts(fields={"current_password": [str(TooManyAttempts.default_message)]})
@@ -281,10 +287,12 @@ def change_own_password(
     if fields:
         raise ValidationFailed(fields=fields)
     user.password_hash = hash_password(new_password)
-    return revoke_user_tokens(session, user)
+    revoked = revoke_user_tokens(session, user)
+    _log_password_change(session, user, revoked, remote_addr)
+    return revoked
 
 
-def log_password_change(
+def _log_password_change(
     session, user: User, revoked: list[ApiToken], remote_addr: str | None
 ) -> None:
     """The access-log entry of a user's own password change, naming the tokens revoked."""
@@ -460,7 +468,7 @@ def revoke_user_tokens(session, user: User) -> list[ApiToken]:
     return list(records)
 
 
-def log_deactivation(session, actor, user: User, remote_addr: str | None) -> None:
+def _log_deactivation(session, actor, user: User, remote_addr: str | None) -> None:
     """The access-log entry of a deactivation: the account's tokens were revoked with it."""
     from fundtrack.audit.operations import log_access
 

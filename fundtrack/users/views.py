@@ -153,7 +153,6 @@ def change_password():
         db.session.rollback()
         show_domain_error(form, exc)
         return _account_page(form, exc.status)
-    operations.log_password_change(db.session, user, revoked, address)
     db.session.commit()
     # this session carries on under the new password; the user's other sessions end
     login_user(user)

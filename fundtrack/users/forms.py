@@ -17,6 +17,16 @@ class LoginForm(Form):
     )
 
 
+def _display_name_field():
+    return StringField(
+        _l("姓名"),
+        validators=[
+            InputRequired(_l("请填写姓名")),
+            Length(max=64, message=_l("姓名不超过 64 个字符")),
+        ],
+    )
+
+
 def _password_fields(label):
     return (
         PasswordField(
@@ -44,26 +54,14 @@ class UserCreateForm(Form):
             Length(max=64, message=_l("用户名不超过 64 个字符")),
         ],
     )
-    display_name = StringField(
-        _l("姓名"),
-        validators=[
-            InputRequired(_l("请填写姓名")),
-            Length(max=64, message=_l("姓名不超过 64 个字符")),
-        ],
-    )
+    display_name = _display_name_field()
     role = SelectField(_l("角色"), validate_choice=False)
     region_code = SelectField(_l("所属地区"), validate_choice=False)
     password, password_confirm = _password_fields(_l("初始密码"))
 
 
 class UserEditForm(Form):
-    display_name = StringField(
-        _l("姓名"),
-        validators=[
-            InputRequired(_l("请填写姓名")),
-            Length(max=64, message=_l("姓名不超过 64 个字符")),
-        ],
-    )
+    display_name = _display_name_field()
     role = SelectField(_l("角色"), validate_choice=False)
     region_code = SelectField(_l("所属地区"), validate_choice=False)
     active = BooleanField(_l("启用"))

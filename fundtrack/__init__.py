@@ -55,11 +55,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from fundtrack.audit import operations as audit_operations
-    from fundtrack.core import db_setup, i18n
+    from fundtrack.core import controls, db_setup, i18n
     from fundtrack.extensions import csrf, db, limiter, login_manager, migrate
 
     db_setup.install_engine_hooks()
     audit_operations.install()
+    controls.install()
     db.init_app(app)
     # importing the models configures the mappers and continuum's version classes
     import fundtrack.models  # noqa: F401

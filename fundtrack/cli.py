@@ -7,7 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from fundtrack.core.errors import DomainError
-from fundtrack.core.versioning import acting_as, set_reason
+from fundtrack.core.versioning import acting_as, set_action
 from fundtrack.extensions import db
 
 
@@ -26,7 +26,7 @@ def reference_load():
     from fundtrack.regions.operations import load_reference_data
 
     with acting_as(None):
-        set_reason(db.session, "加载参考数据")  # zh-only: stored audit reason
+        set_action(db.session, "加载参考数据")  # zh-only: stored audit action
         written = load_reference_data(db.session)
     db.session.commit()
     click.echo("reference data: " + ", ".join(f"{k} {v} written" for k, v in written.items()))
@@ -47,7 +47,7 @@ def users_create(username, role, region_code, display_name, password):
 
     try:
         with acting_as(None):
-            set_reason(db.session, f"创建用户 {username}")  # zh-only: stored audit reason
+            set_action(db.session, f"创建用户 {username}")  # zh-only: stored audit action
             user = create_user(
                 db.session,
                 username=username,

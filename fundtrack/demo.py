@@ -15,7 +15,7 @@ from fundtrack.allocations.models import Allocation
 from fundtrack.allocations.operations import approve_allocation, create_allocation
 from fundtrack.core.idnumber import check_digit
 from fundtrack.core.money import parse_yuan, yuan_str
-from fundtrack.core.versioning import acting_as, set_reason
+from fundtrack.core.versioning import acting_as, set_action
 from fundtrack.disbursements.models import Beneficiary, Disbursement
 from fundtrack.disbursements.operations import (
     approve_disbursement,
@@ -23,7 +23,7 @@ from fundtrack.disbursements.operations import (
     create_disbursement,
 )
 from fundtrack.funds.models import BudgetLine, Fund
-from fundtrack.funds.operations import create_budget_line, create_fund
+from fundtrack.funds.operations import approve_fund, create_budget_line, create_fund
 from fundtrack.regions.operations import load_reference_data
 from fundtrack.users.models import User
 from fundtrack.users.operations import create_user, hash_password
@@ -201,7 +201,7 @@ def load_demo(session, password: str) -> list[str]:
     """Load everything; returns lines for the terminal. Raises DomainError on bad input."""
     out = []
     with acting_as(None, remote_addr="demo"):
-        set_reason(session, "加载参考数据")
+        set_action(session, "加载参考数据")
         load_reference_data(session)
         session.commit()
 
@@ -210,7 +210,7 @@ def load_demo(session, password: str) -> list[str]:
         for username, role, region, name in DEMO_USERS:
             user = session.scalar(sa.select(User).where(User.username == username))
             if user is None:
-                set_reason(session, f"创建演示用户 {username}")
+                set_action(session, f"创建演示用户 {username}")
                 user = create_user(
                     session,
                     username=username,
@@ -235,7 +235,7 @@ def load_demo(session, password: str) -> list[str]:
                 sa.select(BudgetLine).where(BudgetLine.fiscal_year == year, BudgetLine.name == name)
             )
             if line is None:
-                set_reason(session, f"录入{name}")
+                set_action(session, f"录入{name}")
                 line = create_budget_line(
                     session,
                     fiscal_year=year,
@@ -255,6 +255,7 @@ def load_demo(session, password: str) -> list[str]:
             with acting_as(maker, remote_addr="demo"):
                 fund = create_fund(
                     session,
+                    maker,
                     code=code,
                     name=name,
                     kind_code=kind,
@@ -264,8 +265,11 @@ def load_demo(session, password: str) -> list[str]:
                     earmarked_categories=earmark,
                     source="省级财政预算",
                     budget_line_id=lines[year].id,
-                    created_by_id=maker.id,
                 )
+            session.commit()
+        if fund.status == "draft":
+            with acting_as(checker, remote_addr="demo"):
+                approve_fund(session, checker, fund, "同意，按预算批复执行")
             session.commit()
         funds[code] = fund
 
@@ -294,8 +298,13 @@ def load_demo(session, password: str) -> list[str]:
             )
         session.commit()
         with acting_as(checker_user, remote_addr="demo"):
-            set_reason(session, f"审批资金下达 {document_no}")
-            approve_allocation(session, checker_user, allocation, approved_on=approved_on)
+            approve_allocation(
+                session,
+                checker_user,
+                allocation,
+                approved_on=approved_on,
+                reason="同意，按文件执行",
+            )
         session.commit()
 
     def allocate_year(year: int) -> None:
@@ -316,7 +325,7 @@ def load_demo(session, password: str) -> list[str]:
         if person is None:
             registrar = users["anren_finance" if region == "431028" else "leiyang_finance"]
             with acting_as(registrar, remote_addr="demo"):
-                set_reason(session, f"登记受益人 {name}")
+                set_action(session, f"登记受益人 {name}")
                 person = create_beneficiary(
                     session, registrar, region_code=region, name=name, id_number=number,
                     family_type=family_type,
@@ -355,8 +364,7 @@ def load_demo(session, password: str) -> list[str]:
         session.commit()
         if c is not None:
             with acting_as(users[c], remote_addr="demo"):
-                set_reason(session, f"审批支出 {voucher}")
-                approve_disbursement(session, users[c], disbursement)
+                approve_disbursement(session, users[c], disbursement, "同意支付")
             session.commit()
 
     _evaluate_2017(session, funds, users)

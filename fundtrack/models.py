@@ -14,6 +14,7 @@ from fundtrack.funds.models import (
     FundCarryOver,
     FundEarmark,
     FundKind,
+    YearEndClose,
 )
 from fundtrack.regions.models import Region
 from fundtrack.users.models import ApiToken, User
@@ -43,4 +44,5 @@ __all__ = [
     "FundKind",
     "Region",
     "User",
+    "YearEndClose",
 ]

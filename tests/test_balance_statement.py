@@ -116,9 +116,10 @@ def _reference(session, funds, as_of=None, region_code=None):
     return result
 
 
-def _random_rows(session, rng: random.Random, funds, regions, user_id, serial) -> None:
+def _random_rows(session, rng: random.Random, funds, regions, user_id, checker_id, serial):
     """Allocations, recalls, payments (reversals among them) and carry-overs of every
-    status, between random regions of random funds: no business rule, only the schema's."""
+    status, between random regions of random funds: no business rule, only the schema's and
+    its two people (every row names a proposer and another approver)."""
     from fundtrack.allocations.models import Allocation, AllocationRecall
     from fundtrack.disbursements.models import Disbursement
     from fundtrack.funds.models import FundCarryOver
@@ -134,6 +135,7 @@ def _random_rows(session, rng: random.Random, funds, regions, user_id, serial) -
             document_no=f"随机〔2017〕{next(serial)}号",
             status=rng.choice(["draft", "approved", "cancelled", "recalled"]),
             created_by_id=user_id,
+            approved_by_id=checker_id,
         )
         session.add(allocation)
         allocations.append(allocation)
@@ -146,6 +148,7 @@ def _random_rows(session, rng: random.Random, funds, regions, user_id, serial) -
                 reason="随机收回",
                 status=rng.choice(["draft", "approved", "cancelled"]),
                 created_by_id=user_id,
+                approved_by_id=checker_id,
             )
         )
     payments = []
@@ -161,6 +164,7 @@ def _random_rows(session, rng: random.Random, funds, regions, user_id, serial) -
             voucher_no=f"随机-{next(serial)}",
             status=rng.choice(["pending", "approved", "rejected", "reversed"]),
             created_by_id=user_id,
+            approved_by_id=checker_id,
         )
         session.add(payment)
         payments.append(payment)
@@ -178,6 +182,7 @@ def _random_rows(session, rng: random.Random, funds, regions, user_id, serial) -
                 reverses_id=payment.id,
                 status="approved",
                 created_by_id=user_id,
+                approved_by_id=checker_id,
             )
         )
     for _ in range(5):
@@ -190,6 +195,7 @@ def _random_rows(session, rng: random.Random, funds, regions, user_id, serial) -
                 amount_fen=rng.randint(1, 10**6),
                 reason="随机结转",
                 created_by_id=user_id,
+                approved_by_id=checker_id,
             )
         )
 
@@ -200,7 +206,7 @@ def test_single_statement_equals_the_four_queries_on_random_data(app_ctx, db_ses
     from fundtrack.core.models import utcnow
     from fundtrack.core.versioning import set_reason
     from fundtrack.funds.balances import Balance, funds_balances, region_balance
-    from fundtrack.funds.models import Fund
+    from fundtrack.funds.models import Fund, FundEarmark
     from fundtrack.regions.models import Region
     from fundtrack.users.models import User
 
@@ -210,12 +216,29 @@ def test_single_statement_equals_the_four_queries_on_random_data(app_ctx, db_ses
     assert len(funds) >= 2
     regions = db_session.scalars(sa.select(Region.code).order_by(Region.code)).all()
     user_id = db_session.scalar(sa.select(User.id).where(User.username == "province_maker"))
+    checker_id = db_session.scalar(sa.select(User.id).where(User.username == "province_checker"))
+    # a fund proposed before the first moment and approved after it: its budget counts from
+    # its approval on (an approved budget is never edited)
+    proposed = Fund(
+        code="2017-RANDOM",
+        name="随机余额测试资金",
+        kind_code=funds[0].kind_code,
+        fiscal_year=2017,
+        region_code="430000",
+        budget_fen=12345,
+        status="draft",
+        created_by_id=user_id,
+        earmarks=[FundEarmark(category_code=code) for code in funds[0].earmarked_codes],
+    )
+    db_session.add(proposed)
+    db_session.flush()
+    funds.append(proposed)
     moments = [datetime(2000, 1, 1)]
     for round_ in range(3):
         set_reason(db_session, f"随机余额测试第{round_ + 1}轮")
-        _random_rows(db_session, rng, funds, regions, user_id, serial)
+        _random_rows(db_session, rng, funds, regions, user_id, checker_id, serial)
         if round_ == 1:
-            funds[0].budget_fen += 12345  # a budget that changed after a moment
+            proposed.status, proposed.approved_by_id = "active", checker_id
         db_session.commit()
         moments.append(utcnow() + timedelta(microseconds=1))
     moments.append(None)

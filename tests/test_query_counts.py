@@ -107,6 +107,7 @@ class World:
                 },
             )
         )
+        self.ok(self.as_("province_checker").post(f"/api/v1/funds/{fund['id']}/approve", json={}))
         self.funds.append(fund["id"])
         return fund["id"]
 

@@ -28,6 +28,7 @@ CHINESE_TEMPLATES = ("pdf/",)
 CHINESE_MODULES = {
     "fundtrack/demo.py": "demo data of the 2018 report",
     "fundtrack/bench/generate.py": "generated province data",
+    "fundtrack/movements.py": "the list of money movements, documentation as DESIGN.md is",
     "fundtrack/allocations/notices.py": "the allocation notice, an official document",
     "fundtrack/audit/packet.py": "the audit packet PDF",
     "fundtrack/evaluations/reports.py": "the evaluation report PDF",
@@ -37,7 +38,7 @@ CHINESE_MODULES = {
     "fundtrack/exchange/bankfiles.py": "the bank's file format",
 }
 #: keyword arguments that document the API (OpenAPI text), not pages
-DOC_KEYWORDS = {"description", "summary", "help"}
+DOC_KEYWORDS = {"description", "summary", "help", "example"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 

@@ -20,13 +20,13 @@ from fundtrack.allocations.schemas import (
     AllocationSchema,
     ApproveSchema,
     NoticeQuerySchema,
-    ReasonSchema,
     RecallCreateSchema,
     RecallSchema,
 )
 from fundtrack.core.access import get_visible
 from fundtrack.core.api import FORBIDDEN, NOT_FOUND, PDF_RESPONSE, paginated
 from fundtrack.core.auth import token_required
+from fundtrack.core.schemas import ReasonSchema
 from fundtrack.extensions import db
 from fundtrack.funds.api import get_visible_fund
 from fundtrack.regions.operations import subtree_codes
@@ -98,7 +98,8 @@ class AllocationApprove(MethodView):
     @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, allocation_id):
-        """Approve a draft (a checker over the giving region, never its maker)."""
+        """Approve a draft (a checker over the giving region, never its maker), with the
+        approver's optional opinion (``reason``), kept as the approval's reason."""
         allocation = get_visible_allocation(allocation_id)
         operations.approve_allocation(
             db.session,
@@ -106,6 +107,7 @@ class AllocationApprove(MethodView):
             allocation,
             data["approved_on"],
             evaluation_override_reason=data["evaluation_override_reason"],
+            reason=data["reason"],
         )
         db.session.commit()
         return allocation
@@ -204,7 +206,9 @@ class RecallApprove(MethodView):
     def post(self, data, recall_id):
         """Approve a recall: the money returns to the giver (or goes on, for 调剂)."""
         recall = get_visible_recall(recall_id)
-        operations.approve_recall(db.session, g.user, recall, data["approved_on"])
+        operations.approve_recall(
+            db.session, g.user, recall, data["approved_on"], reason=data["reason"]
+        )
         db.session.commit()
         return recall
 

@@ -5,6 +5,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fundtrack.core.controls import TwoPerson
 from fundtrack.core.i18n import _l
 from fundtrack.core.models import positive_check, status_check, utcnow
 from fundtrack.core.transitions import Transitions
@@ -46,6 +47,11 @@ class Allocation(db.Model):
         positive_check("amount_fen"),
         status_check("status", ALLOCATION_TRANSITIONS.statuses),
         sa.CheckConstraint("from_region_code <> to_region_code", name="distinct_regions"),
+    )
+    #: its money has reached the receiver once approved: by a checker who is not the maker
+    __two_person__ = TwoPerson(
+        effective=("approved", "recalled"),
+        frozen=("amount_fen", "fund_id", "from_region_code", "to_region_code"),
     )
 
     #: surrogate key
@@ -105,6 +111,8 @@ class AllocationRecall(db.Model):
         positive_check("amount_fen"),
         status_check("status", RECALL_TRANSITIONS.statuses),
     )
+    #: the money goes back once approved: by a checker who is not the recall's maker
+    __two_person__ = TwoPerson(effective=("approved",), frozen=("amount_fen", "allocation_id"))
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,6 +143,10 @@ class AllocationRecall(db.Model):
     #: the new allocation this recalled money became on approval (调剂), if any
     redistributed_as_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("allocations.id"), unique=True, default=None
+    )
+    #: the year-end close (年度结算) this recall settles, when it was made by one
+    year_end_close_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("year_end_closes.id"), index=True, default=None
     )
 
     allocation: Mapped[Allocation] = relationship(

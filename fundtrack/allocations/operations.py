@@ -37,12 +37,14 @@ from fundtrack.core.ledger import (
     batch_get,
     flush_write,
     lock_fund,
+    optional_reason,
     require_available,
     require_reason,
 )
 from fundtrack.core.models import utcnow
 from fundtrack.core.money import yuan_str
-from fundtrack.core.versioning import set_reason
+from fundtrack.core.timeparse import local_today
+from fundtrack.core.versioning import set_action, set_reason
 from fundtrack.regions.models import LEVEL_DEPTH, Region
 from fundtrack.regions.operations import is_within
 
@@ -110,7 +112,8 @@ def create_allocation(
         created_by_id=user.id,
     )
     session.add(allocation)
-    set_reason(session, reason or f"下达资金 {document_no}")  # zh-only: stored audit reason
+    set_action(session, f"下达资金 {document_no.strip()}")  # zh-only: stored audit action
+    set_reason(session, reason)
     flush_write(session)
     return allocation
 
@@ -121,13 +124,15 @@ def approve_allocation(
     allocation: Allocation,
     approved_on: date | None = None,
     evaluation_override_reason: str | None = None,
+    reason: str | None = None,
 ):
-    """Approve a draft: a checker over the giving region, never the maker.
+    """Approve a draft: a checker over the giving region, never the maker; ``reason`` is the
+    approver's opinion (审批意见), kept as the transaction's reason.
 
     A receiver that got money of this fund's kind last year needs an approved evaluation
     of it not graded 差 (``EvaluationRequired``), unless a provincial approver overrides with
     a reason, which the history keeps. Raises ``SameUserApproval``, ``Forbidden``,
-    ``InvalidTransition`` or ``EvaluationRequired``.
+    ``InvalidTransition``, ``ReasonRequired`` (too long) or ``EvaluationRequired``.
     """
     from fundtrack.evaluations.operations import evaluation_gate
 
@@ -135,6 +140,7 @@ def approve_allocation(
         raise SameUserApproval()
     if not can_approve_allocation(session, user, allocation):
         raise Forbidden(_("没有审批该地区资金下达的权限"))
+    opinion = optional_reason(reason)
     ALLOCATION_TRANSITIONS.target(allocation.status, "approve")
     lock_fund(session, allocation.fund)
     problems = evaluation_gate(session, allocation.fund, allocation.to_region_code)
@@ -156,12 +162,13 @@ def approve_allocation(
     ALLOCATION_TRANSITIONS.apply(allocation, "approve")
     allocation.approved_by_id = user.id
     allocation.approved_at = utcnow()
-    allocation.approved_on = approved_on or date.today()
-    stored_reason = f"审批资金下达 {allocation.document_no}"  # zh-only: stored audit reason
+    allocation.approved_on = approved_on or local_today()
+    action = f"审批资金下达 {allocation.document_no}"  # zh-only: stored audit action
     if problems:
         override_note = allocation.evaluation_override_reason
-        stored_reason += f"（绩效评价例外：{override_note}）"  # zh-only: stored audit reason
-    set_reason(session, stored_reason)
+        action += f"（绩效评价例外：{override_note}）"  # zh-only: stored audit action
+    set_action(session, action)
+    set_reason(session, opinion)
     session.flush()
     return allocation
 
@@ -172,6 +179,7 @@ def cancel_allocation(session, user, allocation: Allocation, reason: str) -> All
         raise Forbidden(_("没有撤销该资金下达的权限"))
     reason = require_reason(reason)
     ALLOCATION_TRANSITIONS.apply(allocation, "cancel")
+    set_action(session, f"撤销资金下达草稿 {allocation.document_no}")  # zh-only: stored
     set_reason(session, reason)
     session.flush()
     return allocation
@@ -259,29 +267,39 @@ def create_recall(
         created_by_id=user.id,
     )
     session.add(recall)
+    action = "申请资金调剂" if redistribute_to_code else "申请收回资金"  # zh-only: stored
+    set_action(session, f"{action} {allocation.document_no}")
     set_reason(session, reason)
     session.flush()
     return recall
 
 
-def approve_recall(session, user, recall: AllocationRecall, recalled_on: date | None = None):
+def approve_recall(
+    session,
+    user,
+    recall: AllocationRecall,
+    recalled_on: date | None = None,
+    reason: str | None = None,
+):
     """Approve a recall: the money returns to the giver (or, for a redistribution, goes on
     as a new approved allocation prepared by the recall's maker and approved by this
-    checker). A fully recalled allocation becomes ``recalled``."""
+    checker). A fully recalled allocation becomes ``recalled``. ``reason`` is the approver's
+    opinion. Raises ``SameUserApproval``, ``Forbidden``, ``InvalidTransition``,
+    ``ReasonRequired`` (too long)."""
     allocation = recall.allocation
     if recall.created_by_id == user.id:
         raise SameUserApproval()
     if not can_approve_allocation(session, user, allocation):
         raise Forbidden(_("没有审批该地区资金收回的权限"))
+    opinion = optional_reason(reason)
     RECALL_TRANSITIONS.target(recall.status, "approve")
     lock_fund(session, allocation.fund)
     RECALL_TRANSITIONS.apply(recall, "approve")
     recall.approved_by_id = user.id
     recall.approved_at = utcnow()
-    recall.recalled_on = recalled_on or date.today()
+    recall.recalled_on = recalled_on or local_today()
     session.flush()
-    if recalled_fen(session, allocation) == allocation.amount_fen:
-        ALLOCATION_TRANSITIONS.apply(allocation, "recall_all")
+    _mark_if_fully_recalled(session, allocation)
     if recall.redistribute_to_code:
         onward = Allocation(
             fund_id=allocation.fund_id,
@@ -299,8 +317,47 @@ def approve_recall(session, user, recall: AllocationRecall, recalled_on: date | 
         session.add(onward)
         session.flush()
         recall.redistributed_as_id = onward.id
-    set_reason(session, f"审批资金收回（{recall.reason}）")  # zh-only: stored audit reason
+    action = "审批资金调剂" if recall.redistribute_to_code else "审批资金收回"  # zh-only: stored
+    action = f"{action} {allocation.document_no}（{recall.reason}）"  # zh-only: stored
+    set_action(session, action)
+    set_reason(session, opinion)
     session.flush()
+    return recall
+
+
+def _mark_if_fully_recalled(session, allocation: Allocation) -> None:
+    if recalled_fen(session, allocation) == allocation.amount_fen:
+        ALLOCATION_TRANSITIONS.apply(allocation, "recall_all")
+
+
+def recall_for_year_end(
+    session,
+    allocation: Allocation,
+    amount_fen: int,
+    *,
+    reason: str,
+    proposer_id: int,
+    approver,
+    recalled_on: date,
+    year_end_close_id: int,
+) -> AllocationRecall:
+    """The approved recall of an approved year-end close (年度结算收回): proposed by the close's
+    proposer, approved by its approver, on the close's date. Only ``approve_year_end`` calls
+    it, after its own checks (the fund stands still while the close awaits its decision)."""
+    recall = AllocationRecall(
+        allocation_id=allocation.id,
+        amount_fen=amount_fen,
+        reason=f"年度结算收回：{reason}",  # zh-only: stored reason
+        status="approved",
+        recalled_on=recalled_on,
+        created_by_id=proposer_id,
+        approved_by_id=approver.id,
+        approved_at=utcnow(),
+        year_end_close_id=year_end_close_id,
+    )
+    session.add(recall)
+    session.flush()
+    _mark_if_fully_recalled(session, allocation)
     return recall
 
 
@@ -310,6 +367,7 @@ def cancel_recall(session, user, recall: AllocationRecall, reason: str) -> Alloc
         raise Forbidden(_("没有撤销该资金收回的权限"))
     reason = require_reason(reason)
     RECALL_TRANSITIONS.apply(recall, "cancel")
+    set_action(session, f"撤销资金收回草稿 #{recall.id}")  # zh-only: stored audit action
     set_reason(session, reason)
     session.flush()
     return recall

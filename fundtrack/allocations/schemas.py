@@ -2,7 +2,7 @@ import marshmallow as ma
 
 from fundtrack.core.api import PageQuerySchema
 from fundtrack.core.i18n import _l
-from fundtrack.core.schemas import Id, Money, UtcDateTime, list_of
+from fundtrack.core.schemas import DecisionSchema, Id, Money, UtcDateTime, list_of
 
 REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error=_l("地区代码须为 6 位数字"))
 ALLOCATION_STATUSES = ("draft", "approved", "cancelled", "recalled")
@@ -49,7 +49,7 @@ class AllocationCreateSchema(ma.Schema):
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
 
 
-class ApproveSchema(ma.Schema):
+class ApproveSchema(DecisionSchema):
     approved_on = ma.fields.Date(load_default=None, allow_none=True)
 
 
@@ -60,10 +60,6 @@ class AllocationApproveSchema(ApproveSchema):
         validate=ma.validate.Length(max=2000),
         metadata={"description": "省级审批人员在绩效评价未通过时例外下达的理由"},
     )
-
-
-class ReasonSchema(ma.Schema):
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
 
 
 class RecallCreateSchema(ma.Schema):

@@ -15,11 +15,12 @@ from fundtrack.allocations.permissions import (
     can_view_recall,
 )
 from fundtrack.allocations.queries import SEARCH_COLUMNS
+from fundtrack.audit.reports import decision_trail
 from fundtrack.core.access import get_visible
 from fundtrack.core.errors import DomainError
-from fundtrack.core.forms import ActionForm, ReasonForm, show_domain_error
+from fundtrack.core.forms import OpinionForm, ReasonForm, show_domain_error
 from fundtrack.core.i18n import _
-from fundtrack.core.web_helpers import get_visible_fund_or_404, record_listing
+from fundtrack.core.web_helpers import get_visible_fund_or_404, record_listing, run_action
 from fundtrack.extensions import db
 from fundtrack.funds.models import Fund
 from fundtrack.funds.permissions import visible_funds_filter
@@ -82,7 +83,6 @@ def index():
         allocations=listing["items"],
         **{k: listing[k] for k in ("sort", "page", "per_page", "total", "statuses")},
         filters={**listing["filters"], **({"recall": "draft"} if recall_queue else {})},
-        action_form=ActionForm(),
     )
 
 
@@ -149,11 +149,17 @@ def detail(allocation_id: int):
     return render_template(
         "allocations/detail.html",
         allocation=allocation,
-        action_form=ActionForm(),
+        opinion_form=OpinionForm(),
+        trail=decision_trail(db.session, "allocations", allocation.id),
         cancel_form=ReasonForm(prefix="cancel"),
         # one reason form per draft recall, with the prefix recall_action reads
         recall_cancel_forms={
             r.id: ReasonForm(prefix=f"recall{r.id}")
+            for r in allocation.recalls
+            if r.status == "draft"
+        },
+        recall_opinion_forms={
+            r.id: OpinionForm(prefix=f"approve-recall{r.id}")
             for r in allocation.recalls
             if r.status == "draft"
         },
@@ -163,27 +169,24 @@ def detail(allocation_id: int):
 
 
 def _run(allocation: Allocation, action, success: str):
-    """Run one operation, commit once, or show the refusal."""
-    try:
-        action()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
+    """Run one operation, commit once, or show the refusal; back to the allocation."""
+    back = url_for("allocation_pages.detail", allocation_id=allocation.id)
+    return run_action(action, success, back)
 
 
 @bp.route("/<int:allocation_id>/approve", methods=["POST"])
 @login_required
 def approve(allocation_id: int):
     allocation = get_visible(Allocation, allocation_id, can_view_allocation)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    form = OpinionForm()
+    if not form.validate_on_submit():
+        flash(_("；").join(str(e) for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
     return _run(
         allocation,
-        lambda: operations.approve_allocation(db.session, current_user, allocation),
+        lambda: operations.approve_allocation(
+            db.session, current_user, allocation, reason=form.reason.data
+        ),
         _("已审批，资金已下达"),
     )
 
@@ -236,11 +239,15 @@ def recall_action(recall_id: int, action: str):
     recall = get_visible(AllocationRecall, recall_id, can_view_recall)
     allocation = recall.allocation
     if action == "approve":
-        if not ActionForm().validate_on_submit():
-            abort(400)
+        opinion = OpinionForm(prefix=f"approve-recall{recall.id}")
+        if not opinion.validate_on_submit():
+            flash(_("；").join(str(e) for es in opinion.errors.values() for e in es), "error")
+            return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
         return _run(
             allocation,
-            lambda: operations.approve_recall(db.session, current_user, recall),
+            lambda: operations.approve_recall(
+                db.session, current_user, recall, reason=opinion.reason.data
+            ),
             _("已审批收回"),
         )
     form = ReasonForm(prefix=f"recall{recall.id}")

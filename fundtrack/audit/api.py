@@ -59,6 +59,7 @@ class History(MethodView):
                     "issued_at": entry.issued_at.isoformat() + "Z",
                     "user": entry.user,
                     "remote_addr": entry.remote_addr,
+                    "action": entry.action,
                     "reason": entry.reason,
                     "operation": entry.operation,
                     "changes": {

@@ -23,6 +23,19 @@ from fundtrack.audit.models import GENESIS_HASH, AuditSeal
 CHAIN_LOCK_KEY = 0x66756E64  # "fund"
 #: continuum rewrites this column of older versions when a newer one arrives
 EXCLUDED_VERSION_COLUMNS = {"end_transaction_id"}
+#: transaction columns added after the chain began: part of a link's payload only when set,
+#: so that the links sealed before a column existed still hash as they were sealed
+LATER_TRANSACTION_COLUMNS = frozenset({"action"})
+
+
+def transaction_payload(row: dict) -> dict:
+    """A transaction row as it enters a link's hash (``LATER_TRANSACTION_COLUMNS`` left out
+    while NULL)."""
+    return {
+        key: value
+        for key, value in row.items()
+        if value is not None or key not in LATER_TRANSACTION_COLUMNS
+    }
 
 
 def versioned_models() -> list:
@@ -68,7 +81,7 @@ def _version_rows(connection, transaction_ids: list[int]) -> dict[int, list[dict
 def _transaction_rows(connection, transaction_ids: list[int]) -> dict[int, dict]:
     table = _transaction_table()
     rows = connection.execute(sa.select(table).where(table.c.id.in_(transaction_ids))).mappings()
-    return {row["id"]: {k: _plain(v) for k, v in row.items()} for row in rows}
+    return {row["id"]: transaction_payload({k: _plain(v) for k, v in row.items()}) for row in rows}
 
 
 def link_hash(prev_hash: str, transaction: dict | None, versions: list[dict]) -> str:
@@ -326,7 +339,9 @@ def check_hashes(
             if tx_id != tx:
                 worst = (position, "missing")
                 continue
-            transaction = _encode_presorted(dict(zip(tx_names, tx_rows[-1], strict=True)))
+            transaction = _encode_presorted(
+                transaction_payload(dict(zip(tx_names, tx_rows[-1], strict=True)))
+            )
             # = canonical_json({"transaction": …, "versions": […]}), keys in sorted order
             payload = '{"transaction":' + transaction + ',"versions":[' + ",".join(versions) + "]}"
             digest = hashlib.sha256(prev_hash.encode("ascii") + payload.encode("utf-8"))

@@ -77,6 +77,13 @@ FIELD_LABELS = {
     "description": _l("说明"),
     "earmarkable": _l("可作专项用途"),
     "present": _l("存在"),
+    "policy": _l("结算方式"),
+    "to_fund_id": _l("结转至资金"),
+    "from_fund_id": _l("结转自资金"),
+    "decided_by_id": _l("审批人"),
+    "decided_at": _l("审批时间"),
+    "closed_on": _l("结算日期"),
+    "year_end_close_id": _l("年度结算"),
 }
 
 #: the child rows shown within a parent's history: api name -> label
@@ -93,6 +100,9 @@ class Entry:
     issued_at: datetime
     user: dict | None
     remote_addr: str | None
+    #: what the program did, in its own words (``审批资金下达 …``); None before it was kept
+    action: str | None
+    #: the person's own words (a reason, an approver's opinion), exactly as given, or None
     reason: str | None
     operation: str
     #: column -> (old, new), raw values
@@ -103,10 +113,11 @@ def _kinds():
     from fundtrack.allocations.models import Allocation, AllocationRecall
     from fundtrack.disbursements.models import Beneficiary, Disbursement
     from fundtrack.evaluations.models import Evaluation
-    from fundtrack.funds.models import Fund
+    from fundtrack.funds.models import Fund, YearEndClose
 
     return {
         "funds": Fund,
+        "year-end-closes": YearEndClose,
         "allocations": Allocation,
         "recalls": AllocationRecall,
         "disbursements": Disbursement,
@@ -116,7 +127,17 @@ def _kinds():
 
 
 #: the URL rule part for a history route: /history/<kind>/<id>
-KIND_RULE = "<any(funds, allocations, recalls, disbursements, beneficiaries, evaluations):kind>"
+HISTORY_KINDS = (
+    "funds",
+    "year-end-closes",
+    "allocations",
+    "recalls",
+    "disbursements",
+    "beneficiaries",
+    "evaluations",
+)
+# quoted: werkzeug's converter arguments are Python literals, and a bare one cannot hold "-"
+KIND_RULE = "<any({}):kind>".format(", ".join(f'"{kind}"' for kind in HISTORY_KINDS))
 
 
 def model_for(kind: str):
@@ -216,6 +237,7 @@ def record_history(session, model, record_id) -> list[Entry]:
             issued_at=transactions[tx_id].issued_at,
             user=_user_info(users.get(transactions[tx_id].user_id), transactions[tx_id]),
             remote_addr=transactions[tx_id].remote_addr,
+            action=transactions[tx_id].action,
             reason=transactions[tx_id].reason,
             operation=operation_by_tx.get(tx_id, "update"),
             changes=changes_by_tx.get(tx_id, {}),

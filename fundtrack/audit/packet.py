@@ -88,6 +88,7 @@ def _changes_after_approval(session, fund) -> list[dict]:
                             "record": f"{label} #{record_id}",
                             "when": entry.issued_at,
                             "who": _who(entry.user, ROLES),
+                            "action": entry.action or "",
                             "reason": entry.reason or "",
                             "changes": "；".join(
                                 f"{FIELD_LABELS.get(c, c)} {display_value(c, o, {})} → "

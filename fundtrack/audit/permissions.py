@@ -8,12 +8,14 @@ from fundtrack.regions.operations import is_within
 def can_view_record(session, user, kind: str, record) -> bool:
     from fundtrack.allocations.permissions import can_view_allocation
     from fundtrack.disbursements.permissions import can_view_disbursement
-    from fundtrack.funds.permissions import can_view_fund
+    from fundtrack.funds.permissions import can_view_fund, can_view_year_end_close
 
     if record is None:
         return False
     if kind == "funds":
         return can_view_fund(session, user, record)
+    if kind == "year-end-closes":
+        return can_view_year_end_close(session, user, record)
     if kind == "allocations":
         return can_view_allocation(session, user, record)
     if kind == "recalls":

@@ -23,6 +23,7 @@ LOCAL = ZoneInfo("Asia/Shanghai")
 #: kind -> label (lazy: in the reader's language; the history PDF renders it in Chinese)
 KIND_LABELS = {
     "funds": _l("专项资金"),
+    "year-end-closes": _l("年度结算"),
     "allocations": _l("资金下达"),
     "recalls": _l("资金收回"),
     "disbursements": _l("支出"),
@@ -39,6 +40,7 @@ def value_labels(session, kind: str, entries) -> dict[str, dict[str, str]]:
     from fundtrack.funds.models import (
         FUND_TRANSITIONS,
         YEAR_END_POLICIES,
+        YEAR_END_TRANSITIONS,
         ExpenditureCategory,
         Fund,
     )
@@ -90,6 +92,7 @@ def value_labels(session, kind: str, entries) -> dict[str, dict[str, str]]:
     )}  # fmt: skip
     statuses = {
         "funds": FUND_TRANSITIONS,
+        "year-end-closes": YEAR_END_TRANSITIONS,
         "allocations": ALLOCATION_TRANSITIONS,
         "recalls": RECALL_TRANSITIONS,
         "disbursements": DISBURSEMENT_TRANSITIONS,
@@ -106,8 +109,12 @@ def value_labels(session, kind: str, entries) -> dict[str, dict[str, str]]:
         "created_by_id": users,
         "approved_by_id": users,
         "reviewed_by_id": users,
+        "decided_by_id": users,
         "fund_id": funds,
+        "to_fund_id": funds,
+        "from_fund_id": funds,
         "year_end_policy": YEAR_END_POLICIES,
+        "policy": YEAR_END_POLICIES,
         "family_type": FAMILY_TYPES,
         "beneficiary_id": beneficiaries,
     }
@@ -137,6 +144,8 @@ def linked_records(session, kind: str, record) -> list[tuple[str, str, str]]:
             )
             for d in payments
         ]
+    elif kind == "year-end-closes":
+        links.append((_("专项资金 #%(id)s", id=record.fund_id), "funds", record.fund_id))
     elif kind == "recalls":
         links.append(
             (_("原资金下达 #%(id)s", id=record.allocation_id), "allocations", record.allocation_id)
@@ -171,6 +180,7 @@ class HistoryRow:
     role: str | None
     region: str | None
     remote_addr: str | None
+    action: str | None
     reason: str | None
     #: (field label, old value, new value), readable
     diffs: list[tuple[str, str, str]]
@@ -210,6 +220,7 @@ def history_rows(session, kind: str, record_id: int) -> list[HistoryRow]:
             role=str(ROLES.get(entry.user["role"], entry.user["role"])) if entry.user else None,
             region=labels["region_code"].get(entry.user["region"]) if entry.user else None,
             remote_addr=entry.remote_addr,
+            action=entry.action,
             reason=entry.reason,
             diffs=[
                 (
@@ -222,6 +233,13 @@ def history_rows(session, kind: str, record_id: int) -> list[HistoryRow]:
         )
         for entry in entries
     ]
+
+
+def decision_trail(session, kind: str, record_id: int) -> list[HistoryRow]:
+    """The steps of a record that a person took with words: who proposed it, when and why,
+    and every decision with the approver's opinion, oldest first (the record's page shows
+    them before anybody decides)."""
+    return [row for row in history_rows(session, kind, record_id) if row.action or row.reason]
 
 
 def readable_state(session, kind: str, record_id: int, moment: datetime):

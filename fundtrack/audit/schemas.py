@@ -23,7 +23,16 @@ class HistoryEntrySchema(ma.Schema):
     issued_at = ma.fields.String(required=True, metadata={"description": "UTC, ISO 8601"})
     user = ma.fields.Nested(HistoryUserSchema, allow_none=True, required=True)
     remote_addr = ma.fields.String(allow_none=True, required=True)
-    reason = ma.fields.String(allow_none=True, required=True)
+    action = ma.fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "系统记录的操作（如「审批资金下达 …」）"},
+    )
+    reason = ma.fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "操作人自己填写的原因或审批意见，原样保存；未填写为 null"},
+    )
     operation = ma.fields.String(required=True)
     changes = ma.fields.Dict(
         keys=ma.fields.String(),

@@ -397,7 +397,10 @@ class Generator:
                     "kind_code": kind, "fiscal_year": year, "region_code": self.province,
                     "budget_line_id": line["id"], "source": "省级财政预算", "budget_fen": budget,
                     "status": "active", "year_end_policy": "recall", "created_at": issued,
-                    "created_by_id": maker["id"]}  # fmt: skip
+                    "created_by_id": maker["id"],
+                    # proposed and approved at once: the data, not the workflow, is measured
+                    "approved_by_id": self.checker(self.province)["id"],
+                    "approved_at": issued}  # fmt: skip
             w.insert("funds", fund)
             w.version("funds", fund, tx, 0, None)
             codes = list(earmark)
@@ -551,10 +554,11 @@ class Generator:
         w, rng = self.w, self.rng
         day = date(year, 12, 28)
         for minute, county in enumerate(sorted(reversed_rows)):
-            tx, maker = t_reverse[county], self.maker(county)
+            tx, maker, checker = t_reverse[county], self.maker(county), self.checker(county)
             now = _at(day, 10, minute)
             reason = rng.choice(REVERSAL_REASONS)
-            w.transaction(tx, now, maker, reason)
+            # the maker proposed it, the county's checker approves: the approver's transaction
+            w.transaction(tx, now, checker, reason)
             for index in reversed_rows[county]:
                 original = self.reversible.pop(index)
                 w.version("disbursements", dict(original, status="reversed"), tx, 1, None)
@@ -563,7 +567,7 @@ class Generator:
                     paid_on=day, voucher_no=f"{original['voucher_no']}-冲",
                     purpose=f"冲销：{reason}", status="approved", reverses_id=original["id"],
                     days=None, created_at=now, created_by_id=maker["id"],
-                    approved_by_id=maker["id"], approved_at=now,
+                    approved_by_id=checker["id"], approved_at=now,
                 )  # fmt: skip
                 w.insert("disbursements", compensation)
                 w.version("disbursements", compensation, tx, 0, None)
@@ -587,7 +591,7 @@ def generate(db, count: int, years: int = 5, seed: int = 2018,
              password: str = DEFAULT_PASSWORD, echo=None) -> dict[str, int]:  # fmt: skip
     """Fill the (empty, migrated) database of ``db``; returns rows written per table."""
     from fundtrack.core.errors import DomainError
-    from fundtrack.core.versioning import acting_as, set_reason
+    from fundtrack.core.versioning import acting_as, set_action
     from fundtrack.funds.models import Fund
     from fundtrack.regions.operations import load_reference_data
     from fundtrack.users.operations import check_password_strength, hash_password
@@ -598,7 +602,7 @@ def generate(db, count: int, years: int = 5, seed: int = 2018,
         raise DomainError("database is not empty: bench generate needs an empty, migrated one")
     check_password_strength(password)
     with acting_as(None, remote_addr=REMOTE_ADDR):
-        set_reason(db.session, "加载参考数据")
+        set_action(db.session, "加载参考数据")
         load_reference_data(db.session)
     db.session.commit()
     db.session.remove()

@@ -81,6 +81,11 @@ class SameUserApproval(DomainError):
     default_message = _l("经办人不能审批自己经办的记录")
 
 
+class SecondPersonRequired(DomainError):
+    code = "second_person_required"
+    default_message = _l("资金变动须由经办人以外的审批人员审批后才能生效")
+
+
 class BenefitCapExceeded(DomainError):
     code = "benefit_cap_exceeded"
     default_message = _l("超出该受益人本年度的待遇上限")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, Optional
 
 from fundtrack.core.errors import DomainError
 from fundtrack.core.i18n import _l
@@ -53,6 +53,15 @@ class ReasonForm(Form):
 
     reason = TextAreaField(
         _l("原因"), validators=[InputRequired(_l("请填写原因")), Length(max=2000)]
+    )
+
+
+class OpinionForm(Form):
+    """An approval with the approver's opinion (审批意见), prefilled 同意 as on a paper form;
+    the person may change it or leave it empty."""
+
+    reason = TextAreaField(
+        _l("审批意见"), default=_l("同意"), validators=[Optional(), Length(max=2000)]
     )
 
 

@@ -106,8 +106,10 @@ def flush_write(session) -> None:
         session.flush()
 
 
-def lock_fund(session, fund) -> None:
-    """Serialise every money movement of one fund (row lock on PostgreSQL).
+def lock_fund(session, fund, status: str = "active") -> None:
+    """Serialise every money movement of one fund (row lock on PostgreSQL), and refuse it
+    (``FundNotActive``) unless the fund is in ``status`` (the decision of a year-end close
+    locks a fund that stands still, ``closing``).
 
     Balances are checked after this lock and written in the same transaction, so two
     concurrent requests can never both spend the same available money.
@@ -115,12 +117,16 @@ def lock_fund(session, fund) -> None:
     from fundtrack.funds.models import Fund
 
     current = session.info.get(BATCH_KEY)
+    fund_status = fund.status
     if current is None or fund.id not in current.locked:
-        session.execute(sa.select(Fund.id).where(Fund.id == fund.id).with_for_update())
+        # the status as it stands once the row is locked (a close may have just committed)
+        fund_status = session.scalar(
+            sa.select(Fund.status).where(Fund.id == fund.id).with_for_update()
+        )
         if current is not None:
             current.locked.add(fund.id)
-    if fund.status != "active":
-        raise FundNotActive(fund_status=fund.status)
+    if fund_status != status:
+        raise FundNotActive(fund_status=fund_status)
 
 
 def require_available(session, fund, region_code: str, amount_fen: int) -> None:
@@ -166,3 +172,11 @@ def require_reason(reason: str | None, field: str = "reason") -> str:
             _("原因不超过 %(max)s 个字符", max=MAX_REASON), fields={field: [_("原因过长")]}
         )
     return reason
+
+
+def optional_reason(reason: str | None, field: str = "reason") -> str | None:
+    """An approver's optional opinion (审批意见) on a decision: stripped, at most
+    ``MAX_REASON`` characters, None when blank. Raises ``ReasonRequired`` when too long."""
+    if reason is None or not reason.strip():
+        return None
+    return require_reason(reason, field)

@@ -54,6 +54,31 @@ class Money(ma.fields.Field):
             raise ma.ValidationError(str(exc)) from None
 
 
+#: the longest reason or opinion a person may give (``core.ledger.MAX_REASON``)
+MAX_REASON = 2000
+
+
+class ReasonSchema(ma.Schema):
+    """The body of an action that needs the person's reason: cancel, reject, return."""
+
+    reason = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(max=MAX_REASON),
+        metadata={"description": "原因（必填），记入该次变更的历史"},
+    )
+
+
+class DecisionSchema(ma.Schema):
+    """The body of an approval: the approver's opinion (审批意见), optional."""
+
+    reason = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=MAX_REASON),
+        metadata={"description": "审批意见（可选），原样记入该次审批的历史", "example": "同意"},
+    )
+
+
 def list_of(item_schema, name: str, paginated: bool = False):
     """A ``{"items": [...]}`` schema (with page, per_page, total when paginated)."""
     fields = {"items": ma.fields.List(ma.fields.Nested(item_schema), required=True)}

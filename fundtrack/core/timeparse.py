@@ -9,6 +9,12 @@ from zoneinfo import ZoneInfo
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
+def local_today() -> date:
+    """Today's date in Asia/Shanghai: the business date of a decision made now (the
+    server's own calendar may be UTC, eight hours behind)."""
+    return datetime.now(LOCAL_ZONE).date()
+
+
 def parse_moment(text: str) -> datetime:
     """``2018-03-31`` → the end of that day in Shanghai; ``2018-03-31T12:00`` (local when no
     offset) or ``…+08:00`` / ``…Z``. Returns naive UTC. Raises ``ValueError``."""

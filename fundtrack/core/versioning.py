@@ -2,7 +2,10 @@
 
 The actor (user id, role, region and remote address) is a plain value cached in ``g`` when
 the request is authenticated, never read from an ORM object that may be expired by then
-(DESIGN.md §5). The reason of a change is set by the operation that makes it.
+(DESIGN.md §5). Each transaction carries two texts, set by the operation that makes the change:
+its *action*, what the program did in its own words (``审批资金下达 湘计生协〔2017〕12号``), and
+its *reason*, the words of the person who did it (an approver's 审批意见, the reason of a
+cancellation), exactly as given, or nothing when they gave none.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from sqlalchemy_continuum.transaction import TransactionFactory
 from sqlalchemy_continuum.unit_of_work import UnitOfWork
 
 REASON_KEY = "fundtrack_reason"
-#: while set, the reason is fixed: a batch (an import) gives one reason for all its rows
+ACTION_KEY = "fundtrack_action"
+#: while set, action and reason are fixed: a batch (an import) describes all its rows at once
 FIXED_REASON_KEY = "fundtrack_reason_fixed"
 
 
@@ -62,26 +66,41 @@ def acting_as(user, remote_addr: str = "cli"):
 
 
 def set_reason(session, reason: str | None) -> None:
-    """Record why the current transaction changes what it changes.
+    """Record the acting person's own words for the current transaction (an approver's
+    opinion, the reason of a cancel, recall, reverse or return), as given but for
+    surrounding blanks.
 
     Works before the first flush (the transaction row is created with it) and after it
-    (the already created transaction row is updated).
+    (the already created transaction row is updated). A second text in the same
+    transaction is appended after ``; ``.
     """
-    if not reason or session.info.get(FIXED_REASON_KEY):
+    _note(session, REASON_KEY, "reason", reason)
+
+
+def set_action(session, action: str | None) -> None:
+    """Record what the current transaction does, in the program's words (``审批支出 …``):
+    shown in the history beside the person's reason, never instead of it."""
+    _note(session, ACTION_KEY, "action", action)
+
+
+def _note(session, key: str, column: str, text: str | None) -> None:
+    if not text or session.info.get(FIXED_REASON_KEY):
         return
-    reason = reason.strip()
-    previous = session.info.get(REASON_KEY)
-    if previous and reason not in previous.split("; "):
-        reason = f"{previous}; {reason}"
-    session.info[REASON_KEY] = reason
+    text = text.strip()
+    previous = session.info.get(key)
+    if previous and text not in previous.split("; "):
+        text = f"{previous}; {text}"
+    session.info[key] = text
     uow = versioning_manager.units_of_work.get(_connection_key(session))
     if uow is not None and uow.current_transaction is not None:
-        uow.current_transaction.reason = reason
+        setattr(uow.current_transaction, column, text)
 
 
 @contextlib.contextmanager
-def fixed_reason(session, reason: str):
-    """One reason for everything the block changes, whatever the operations inside say."""
+def fixed_action(session, action: str, reason: str | None = None):
+    """One action (and reason) for everything the block changes, whatever the operations
+    inside say: an import's 10,000 rows are one described transaction."""
+    set_action(session, action)
     set_reason(session, reason)
     session.info[FIXED_REASON_KEY] = True
     try:
@@ -108,11 +127,13 @@ class AuditPlugin(Plugin):
             "actor_role": actor.role if actor else None,
             "actor_region_code": actor.region_code if actor else None,
             "reason": session.info.get(REASON_KEY),
+            "action": session.info.get(ACTION_KEY),
         }
 
 
 def _clear_reason(session, *args):
     session.info.pop(REASON_KEY, None)
+    session.info.pop(ACTION_KEY, None)
 
 
 class AuditTransactionFactory(TransactionFactory):
@@ -124,8 +145,12 @@ class AuditTransactionFactory(TransactionFactory):
         cls.actor_role = sa.Column(sa.String(16))
         #: home region (GB/T 2260 code) of the acting user at the time of the transaction
         cls.actor_region_code = sa.Column(sa.String(6))
-        #: why the change was made (required for cancel, recall, reverse, return, edits)
+        #: the acting person's own words: why (required for cancel, recall, reverse, return,
+        #: edits) or their opinion (审批意见) on a decision; NULL when they gave none
         cls.reason = sa.Column(sa.UnicodeText)
+        #: what the transaction does, in the program's words (审批资金下达 …); NULL in
+        #: transactions written before it was recorded (then ``reason`` held that sentence)
+        cls.action = sa.Column(sa.UnicodeText)
         return cls
 
 

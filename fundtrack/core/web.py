@@ -15,6 +15,7 @@ def _template_permissions() -> dict:
     from fundtrack.disbursements import permissions as disbursements
     from fundtrack.exchange import permissions as exchange
     from fundtrack.extensions import db
+    from fundtrack.funds import permissions as funds
 
     def bind(check):
         return lambda obj: bool(
@@ -30,6 +31,10 @@ def _template_permissions() -> dict:
         "can_approve_disbursement": bind(disbursements.can_approve_disbursement),
         "can_reverse_disbursement": bind(disbursements.can_reverse_disbursement),
         "can_export_bank_file": bind(exchange.can_export_bank_file),
+        "can_approve_fund": bind(funds.can_approve_fund),
+        "can_cancel_fund": bind(funds.can_cancel_fund),
+        "can_propose_year_end": bind(funds.can_propose_year_end),
+        "can_decide_year_end": bind(funds.can_decide_year_end),
         "can_import": lambda: bool(
             current_user.is_authenticated and exchange.can_import(current_user)
         ),

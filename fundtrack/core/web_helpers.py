@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import flash, redirect
 
 from fundtrack.core.access import get_visible
+from fundtrack.core.errors import DomainError
 
 
 def get_visible_fund_or_404(fund_id: int):
@@ -64,3 +66,19 @@ def text_search(columns, text: str):
     """SQL condition: any of ``columns`` contains ``text`` literally (no wildcards)."""
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return sa.or_(*(column.like(pattern, escape="\\") for column in columns))
+
+
+def run_action(action, success: str, back: str):
+    """A page's action form: run the operation, commit once and say ``success``, or roll
+    back and show the refusal; either way back to the page ``back``."""
+    from fundtrack.extensions import db
+
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(back)

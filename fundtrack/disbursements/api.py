@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from fundtrack.allocations.schemas import ReasonSchema
 from fundtrack.core.access import get_visible
 from fundtrack.core.api import FORBIDDEN, NOT_FOUND, paginated
 from fundtrack.core.auth import token_required
 from fundtrack.core.net import client_address
+from fundtrack.core.schemas import DecisionSchema, ReasonSchema
 from fundtrack.disbursements import operations
 from fundtrack.disbursements.models import Beneficiary, Disbursement
 from fundtrack.disbursements.permissions import can_view_disbursement
@@ -23,6 +24,7 @@ from fundtrack.disbursements.schemas import (
     DisbursementQuerySchema,
     DisbursementSchema,
     RevealedIdSchema,
+    ReverseSchema,
 )
 from fundtrack.extensions import db
 from fundtrack.funds.api import get_visible_fund
@@ -44,7 +46,11 @@ class Disbursements(MethodView):
     @token_required
     def get(self, query):
         """Payments of the caller's subtree, newest first."""
-        stmt = visible_disbursements(db.session, g.user, query).order_by(Disbursement.id.desc())
+        stmt = (
+            visible_disbursements(db.session, g.user, query)
+            .options(sa.orm.selectinload(Disbursement.reversals))
+            .order_by(Disbursement.id.desc())
+        )
         return paginated(db.session, stmt, query)
 
     @blp.arguments(DisbursementCreateSchema)
@@ -81,15 +87,18 @@ class DisbursementDetail(MethodView):
 
 @blp.route("/disbursements/<int:disbursement_id>/approve")
 class DisbursementApprove(MethodView):
+    @blp.arguments(DecisionSchema)
     @blp.response(200, DisbursementSchema)
     @blp.alt_response(409, **ERRORS)
     @blp.alt_response(403, **FORBIDDEN)
     @blp.alt_response(422, **ERRORS)
     @token_required
-    def post(self, disbursement_id):
-        """Approve a pending payment (a checker over the region, never its maker)."""
+    def post(self, data, disbursement_id):
+        """Approve a pending payment, or a proposed reversal (a checker over the region,
+        never the one who recorded or proposed it), with the approver's optional opinion
+        (``reason``). Approving a reversal makes the original ``reversed``."""
         disbursement = get_visible_disbursement(disbursement_id)
-        operations.approve_disbursement(db.session, g.user, disbursement)
+        operations.approve_disbursement(db.session, g.user, disbursement, data["reason"])
         db.session.commit()
         return disbursement
 
@@ -102,7 +111,7 @@ class DisbursementReject(MethodView):
     @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, disbursement_id):
-        """Send a pending payment back, with a reason; its money is free again."""
+        """Send a pending payment back, or refuse a proposed reversal, with a reason."""
         disbursement = get_visible_disbursement(disbursement_id)
         operations.reject_disbursement(db.session, g.user, disbursement, data["reason"])
         db.session.commit()
@@ -111,16 +120,19 @@ class DisbursementReject(MethodView):
 
 @blp.route("/disbursements/<int:disbursement_id>/reverse")
 class DisbursementReverse(MethodView):
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(ReverseSchema)
     @blp.response(201, DisbursementSchema)
     @blp.alt_response(409, **ERRORS)
     @blp.alt_response(403, **FORBIDDEN)
+    @blp.alt_response(422, **ERRORS)
     @token_required
     def post(self, data, disbursement_id):
-        """Reverse an approved payment: answers the compensating record it writes."""
+        """Propose the reversal of an approved payment: answers the compensating record,
+        ``pending`` until a checker who is not the proposer approves it
+        (``POST /disbursements/{its id}/approve``); no balance changes before."""
         disbursement = get_visible_disbursement(disbursement_id)
-        compensation = operations.reverse_disbursement(
-            db.session, g.user, disbursement, data["reason"]
+        compensation = operations.propose_reversal(
+            db.session, g.user, disbursement, data["reason"], data["reversed_on"]
         )
         db.session.commit()
         return compensation

@@ -3,6 +3,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from fundtrack.core.forms import Form, MoneyField
 from fundtrack.core.i18n import _l
+from fundtrack.core.timeparse import local_today
 
 
 class DisbursementForm(Form):
@@ -40,3 +41,16 @@ class BeneficiaryForm(Form):
     )
     family_type = SelectField(_l("家庭类型"), validators=[InputRequired(_l("请选择家庭类型"))])
     region = SelectField(_l("所属地区"), validate_choice=False, validators=[InputRequired()])
+
+
+class ReverseForm(Form):
+    """A proposed reversal: why, and its business date (today in Beijing by default)."""
+
+    reason = TextAreaField(
+        _l("冲销原因"), validators=[InputRequired(_l("请填写冲销原因")), Length(max=2000)]
+    )
+    reversed_on = DateField(
+        _l("冲销日期"),
+        default=local_today,
+        validators=[InputRequired(_l("请填写冲销日期"))],
+    )

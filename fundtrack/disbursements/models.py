@@ -5,6 +5,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fundtrack.core.controls import TwoPerson
 from fundtrack.core.i18n import _l
 from fundtrack.core.models import positive_check, status_check, utcnow
 from fundtrack.core.transitions import Transitions
@@ -91,8 +92,11 @@ class BenefitRule(db.Model):
 class Disbursement(db.Model):
     """A payment out of a region's available balance of one fund, in one earmarked category.
 
-    A reversal is a compensating record with a negative amount that points at the original;
-    nothing is ever deleted and an approved amount is never edited.
+    A reversal is a compensating record with a negative amount that points at the original:
+    proposed (``pending``, it changes no balance) by one person and approved by a checker who
+    is not the proposer, when the original becomes ``reversed`` and its money is available
+    again; a rejected proposal leaves the original as it was, and another may follow.
+    Nothing is ever deleted and an approved amount is never edited.
     """
 
     __tablename__ = "disbursements"
@@ -112,6 +116,20 @@ class Disbursement(db.Model):
         ),
         sa.CheckConstraint("days IS NULL OR days > 0", name="days_positive"),
         status_check("status", DISBURSEMENT_TRANSITIONS.statuses),
+        # one live reversal per payment: proposed or approved (rejected ones may pile up)
+        sa.Index(
+            "uq_disbursements_live_reversal",
+            "reverses_id",
+            unique=True,
+            postgresql_where=sa.text("status <> 'rejected'"),
+            sqlite_where=sa.text("status <> 'rejected'"),
+        ),
+    )
+    #: a payment is spent once approved, a reversal takes effect once approved: each by a
+    #: checker who is not the one who recorded or proposed it
+    __two_person__ = TwoPerson(
+        effective=("approved", "reversed"),
+        frozen=("amount_fen", "fund_id", "region_code", "category_code", "reverses_id"),
     )
 
     #: surrogate key
@@ -148,15 +166,15 @@ class Disbursement(db.Model):
     days: Mapped[int | None] = mapped_column(default=None)
     #: pending, approved, rejected or reversed (DISBURSEMENT_TRANSITIONS)
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")
-    #: the original this compensating record reverses
+    #: the original this compensating record reverses (one that is not rejected at a time)
     reverses_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("disbursements.id"), unique=True, default=None
+        sa.ForeignKey("disbursements.id"), index=True, default=None
     )
     #: UTC time of creation
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: maker who recorded it
+    #: maker who recorded it (for a reversal: who proposed it)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    #: checker who approved it; never the maker
+    #: checker who approved it; never the one who recorded or proposed it
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
     #: UTC time of approval
     approved_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -166,12 +184,29 @@ class Disbursement(db.Model):
     category: Mapped[ExpenditureCategory] = relationship(foreign_keys=[category_code])
     beneficiary: Mapped[Beneficiary | None] = relationship()
     reverses: Mapped[Disbursement | None] = relationship(
-        remote_side=[id], back_populates="reversal", foreign_keys=[reverses_id]
+        remote_side=[id], back_populates="reversals", foreign_keys=[reverses_id]
     )
-    reversal: Mapped[Disbursement | None] = relationship(
-        back_populates="reverses", foreign_keys=[reverses_id]
+    #: every reversal proposed for this payment, rejected ones included, oldest first
+    reversals: Mapped[list[Disbursement]] = relationship(
+        back_populates="reverses", foreign_keys=[reverses_id], order_by="Disbursement.id"
     )
 
     @property
     def status_label(self) -> str:
         return DISBURSEMENT_TRANSITIONS.labels[self.status]
+
+    @property
+    def is_reversal(self) -> bool:
+        """A compensating record (negative amount), not a payment."""
+        return self.reverses_id is not None
+
+    @property
+    def reversal(self) -> Disbursement | None:
+        """The reversal proposed or approved for this payment, if any (not a rejected one)."""
+        return next((r for r in self.reversals if r.status != "rejected"), None)
+
+    @property
+    def reversed_on(self):
+        """The business date of the approved reversal, if the payment is reversed."""
+        reversal = self.reversal
+        return reversal.paid_on if reversal is not None and reversal.status == "approved" else None

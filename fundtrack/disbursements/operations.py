@@ -28,12 +28,14 @@ from fundtrack.core.ledger import (
     batch_get,
     flush_write,
     lock_fund,
+    optional_reason,
     require_available,
     require_reason,
 )
 from fundtrack.core.models import utcnow
 from fundtrack.core.money import yuan_str
-from fundtrack.core.versioning import set_reason
+from fundtrack.core.timeparse import local_today
+from fundtrack.core.versioning import set_action, set_reason
 from fundtrack.disbursements.models import (
     DISBURSEMENT_TRANSITIONS,
     FAMILY_TYPES,
@@ -263,62 +265,112 @@ def create_disbursement(
         created_by_id=user.id,
     )
     session.add(disbursement)
-    set_reason(session, f"记录支出 {voucher_no}")  # zh-only: stored audit reason
+    set_action(session, f"记录支出 {voucher_no}")  # zh-only: stored audit action
     flush_write(session)
     return disbursement
 
 
-def approve_disbursement(session, user, disbursement: Disbursement) -> Disbursement:
-    """Approve a pending payment: a checker over the paying region, never the maker."""
+def approve_disbursement(
+    session, user, disbursement: Disbursement, reason: str | None = None
+) -> Disbursement:
+    """Approve a pending payment, or a proposed reversal: a checker over the paying region,
+    never the one who recorded or proposed it. ``reason`` is the approver's opinion.
+
+    Approving a reversal makes the original ``reversed`` and its money available again.
+    Raises ``SameUserApproval``, ``Forbidden``, ``InvalidTransition`` (also: the fund is no
+    longer active) and ``ReasonRequired`` (too long).
+    """
     if disbursement.created_by_id == user.id:
         raise SameUserApproval()
     if not can_approve_disbursement(session, user, disbursement):
         raise Forbidden(_("没有审批该地区支出的权限"))
+    opinion = optional_reason(reason)
+    DISBURSEMENT_TRANSITIONS.target(disbursement.status, "approve")
+    original = disbursement.reverses
+    if original is not None:
+        lock_fund(session, disbursement.fund)  # money becomes available: one mover at a time
+        DISBURSEMENT_TRANSITIONS.apply(original, "reverse")
     DISBURSEMENT_TRANSITIONS.apply(disbursement, "approve")
     disbursement.approved_by_id = user.id
     disbursement.approved_at = utcnow()
-    set_reason(session, f"审批支出 {disbursement.voucher_no}")  # zh-only: stored audit reason
+    if original is not None:
+        action = f"审批冲销支出 {original.voucher_no}"  # zh-only: stored audit action
+    else:
+        action = f"审批支出 {disbursement.voucher_no}"  # zh-only: stored audit action
+    set_action(session, action)
+    set_reason(session, opinion)
     session.flush()
     return disbursement
 
 
 def reject_disbursement(session, user, disbursement: Disbursement, reason: str) -> Disbursement:
-    """Send a pending payment back; its reserved money is free again."""
+    """Send a pending payment back (its reserved money is free again), or refuse a proposed
+    reversal (the original stays approved and paid); a reason is required."""
     if not can_reject_disbursement(session, user, disbursement):
         raise Forbidden(_("没有审批该地区支出的权限"))
     reason = require_reason(reason)
     DISBURSEMENT_TRANSITIONS.apply(disbursement, "reject")
+    if disbursement.reverses_id is not None:
+        action = f"退回冲销申请 {disbursement.reverses.voucher_no}"  # zh-only: stored
+    else:
+        action = f"退回支出 {disbursement.voucher_no}"  # zh-only: stored audit action
+    set_action(session, action)
     set_reason(session, reason)
     session.flush()
     return disbursement
 
 
-def reverse_disbursement(
+def propose_reversal(
     session, user, disbursement: Disbursement, reason: str, reversed_on: date | None = None
 ) -> Disbursement:
-    """Reverse an approved payment by a compensating record of the negative amount.
+    """Propose the reversal (冲销) of an approved payment: a compensating record of the
+    negative amount, ``pending`` until a checker who is not the proposer approves it
+    (``approve_disbursement``). Until then every balance stays as it was and the payment
+    stays approved; a rejected proposal changes nothing.
 
-    The original stays as it was, marked ``reversed``; the compensating record points at it.
-    Returns the compensating record. Raises ``Forbidden``, ``ReasonRequired``,
-    ``InvalidTransition``.
+    The maker of the paying region or a checker over it proposes. ``reversed_on`` is the
+    reversal's business date: not before the payment, not after today in Asia/Shanghai
+    (today by default). Returns the compensating record. Raises ``Forbidden``,
+    ``ReasonRequired``, ``ValidationFailed`` (the date) and ``InvalidTransition`` (not an
+    approved payment, a reversal already proposed, or the fund no longer active).
     """
     if not can_reverse_disbursement(session, user, disbursement):
-        raise Forbidden(_("没有冲销该地区支出的权限"))
+        raise Forbidden(_("只有付款地区的财务经办人员或审批人员可以申请冲销"))
     reason = require_reason(reason)
     if disbursement.reverses_id is not None:
         raise InvalidTransition(
             _("冲销记录本身不能再冲销"), status="compensation", action="reverse"
         )
     DISBURSEMENT_TRANSITIONS.target(disbursement.status, "reverse")
+    today = local_today()
+    reversed_on = reversed_on or today
+    if not (disbursement.paid_on <= reversed_on <= today):
+        message = _(
+            "冲销日期须在原支付日期 %(paid_on)s 与今天 %(today)s 之间",
+            paid_on=disbursement.paid_on.isoformat(),
+            today=today.isoformat(),
+        )
+        raise ValidationFailed(message, fields={"reversed_on": [message]})
     lock_fund(session, disbursement.fund)
-    DISBURSEMENT_TRANSITIONS.apply(disbursement, "reverse")
-    now = utcnow()
+    # the payment's row, locked: two proposals for the same payment cannot both pass
+    session.execute(
+        sa.select(Disbursement.id).where(Disbursement.id == disbursement.id).with_for_update()
+    )
+    session.refresh(disbursement, ["reversals"])
+    open_proposal = disbursement.reversal
+    if open_proposal is not None:
+        raise InvalidTransition(
+            _("该支出已有冲销申请 #%(id)s，等待审批", id=open_proposal.id),
+            status=disbursement.status,
+            action="reverse",
+            reversal_id=open_proposal.id,
+        )
     compensation = Disbursement(
         fund_id=disbursement.fund_id,
         region_code=disbursement.region_code,
         category_code=disbursement.category_code,
         amount_fen=-disbursement.amount_fen,
-        paid_on=reversed_on or date.today(),
+        paid_on=reversed_on,
         payee_name=disbursement.payee_name,
         payee_id_number=disbursement.payee_id_number,
         payee_account=disbursement.payee_account,
@@ -326,13 +378,12 @@ def reverse_disbursement(
         project_name=disbursement.project_name,
         voucher_no=f"{disbursement.voucher_no}-冲",  # zh-only: stored voucher number
         purpose=f"冲销：{reason}",  # zh-only: stored on the compensating record
-        status="approved",
+        status="pending",
         reverses_id=disbursement.id,
         created_by_id=user.id,
-        approved_by_id=user.id,
-        approved_at=now,
     )
     session.add(compensation)
+    set_action(session, f"申请冲销支出 {disbursement.voucher_no}")  # zh-only: stored action
     set_reason(session, reason)
     session.flush()
     return compensation
@@ -364,7 +415,7 @@ def create_beneficiary(
         region_code=region_code, name=name.strip(), id_number=number, family_type=family_type
     )
     session.add(beneficiary)
-    set_reason(session, f"登记受益人 {name.strip()}")  # zh-only: stored audit reason
+    set_action(session, f"登记受益人 {name.strip()}")  # zh-only: stored audit action
     session.flush()
     return beneficiary
 

@@ -15,9 +15,16 @@ def can_approve_disbursement(session, user, disbursement) -> bool:
     return user.role == "checker" and is_within(session, disbursement.region_code, user.region_code)
 
 
-#: rejecting a pending payment and reversing an approved one are decisions of a checker too
+#: rejecting a pending payment (or a proposed reversal) is a decision of a checker too
 can_reject_disbursement = can_approve_disbursement
-can_reverse_disbursement = can_approve_disbursement
+
+
+def can_reverse_disbursement(session, user, disbursement) -> bool:
+    """Propose a reversal: the paying region's maker, or a checker over it (a checker who
+    proposes needs another checker to decide)."""
+    return can_create_disbursement(
+        session, user, disbursement.region_code
+    ) or can_approve_disbursement(session, user, disbursement)
 
 
 def can_view_disbursement(session, user, disbursement) -> bool:

@@ -3,7 +3,7 @@ import marshmallow as ma
 from fundtrack.core import idnumber
 from fundtrack.core.api import PageQuerySchema
 from fundtrack.core.i18n import _l
-from fundtrack.core.schemas import Id, Money, list_of
+from fundtrack.core.schemas import Id, Money, ReasonSchema, list_of
 from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, FAMILY_TYPES
 
 REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error=_l("地区代码须为 6 位数字"))
@@ -30,6 +30,17 @@ class DisbursementSchema(ma.Schema):
     days = ma.fields.Integer(allow_none=True, required=True)
     status = ma.fields.String(required=True)
     reverses_id = ma.fields.Integer(allow_none=True, required=True)
+    reversal_id = ma.fields.Function(
+        lambda d: d.reversal.id if d.reversal is not None else None,
+        allow_none=True,
+        required=True,
+        metadata={"description": "该支出的冲销记录（待审批或已审批），没有时为 null"},
+    )
+    reversed_on = ma.fields.Date(
+        allow_none=True,
+        required=True,
+        metadata={"description": "已审批冲销的冲销日期（北京时间的业务日期）"},
+    )
     created_by_id = ma.fields.Integer(required=True)
     approved_by_id = ma.fields.Integer(allow_none=True, required=True)
 
@@ -84,6 +95,14 @@ class BeneficiaryCreateSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     id_number = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=18))
     family_type = ma.fields.String(required=True, validate=ma.validate.OneOf(FAMILY_TYPES))
+
+
+class ReverseSchema(ReasonSchema):
+    reversed_on = ma.fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "冲销日期：不早于原支付日期，不晚于今天（北京时间）；默认今天"},
+    )
 
 
 DisbursementListSchema = list_of(DisbursementSchema, "DisbursementList", paginated=True)

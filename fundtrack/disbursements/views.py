@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -16,13 +18,14 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from fundtrack.audit.reports import decision_trail
 from fundtrack.core.access import get_visible
 from fundtrack.core.errors import DomainError
-from fundtrack.core.forms import ActionForm, ReasonForm, show_domain_error
+from fundtrack.core.forms import ActionForm, OpinionForm, ReasonForm, show_domain_error
 from fundtrack.core.i18n import _
 from fundtrack.core.web_helpers import get_visible_fund_or_404, record_listing
 from fundtrack.disbursements import operations
-from fundtrack.disbursements.forms import DisbursementForm
+from fundtrack.disbursements.forms import DisbursementForm, ReverseForm
 from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Beneficiary, Disbursement
 from fundtrack.disbursements.permissions import can_create_disbursement, can_view_disbursement
 from fundtrack.disbursements.queries import SEARCH_COLUMNS
@@ -71,7 +74,6 @@ def index():
         "disbursements/index.html",
         disbursements=listing["items"],
         **{k: listing[k] for k in ("filters", "sort", "page", "per_page", "total", "statuses")},
-        action_form=ActionForm(),
     )
 
 
@@ -181,8 +183,10 @@ def detail(disbursement_id: int):
             "disbursements/detail.html",
             d=disbursement,
             action_form=ActionForm(),
+            opinion_form=OpinionForm(),
             reject_form=ReasonForm(prefix="reject"),
-            reverse_form=ReasonForm(prefix="reverse"),
+            reverse_form=ReverseForm(prefix="reverse"),
+            trail=decision_trail(db.session, "disbursements", disbursement.id),
             revealed=revealed,
             can_reveal=can_reveal,
         )
@@ -236,35 +240,50 @@ def reveal_id(disbursement_id: int):
 def act(disbursement_id: int, action: str):
     disbursement = get_visible(Disbursement, disbursement_id, can_view_disbursement)
     back = redirect(url_for("disbursement_pages.detail", disbursement_id=disbursement.id))
+    form = {"approve": OpinionForm, "reject": ReasonForm, "reverse": ReverseForm}[action](
+        prefix="" if action == "approve" else action
+    )
+    if not form.validate_on_submit():
+        flash(_("；").join(str(e) for errors in form.errors.values() for e in errors), "error")
+        return back
     if action == "approve":
-        if not ActionForm().validate_on_submit():
-            abort(400)
-        run, done = (
-            lambda: operations.approve_disbursement(db.session, current_user, disbursement),
-            _("已审批"),
+        run = partial(
+            operations.approve_disbursement,
+            db.session,
+            current_user,
+            disbursement,
+            form.reason.data,
         )
+        done = _("已审批，冲销已生效") if disbursement.is_reversal else _("已审批")
+    elif action == "reject":
+        run = partial(
+            operations.reject_disbursement, db.session, current_user, disbursement, form.reason.data
+        )
+        done = _("已退回冲销申请，原支出不变") if disbursement.is_reversal else _("已退回")
     else:
-        form = ReasonForm(prefix=action)
-        if not form.validate_on_submit():
-            flash(_("必须填写原因"), "error")
-            return back
-        operation = (
-            operations.reject_disbursement
-            if action == "reject"
-            else operations.reverse_disbursement
+        run = partial(
+            operations.propose_reversal,
+            db.session,
+            current_user,
+            disbursement,
+            form.reason.data,
+            form.reversed_on.data,
         )
-        run, done = (
-            lambda: operation(db.session, current_user, disbursement, form.reason.data),
-            _("已退回") if action == "reject" else _("已冲销，冲销记录已生成"),
-        )
+        done = _("已提交冲销申请，须由另一位审批人员审批后生效")
     try:
-        run()
+        compensation = run()
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
+        for messages in (exc.details.get("fields") or {}).values():
+            for message in messages if isinstance(messages, list) else [messages]:
+                if str(message) != str(exc.message):
+                    flash(str(message), "error")
+        return back
+    db.session.commit()
+    flash(done, "success")
+    if action == "reverse":
+        return redirect(url_for("disbursement_pages.detail", disbursement_id=compensation.id))
     return back
 
 

@@ -151,10 +151,13 @@ class EvaluationApprove(MethodView):
     @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, evaluation_id):
-        """Approve with the final score (the parent region's or the province's checker)."""
+        """Approve with the final score (the parent region's or the province's checker) and
+        the reviewer's optional opinion (``reason``)."""
         return _transition(
             evaluation_id,
-            lambda e: operations.approve_evaluation(db.session, g.user, e, data["final_score"]),
+            lambda e: operations.approve_evaluation(
+                db.session, g.user, e, data["final_score"], data["reason"]
+            ),
         )
 
 
@@ -166,10 +169,14 @@ class EvaluationReturn(MethodView):
     @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, evaluation_id):
-        """Return for rework, with a required comment."""
+        """Return for rework, with the reviewer's required reason (``reason``; the older name
+        ``comment`` is still read)."""
+        field = "reason" if "reason" in data or "comment" not in data else "comment"
         return _transition(
             evaluation_id,
-            lambda e: operations.return_evaluation(db.session, g.user, e, data["comment"]),
+            lambda e: operations.return_evaluation(
+                db.session, g.user, e, data.get(field), field=field
+            ),
         )
 
 

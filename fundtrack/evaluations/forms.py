@@ -41,6 +41,9 @@ class ApproveEvaluationForm(Form):
         _l("审定得分（0–100）"),
         validators=[InputRequired(_l("请填写审定得分")), Length(max=10)],
     )
+    reason = TextAreaField(
+        _l("审核意见"), default=_l("同意"), validators=[Optional(), Length(max=2000)]
+    )
 
 
 class ReturnEvaluationForm(Form):

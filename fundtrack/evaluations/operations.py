@@ -27,10 +27,10 @@ from fundtrack.core.errors import (
     ValidationFailed,
 )
 from fundtrack.core.i18n import _
-from fundtrack.core.ledger import require_reason
+from fundtrack.core.ledger import optional_reason, require_reason
 from fundtrack.core.models import utcnow
 from fundtrack.core.money import yuan_str
-from fundtrack.core.versioning import set_reason
+from fundtrack.core.versioning import set_action, set_reason
 from fundtrack.evaluations.models import (
     DIMENSIONS,
     EVALUATION_TRANSITIONS,
@@ -107,7 +107,7 @@ def create_evaluation(session, user, fund, region_code: str | None = None) -> Ev
         indicators=[EvaluationIndicator(**line) for line in templates().get(fund.kind_code, [])],
     )
     session.add(evaluation)
-    set_reason(session, f"新建绩效评价 {fund.code}")  # zh-only: stored audit reason
+    set_action(session, f"新建绩效评价 {fund.code}")  # zh-only: stored audit action
     session.flush()
     return evaluation
 
@@ -271,7 +271,7 @@ def update_evaluation(
         evaluation.indicators = kept
     if clean_uses is not None:
         evaluation.declared_uses = [EvaluationDeclaredUse(**use) for use in clean_uses]
-    set_reason(session, f"填报绩效评价 {evaluation.fund.code}")  # zh-only: stored audit reason
+    set_action(session, f"填报绩效评价 {evaluation.fund.code}")  # zh-only: stored audit action
     session.flush()
     return evaluation
 
@@ -366,15 +366,20 @@ def submit_evaluation(session, user, evaluation: Evaluation) -> Evaluation:
         )
     EVALUATION_TRANSITIONS.apply(evaluation, "submit")
     evaluation.submitted_at = utcnow()
-    set_reason(session, f"提交绩效评价 {evaluation.fund.code}")  # zh-only: stored audit reason
+    set_action(session, f"提交绩效评价 {evaluation.fund.code}")  # zh-only: stored audit action
     session.flush()
     return evaluation
 
 
-def approve_evaluation(session, user, evaluation: Evaluation, final_score) -> Evaluation:
-    """Approve with the final score (0–100, two decimals); the grade follows from it."""
+def approve_evaluation(
+    session, user, evaluation: Evaluation, final_score, reason: str | None = None
+) -> Evaluation:
+    """Approve with the final score (0–100, two decimals); the grade follows from it.
+    ``reason`` is the reviewer's opinion (审核意见): the approval's reason in the history and
+    the evaluation's ``review_comment``."""
     if not can_review_evaluation(session, user, evaluation):
         raise Forbidden(_("只有上级地区或省级的财务审批人员可以审核绩效评价"))
+    opinion = optional_reason(reason)
     EVALUATION_TRANSITIONS.target(evaluation.status, "approve")
     problems: list[str] = []
     score = _decimal(final_score, _("审定得分"), problems)
@@ -383,25 +388,32 @@ def approve_evaluation(session, user, evaluation: Evaluation, final_score) -> Ev
         raise ValidationFailed(fields={"final_score": problems})
     EVALUATION_TRANSITIONS.apply(evaluation, "approve")
     evaluation.final_score = score
+    evaluation.review_comment = opinion or ""
     evaluation.reviewed_by_id = user.id
     evaluation.reviewed_at = utcnow()
-    set_reason(
+    set_action(
         session,
         f"审定绩效评价 {evaluation.fund.code}：{score} 分（{grade_for(score)}）",  # zh-only: stored
     )
+    set_reason(session, opinion)
     session.flush()
     return evaluation
 
 
-def return_evaluation(session, user, evaluation: Evaluation, comment: str) -> Evaluation:
-    """Return for rework with a required comment."""
+def return_evaluation(
+    session, user, evaluation: Evaluation, comment: str, field: str = "reason"
+) -> Evaluation:
+    """Return for rework with a required comment (the reviewer's words: the return's reason
+    and the evaluation's ``review_comment``); ``field`` names the request field it came
+    from, for the error's details."""
     if not can_review_evaluation(session, user, evaluation):
         raise Forbidden(_("只有上级地区或省级的财务审批人员可以审核绩效评价"))
-    comment = require_reason(comment, field="comment")
+    comment = require_reason(comment, field=field)
     EVALUATION_TRANSITIONS.apply(evaluation, "return")
     evaluation.review_comment = comment
     evaluation.reviewed_by_id = user.id
     evaluation.reviewed_at = utcnow()
+    set_action(session, f"退回绩效评价 {evaluation.fund.code}")  # zh-only: stored audit action
     set_reason(session, comment)
     session.flush()
     return evaluation

@@ -2,7 +2,7 @@ import marshmallow as ma
 
 from fundtrack.core.api import PageQuerySchema
 from fundtrack.core.i18n import _
-from fundtrack.core.schemas import Id, Money, UtcDateTime, list_of
+from fundtrack.core.schemas import MAX_REASON, DecisionSchema, Id, Money, UtcDateTime, list_of
 from fundtrack.evaluations.models import DIMENSIONS, EVALUATION_TRANSITIONS, TIERS
 from fundtrack.evaluations.operations import POINTS_RE
 
@@ -102,12 +102,19 @@ class EvaluationUpdateSchema(ma.Schema):
     )
 
 
-class ApproveEvaluationSchema(ma.Schema):
+class ApproveEvaluationSchema(DecisionSchema):
     final_score = Points(required=True)
 
 
 class ReturnEvaluationSchema(ma.Schema):
-    comment = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    reason = ma.fields.String(
+        validate=ma.validate.Length(max=MAX_REASON),
+        metadata={"description": "退回意见（必填）"},
+    )
+    comment = ma.fields.String(
+        validate=ma.validate.Length(max=MAX_REASON),
+        metadata={"description": "旧名称，同 reason；两者都给时以 reason 为准", "deprecated": True},
+    )
 
 
 class EvaluationQuerySchema(PageQuerySchema):

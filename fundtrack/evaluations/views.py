@@ -286,7 +286,11 @@ def review(evaluation_id: int, action: str):
     try:
         if action == "approve":
             operations.approve_evaluation(
-                db.session, current_user, evaluation, form.final_score.data.strip()
+                db.session,
+                current_user,
+                evaluation,
+                form.final_score.data.strip(),
+                form.reason.data,
             )
         else:
             operations.return_evaluation(db.session, current_user, evaluation, form.comment.data)

@@ -197,6 +197,7 @@ def history_table(session, kind: str, record_id: int) -> Table:
             row.operation,
             row.actor,
             row.remote_addr,
+            row.action,
             row.reason,
         ]
         for label, old, new in row.diffs or [("", "", "")]:
@@ -210,7 +211,8 @@ def history_table(session, kind: str, record_id: int) -> Table:
             Column("操作", width=8),
             Column("操作人", width=36),
             Column("来源地址", width=16),
-            Column("原因", width=30),
+            Column("操作内容", width=30),
+            Column("原因或审批意见", width=30),
             Column("字段", width=16),
             Column("原值", width=24),
             Column("新值", width=24),

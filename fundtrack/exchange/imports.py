@@ -25,7 +25,7 @@ from fundtrack.core.errors import DomainError
 from fundtrack.core.i18n import _, _l
 from fundtrack.core.ledger import batch
 from fundtrack.core.money import AmountError, parse_yuan
-from fundtrack.core.versioning import fixed_reason
+from fundtrack.core.versioning import fixed_action
 
 #: most data rows one import takes (a year of a province's payments fits)
 MAX_IMPORT_ROWS = 100_000
@@ -563,8 +563,8 @@ def run_import(session, user, kind: ImportKind, data: bytes, filename: str) -> I
     result = ImportResult(kind)
     lookups = kind.prepare(session, user, [values for _, values in parsed])
     labels = {c.key: c.label for c in kind.columns}
-    reason = f"Excel 导入{kind.title}「{filename[:100]}」，{len(rows)} 行"  # zh-only: stored
-    with fixed_reason(session, reason), batch(session):
+    action = f"Excel 导入{kind.title}「{filename[:100]}」，{len(rows)} 行"  # zh-only: stored
+    with fixed_action(session, action), batch(session):
         for number, values in parsed:
             try:
                 result.created.append(kind.create(session, user, values, lookups))

@@ -27,7 +27,7 @@ MAX_BANK_FILE_DAYS = 366
 def create_bank_batch(session, user, *, region_code: str, paid_from: date, paid_to: date):
     """Put the region's approved payments of the period that are not yet in a batch, and
     have a bank account, into a new batch. Raises ``Forbidden`` or ``ValidationFailed``."""
-    from fundtrack.core.versioning import set_reason
+    from fundtrack.core.versioning import set_action
     from fundtrack.regions.models import Region
 
     if session.get(Region, region_code or "") is None:
@@ -53,20 +53,24 @@ def create_bank_batch(session, user, *, region_code: str, paid_from: date, paid_
     session.add(batch)
     session.flush()
     session.add_all(BankBatchItem(batch_id=batch.id, disbursement_id=p.id) for p in payments)
-    set_reason(session, f"生成银行代发文件 {batch.batch_no}，{len(payments)} 笔")  # zh-only: stored
+    set_action(session, f"生成银行代发文件 {batch.batch_no}，{len(payments)} 笔")  # zh-only: stored
     session.flush()
     return batch
 
 
 def _approved_in_period(region_code: str, paid_from: date, paid_to: date) -> tuple:
-    """Conditions: approved payments (not compensations) of the region and period."""
+    """Conditions: approved payments (not compensations) of the region and period, with no
+    reversal proposed (a payment somebody asked to reverse is not sent to the bank while a
+    checker decides)."""
     from fundtrack.disbursements.models import Disbursement
 
+    reversal = sa.orm.aliased(Disbursement)
     return (
         Disbursement.region_code == region_code,
         Disbursement.status == "approved",
         Disbursement.amount_fen > 0,
         Disbursement.paid_on.between(paid_from, paid_to),
+        ~sa.exists().where(reversal.reverses_id == Disbursement.id, reversal.status == "pending"),
     )
 
 

@@ -12,24 +12,29 @@ from flask_smorest import Blueprint
 from fundtrack.core.access import get_visible
 from fundtrack.core.api import FORBIDDEN
 from fundtrack.core.auth import token_required
-from fundtrack.core.errors import Forbidden, ValidationFailed
+from fundtrack.core.errors import ValidationFailed
 from fundtrack.core.i18n import _
+from fundtrack.core.schemas import DecisionSchema, ReasonSchema
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.extensions import db
-from fundtrack.funds import operations
+from fundtrack.funds import operations, year_end
 from fundtrack.funds.balances import balance_rows
-from fundtrack.funds.models import ExpenditureCategory, Fund
-from fundtrack.funds.permissions import can_create_fund, can_view_fund, visible_funds_filter
+from fundtrack.funds.models import ExpenditureCategory, Fund, YearEndClose
+from fundtrack.funds.permissions import (
+    can_view_fund,
+    can_view_year_end_close,
+    visible_funds_filter,
+)
 from fundtrack.funds.schemas import (
     BalanceListSchema,
     BalanceQuerySchema,
     BudgetLineListSchema,
     CategoryListSchema,
-    CloseSchema,
     FundCreateSchema,
     FundListSchema,
     FundQuerySchema,
     FundSchema,
+    YearEndCloseSchema,
 )
 
 blp = Blueprint("funds", __name__, url_prefix="/api/v1", description="专项资金")
@@ -38,6 +43,22 @@ blp = Blueprint("funds", __name__, url_prefix="/api/v1", description="专项资�
 def get_visible_fund(fund_id: int) -> Fund:
     """The fund, or 404 when it does not exist or lies outside the caller's subtree."""
     return get_visible(Fund, fund_id, can_view_fund)
+
+
+def get_visible_close(close_id: int) -> YearEndClose:
+    """A year-end close, or 404 when its fund is not visible to the caller."""
+    return get_visible(YearEndClose, close_id, can_view_year_end_close)
+
+
+class CloseAnswer:
+    """A close as the API shows it: the record's fields and what it moves (``moves``)."""
+
+    def __init__(self, closing: YearEndClose):
+        self.record = closing
+        self.moves = year_end.close_moves(db.session, closing)
+
+    def __getattr__(self, name):
+        return getattr(self.record, name)
 
 
 @blp.route("/categories")
@@ -77,22 +98,20 @@ class Funds(MethodView):
     @blp.alt_response(409, description="资金编号已存在", schema="Error")
     @token_required
     def post(self, data):
-        """Create an active fund of the caller's region with its earmark."""
-        region_code = data.get("region") or g.user.region_code
-        if not can_create_fund(db.session, g.user, region_code):
-            raise Forbidden(_("只能由本地区的财务经办人员创建本地区的专项资金"))
+        """Propose a fund of the caller's region with its budget and earmark: a ``draft``
+        until a checker who is not its maker approves it (``POST /funds/{id}/approve``)."""
         fund = operations.create_fund(
             db.session,
+            g.user,
             code=data["code"],
             name=data["name"],
             kind_code=data["kind"],
             fiscal_year=data["fiscal_year"],
-            region_code=region_code,
+            region_code=data.get("region") or g.user.region_code,
             budget_fen=data["budget"],
             earmarked_categories=data["earmarked_categories"],
             source=data["source"],
             budget_line_id=data["budget_line_id"],
-            created_by_id=g.user.id,
             year_end_policy=data["year_end_policy"],
         )
         db.session.commit()
@@ -108,20 +127,96 @@ class FundDetail(MethodView):
         return get_visible_fund(fund_id)
 
 
+@blp.route("/funds/<int:fund_id>/approve")
+class FundApprove(MethodView):
+    @blp.arguments(DecisionSchema)
+    @blp.response(200, FundSchema)
+    @blp.alt_response(403, **FORBIDDEN)
+    @blp.alt_response(409, description="状态不允许", schema="Error")
+    @blp.alt_response(422, description="经办人不能审批自己的记录", schema="Error")
+    @token_required
+    def post(self, data, fund_id):
+        """Approve a proposed fund (a checker of its region or above, never its maker): its
+        budget reaches its region and its money can move."""
+        fund = get_visible_fund(fund_id)
+        operations.approve_fund(db.session, g.user, fund, data["reason"])
+        db.session.commit()
+        return fund
+
+
+@blp.route("/funds/<int:fund_id>/cancel")
+class FundCancel(MethodView):
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, FundSchema)
+    @blp.alt_response(403, **FORBIDDEN)
+    @blp.alt_response(409, description="状态不允许", schema="Error")
+    @token_required
+    def post(self, data, fund_id):
+        """Withdraw (its maker) or refuse (a checker) a proposed fund, with a reason."""
+        fund = get_visible_fund(fund_id)
+        operations.cancel_fund(db.session, g.user, fund, data["reason"])
+        db.session.commit()
+        return fund
+
+
 @blp.route("/funds/<int:fund_id>/close")
 class FundClose(MethodView):
-    @blp.arguments(CloseSchema)
-    @blp.response(200, FundSchema)
+    @blp.arguments(ReasonSchema)
+    @blp.response(201, YearEndCloseSchema)
     @blp.alt_response(403, **FORBIDDEN)
     @blp.alt_response(409, description="尚有未办结的记录或状态不允许", schema="Error")
     @token_required
     def post(self, data, fund_id):
-        """Close the fund's year: recall or carry over every unspent balance, as the fund's
-        ``year_end_policy`` says, then refuse any further movement of its money."""
+        """Propose closing the fund's year (年度结算): the fund stands still (``closing``)
+        until a checker of its region who is not the proposer decides
+        (``POST /year-end-closes/{id}/approve|reject``); ``moves`` lists what an approval
+        would recall or carry over, as the fund's ``year_end_policy`` says."""
         fund = get_visible_fund(fund_id)
-        operations.close_fund_year(db.session, g.user, fund, data["reason"])
+        closing = year_end.propose_year_end(db.session, g.user, fund, data["reason"])
         db.session.commit()
-        return fund
+        return CloseAnswer(closing)
+
+
+@blp.route("/year-end-closes/<int:close_id>")
+class YearEndCloseDetail(MethodView):
+    @blp.response(200, YearEndCloseSchema)
+    @token_required
+    def get(self, close_id):
+        """A year-end close with what it moves (or would move, while proposed)."""
+        return CloseAnswer(get_visible_close(close_id))
+
+
+@blp.route("/year-end-closes/<int:close_id>/approve")
+class YearEndCloseApprove(MethodView):
+    @blp.arguments(DecisionSchema)
+    @blp.response(200, YearEndCloseSchema)
+    @blp.alt_response(403, **FORBIDDEN)
+    @blp.alt_response(409, description="状态不允许", schema="Error")
+    @blp.alt_response(422, description="申请人不能审批自己的申请", schema="Error")
+    @token_required
+    def post(self, data, close_id):
+        """Approve a proposed close (a checker of the fund's region, never the proposer):
+        its moves are written and the fund is closed."""
+        closing = get_visible_close(close_id)
+        year_end.approve_year_end(db.session, g.user, closing, data["reason"])
+        db.session.commit()
+        return CloseAnswer(closing)
+
+
+@blp.route("/year-end-closes/<int:close_id>/reject")
+class YearEndCloseReject(MethodView):
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, YearEndCloseSchema)
+    @blp.alt_response(403, **FORBIDDEN)
+    @blp.alt_response(409, description="状态不允许", schema="Error")
+    @token_required
+    def post(self, data, close_id):
+        """Refuse (a checker) or withdraw (its proposer) a proposed close, with a reason:
+        nothing moves and the fund is active again."""
+        closing = get_visible_close(close_id)
+        year_end.reject_year_end(db.session, g.user, closing, data["reason"])
+        db.session.commit()
+        return CloseAnswer(closing)
 
 
 @blp.route("/funds/<int:fund_id>/balances")

@@ -1,12 +1,13 @@
 """Balances of a fund per region, computed by SQL aggregates over the records.
 
 For every region and fund:
-- received       = the budget (at the fund's own region) + approved allocations in
+- received       = the approved budget (at the fund's own region) + approved allocations in
                    − approved recalls of them + money carried over into this fund (结转)
 - allocated_out  = allocations out, draft and approved (a draft reserves its money)
                    − approved recalls of them + draft recalls of allocations in (reserved
                    at the receiver until approved or cancelled)
-- disbursed      = disbursements, pending and approved (pending reserves), net of reversals
+- disbursed      = disbursements, pending and approved (pending reserves), net of approved
+                   reversals (a proposed reversal changes nothing until it is approved)
 - carried_over   = unspent money moved at year-end into next year's fund of the same kind
 - available      = received − allocated_out − disbursed − carried_over; never below zero
 - spent          = approved disbursements net of reversals, of the region and everything below it
@@ -38,13 +39,15 @@ from sqlalchemy_continuum import version_class, versioning_manager
 
 from fundtrack.core.cache import app_cache, remembered
 from fundtrack.core.money import ratio
+from fundtrack.funds.models import FUNDED_STATUSES
 from fundtrack.regions.operations import ancestors
 
 #: allocation statuses whose money has reached the receiving region
 RECEIVED_STATUSES = ("approved", "recalled")
 #: allocation statuses whose money has left (or is reserved at) the giving region
 OUTGOING_STATUSES = ("draft", "approved", "recalled")
-#: disbursement statuses that use money (pending reserves it)
+#: disbursement statuses that use money (pending reserves it; a pending reversal, with its
+#: negative amount, gives nothing back until approved)
 DISBURSED_STATUSES = ("pending", "approved", "reversed")
 #: disbursement statuses that count as spent
 SPENT_STATUSES = ("approved", "reversed")
@@ -108,9 +111,11 @@ def fund_budget_fen(session, fund, as_of: datetime | None = None) -> int:
 
 
 def funds_budget_fen(session, funds, as_of: datetime | None = None) -> dict[int, int]:
-    """fund id -> budget in fen, now or as it stood at ``as_of`` (one query for all funds)."""
+    """fund id -> the budget that has reached the fund's region (0 while the fund awaits its
+    approval, or after it was cancelled), now or as it stood at ``as_of`` (one query for
+    all funds)."""
     if as_of is None:
-        return {fund.id: fund.budget_fen for fund in funds}
+        return {fund.id: fund.budget_fen if fund.status in FUNDED_STATUSES else 0 for fund in funds}
     from fundtrack.funds.models import Fund
 
     budgets = dict.fromkeys((fund.id for fund in funds), 0)
@@ -118,7 +123,9 @@ def funds_budget_fen(session, funds, as_of: datetime | None = None) -> dict[int,
         return budgets
     table = as_of_table(Fund, as_of)
     rows = session.execute(
-        sa.select(table.c.id, table.c.budget_fen).where(table.c.id.in_(list(budgets)))
+        sa.select(table.c.id, table.c.budget_fen).where(
+            table.c.id.in_(list(budgets)), table.c.status.in_(FUNDED_STATUSES)
+        )
     )
     for fund_id, budget in rows:
         budgets[fund_id] = int(budget or 0)
@@ -289,7 +296,10 @@ def funds_balances(
         # summed per region before the union (the big table: the planner aggregates it
         # straight from the scan instead of passing every row through the union)
         leg(d.fund_id, d.region_code,
-            disbursed=sa.func.sum(amount_if(d.status.in_(DISBURSED_STATUSES), d.amount_fen)),
+            disbursed=sa.func.sum(amount_if(
+                sa.and_(d.status.in_(DISBURSED_STATUSES),
+                        sa.or_(d.status != "pending", d.amount_fen > 0)),
+                d.amount_fen)),
             spent=sa.func.sum(amount_if(d.status.in_(SPENT_STATUSES), d.amount_fen)))
         .group_by(d.fund_id, d.region_code)
         .where(
@@ -299,7 +309,7 @@ def funds_balances(
     ]  # fmt: skip
     if as_of is None:
         for fund in funds:  # the budget as it is now: already loaded with the fund
-            if fund.budget_fen:
+            if fund.budget_fen and fund.status in FUNDED_STATUSES:
                 at(fund.id, fund.region_code).received_fen += fund.budget_fen
     else:
         from fundtrack.funds.models import Fund
@@ -308,7 +318,7 @@ def funds_balances(
         # the budget as it stood then, at the fund's own region (filled in below)
         legs.append(
             leg(f.id, sa.cast(sa.null(), sa.String), received=f.budget_fen).where(
-                f.id.in_(ids), f.budget_fen != 0
+                f.id.in_(ids), f.budget_fen != 0, f.status.in_(FUNDED_STATUSES)
             )
         )
     moves = sa.union_all(*legs).subquery("moves")

@@ -3,7 +3,8 @@
 One statement of counts (scalar subqueries), so the home page costs the same however much
 waits, remembered under the audit chain's head as the balances are; the same permission rules
 as the buttons (a checker over the region approves, the region above reviews an evaluation,
-the region's maker fixes what came back).
+the region's maker fixes what came back). A checker's list leaves out what they proposed
+themselves: somebody else decides it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from fundtrack.core.i18n import _l
 from fundtrack.disbursements.models import Disbursement
 from fundtrack.evaluations.models import Evaluation
 from fundtrack.funds.balances import CACHE_SIZE_KEY, records_state
+from fundtrack.funds.models import Fund, YearEndClose
 from fundtrack.regions.operations import subtree_codes
 
 
@@ -41,7 +43,7 @@ def _counts(session, user, queries) -> tuple[int, ...]:
     checker's counts run over every pending payment of the province)."""
     cache = app_cache("waiting", CACHE_SIZE_KEY)
     head = records_state(session) if cache is not None else None
-    key = (head, user.role, user.region_code) if head is not None else None
+    key = (head, user.id, user.role, user.region_code) if head is not None else None
     return remembered(cache, key, lambda: tuple(session.execute(sa.select(*queries)).one()))
 
 
@@ -52,10 +54,35 @@ def waiting_for(session, user) -> list[Waiting]:
     codes = subtree_codes(session, user.region_code)
     if user.role == "checker":
         wanted = {
+            "funds": (
+                _l("待审批的专项资金"),
+                _count(
+                    Fund,
+                    Fund.status == "draft",
+                    Fund.region_code.in_(codes),
+                    Fund.created_by_id.is_distinct_from(user.id),
+                ),
+                url_for("home.index", _anchor="funds"),
+            ),
+            "year_end": (
+                _l("待审批的年度结算"),
+                _count(
+                    YearEndClose,
+                    YearEndClose.status == "proposed",
+                    YearEndClose.created_by_id != user.id,
+                    YearEndClose.fund_id.in_(
+                        sa.select(Fund.id).where(Fund.region_code == user.region_code)
+                    ),
+                ),
+                url_for("home.index", _anchor="funds"),
+            ),
             "allocations": (
                 _l("待审批的资金下达"),
                 _count(
-                    Allocation, Allocation.status == "draft", Allocation.from_region_code.in_(codes)
+                    Allocation,
+                    Allocation.status == "draft",
+                    Allocation.from_region_code.in_(codes),
+                    Allocation.created_by_id != user.id,
                 ),
                 url_for("allocation_pages.index", status="draft"),
             ),
@@ -64,6 +91,7 @@ def waiting_for(session, user) -> list[Waiting]:
                 _count(
                     AllocationRecall,
                     AllocationRecall.status == "draft",
+                    AllocationRecall.created_by_id != user.id,
                     AllocationRecall.allocation_id.in_(
                         sa.select(Allocation.id).where(Allocation.from_region_code.in_(codes))
                     ),
@@ -75,7 +103,20 @@ def waiting_for(session, user) -> list[Waiting]:
                 _count(
                     Disbursement,
                     Disbursement.status == "pending",
+                    Disbursement.amount_fen > 0,
                     Disbursement.region_code.in_(codes),
+                    Disbursement.created_by_id != user.id,
+                ),
+                url_for("disbursement_pages.index", status="pending"),
+            ),
+            "reversals": (
+                _l("待审批的冲销申请"),
+                _count(
+                    Disbursement,
+                    Disbursement.status == "pending",
+                    Disbursement.amount_fen < 0,
+                    Disbursement.region_code.in_(codes),
+                    Disbursement.created_by_id != user.id,
                 ),
                 url_for("disbursement_pages.index", status="pending"),
             ),

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fundtrack.core.controls import TwoPerson
 from fundtrack.core.i18n import _l
 from fundtrack.core.models import positive_check, status_check, utcnow
 from fundtrack.core.transitions import Transitions
@@ -19,10 +20,27 @@ YEAR_END_POLICIES = {
 
 FUND_TRANSITIONS = Transitions(
     table={
-        ("draft", "activate"): "active",
-        ("active", "close"): "closed",
+        ("draft", "approve"): "active",
+        ("draft", "cancel"): "cancelled",
+        # a year-end close proposed: no money moves until a second person decides
+        ("active", "propose_close"): "closing",
+        ("closing", "close"): "closed",
+        ("closing", "reopen"): "active",
     },
-    labels={"draft": _l("草稿"), "active": _l("执行中"), "closed": _l("已结束")},
+    labels={
+        "draft": _l("待审批"),
+        "active": _l("执行中"),
+        "closing": _l("年度结算待审批"),
+        "closed": _l("已结束"),
+        "cancelled": _l("已撤销"),
+    },
+)
+#: fund statuses in which its budget has reached its region (the budget was approved)
+FUNDED_STATUSES = ("active", "closing", "closed")
+
+YEAR_END_TRANSITIONS = Transitions(
+    table={("proposed", "approve"): "approved", ("proposed", "reject"): "rejected"},
+    labels={"proposed": _l("待审批"), "approved": _l("已审批"), "rejected": _l("已退回")},
 )
 
 
@@ -101,6 +119,9 @@ class Fund(db.Model):
         status_check("status", FUND_TRANSITIONS.statuses),
         status_check("year_end_policy", YEAR_END_POLICIES),
     )
+    #: the budget reaches the fund's region once a checker who is not its maker approves it;
+    #: an approved budget is never edited
+    __two_person__ = TwoPerson(effective=FUNDED_STATUSES, frozen=("budget_fen",))
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,14 +143,19 @@ class Fund(db.Model):
     source: Mapped[str] = mapped_column(sa.Unicode(128), default="")
     #: the budget in fen; what the holding region receives
     budget_fen: Mapped[int] = mapped_column(sa.BigInteger)
-    #: draft, active or closed (FUND_TRANSITIONS)
+    #: draft (awaiting approval), active, closing (a year-end close awaits its decision),
+    #: closed or cancelled (FUND_TRANSITIONS)
     status: Mapped[str] = mapped_column(sa.String(16), default="draft")
     #: recall or carry_over: what closing the year does with unspent money
     year_end_policy: Mapped[str] = mapped_column(sa.String(16), default="recall")
     #: UTC time of creation
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: user who created the fund
+    #: maker who created the fund and proposed its budget
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
+    #: checker who approved the fund and its budget; never its maker
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
+    #: UTC time of the approval
+    approved_at: Mapped[datetime | None] = mapped_column(default=None)
 
     kind: Mapped[FundKind] = relationship()
     region: Mapped[Region] = relationship()
@@ -191,6 +217,10 @@ class FundCarryOver(db.Model):
         positive_check("amount_fen"),
         sa.CheckConstraint("from_fund_id <> to_fund_id", name="distinct_funds"),
     )
+    #: a carry-over is a movement from its first moment: written only by an approved close
+    __two_person__ = TwoPerson(
+        effective=None, frozen=("amount_fen", "from_fund_id", "to_fund_id", "region_code")
+    )
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -206,9 +236,72 @@ class FundCarryOver(db.Model):
     reason: Mapped[str] = mapped_column(sa.UnicodeText)
     #: UTC time of the move
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: user who closed the year
+    #: user who proposed the year-end close
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: checker who approved the year-end close; never its proposer (NULL only in rows
+    #: written before year-end closes needed a second person)
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
+    #: the year-end close this carry-over settles (NULL in rows written before it existed)
+    year_end_close_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("year_end_closes.id"), index=True, default=None
+    )
 
     from_fund: Mapped[Fund] = relationship(foreign_keys=[from_fund_id])
     to_fund: Mapped[Fund] = relationship(foreign_keys=[to_fund_id])
     region: Mapped[Region] = relationship()
+
+
+class YearEndClose(db.Model):
+    """A proposal to close a fund's year (年度结算) and its decision.
+
+    While it is proposed the fund stands still (``closing``: nothing is allocated, paid or
+    recalled), so the checker decides on exactly the moves the proposal showed; on approval
+    those moves are written (recalls up the tree, or carry-overs into next year's fund), each
+    naming the proposer and the approver, and the fund is ``closed``. A rejection returns
+    the fund to ``active`` and moves nothing.
+    """
+
+    __tablename__ = "year_end_closes"
+    __versioned__ = {}
+    __table_args__ = (
+        status_check("status", YEAR_END_TRANSITIONS.statuses),
+        status_check("policy", YEAR_END_POLICIES),
+    )
+    #: the year's unspent money moves once a checker who is not the proposer approves
+    __two_person__ = TwoPerson(
+        effective=("approved",), decider="decided_by_id", frozen=("fund_id", "policy")
+    )
+
+    #: surrogate key
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the fund whose year is closed
+    fund_id: Mapped[int] = mapped_column(sa.ForeignKey("funds.id"), index=True)
+    #: recall or carry_over: the fund's year-end policy when the close was proposed
+    policy: Mapped[str] = mapped_column(sa.String(16))
+    #: next year's fund the unspent money goes into (carry_over only)
+    to_fund_id: Mapped[int | None] = mapped_column(sa.ForeignKey("funds.id"), default=None)
+    #: the proposer's reason (required)
+    reason: Mapped[str] = mapped_column(sa.UnicodeText)
+    #: proposed, approved or rejected (YEAR_END_TRANSITIONS)
+    status: Mapped[str] = mapped_column(sa.String(16), default="proposed")
+    #: UTC time of the proposal
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: user who proposed the close (a maker or checker of the fund's region)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: checker who approved or rejected it; an approver is never the proposer
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), default=None)
+    #: UTC time of the decision
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: business date of the close (Asia/Shanghai), set on approval: the recalls' date
+    closed_on: Mapped[date | None] = mapped_column(default=None)
+
+    fund: Mapped[Fund] = relationship(foreign_keys=[fund_id])
+    to_fund: Mapped[Fund | None] = relationship(foreign_keys=[to_fund_id])
+
+    @property
+    def status_label(self) -> str:
+        return str(YEAR_END_TRANSITIONS.labels[self.status])
+
+    @property
+    def policy_label(self) -> str:
+        return str(YEAR_END_POLICIES[self.policy])

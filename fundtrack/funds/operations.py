@@ -6,32 +6,39 @@ import re
 
 import sqlalchemy as sa
 
-from fundtrack.core.errors import Conflict, ValidationFailed
+from fundtrack.core.errors import Conflict, Forbidden, SameUserApproval, ValidationFailed
 from fundtrack.core.i18n import _
-from fundtrack.core.versioning import set_reason
+from fundtrack.core.ledger import optional_reason, require_reason
+from fundtrack.core.models import utcnow
+from fundtrack.core.money import yuan_str
+from fundtrack.core.versioning import set_action, set_reason
 from fundtrack.funds.models import (
     FUND_TRANSITIONS,
     YEAR_END_POLICIES,
     BudgetLine,
     ExpenditureCategory,
     Fund,
-    FundCarryOver,
     FundEarmark,
     FundKind,
 )
-from fundtrack.funds.permissions import can_close_fund_year
+from fundtrack.funds.permissions import can_approve_fund, can_cancel_fund, can_create_fund
 from fundtrack.regions.models import Region
+from fundtrack.regions.operations import subtree_codes
 
 FUND_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$")
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
+#: fund statuses whose budget takes its part of a budget line (a draft reserves it)
+ITEMISING_STATUSES = ("draft", "active", "closing", "closed")
+
+
 def itemised_fen(session, budget_line: BudgetLine) -> int:
-    """What the funds of a budget line itemise (SQL sum)."""
+    """What the funds of a budget line itemise (SQL sum; cancelled funds itemise nothing)."""
     return int(
         session.scalar(
             sa.select(sa.func.coalesce(sa.func.sum(Fund.budget_fen), 0)).where(
-                Fund.budget_line_id == budget_line.id
+                Fund.budget_line_id == budget_line.id, Fund.status.in_(ITEMISING_STATUSES)
             )
         )
     )
@@ -45,8 +52,6 @@ def unitemised_fen(session, budget_line: BudgetLine) -> int:
 def budget_lines_within(session, region_code: str) -> list[tuple[BudgetLine, int, int]]:
     """(line, itemised fen, unitemised fen) of the budget lines of ``region_code``'s subtree,
     newest year first; what the funds itemise is summed in one grouped query."""
-    from fundtrack.regions.operations import subtree_codes
-
     lines = session.scalars(
         sa.select(BudgetLine)
         .where(BudgetLine.region_code.in_(subtree_codes(session, region_code)))
@@ -55,7 +60,10 @@ def budget_lines_within(session, region_code: str) -> list[tuple[BudgetLine, int
     itemised = dict(
         session.execute(
             sa.select(Fund.budget_line_id, sa.func.sum(Fund.budget_fen))
-            .where(Fund.budget_line_id.in_([line.id for line in lines]))
+            .where(
+                Fund.budget_line_id.in_([line.id for line in lines]),
+                Fund.status.in_(ITEMISING_STATUSES),
+            )
             .group_by(Fund.budget_line_id)
         ).all()
     )
@@ -90,6 +98,7 @@ def create_budget_line(
 
 def create_fund(
     session,
+    user,
     *,
     code: str,
     name: str,
@@ -100,16 +109,19 @@ def create_fund(
     earmarked_categories: list[str],
     source: str = "",
     budget_line_id: int | None = None,
-    created_by_id: int | None = None,
     year_end_policy: str = "recall",
-    activate: bool = True,
 ) -> Fund:
-    """Create a special fund with its earmark.
+    """Propose a special fund with its budget and earmark: a ``draft`` that moves no money
+    until a checker who is not its maker approves it (``approve_fund``).
 
     Invariants: the earmark is non-empty and holds only earmarkable categories (running
-    costs such as 办公费 can never be earmarked); the funds of a budget line never itemise more
-    than its total. Raises ``ValidationFailed`` (with per-field messages) or ``Conflict``.
+    costs such as 办公费 can never be earmarked); the funds of a budget line (drafts
+    included) never itemise more than its total. Raises ``Forbidden`` (a maker of the
+    region creates its funds), ``ValidationFailed`` (with per-field messages) or
+    ``Conflict``.
     """
+    if not can_create_fund(session, user, region_code):
+        raise Forbidden(_("只能由本地区的财务经办人员创建本地区的专项资金"))
     fields: dict[str, list[str]] = {}
     code = (code or "").strip()
     name = (name or "").strip()
@@ -179,166 +191,46 @@ def create_fund(
         budget_line_id=budget_line_id,
         source=source,
         budget_fen=budget_fen,
-        created_by_id=created_by_id,
+        created_by_id=user.id,
         year_end_policy=year_end_policy,
         earmarks=[FundEarmark(category_code=c) for c in codes],
     )
     session.add(fund)
-    session.flush()
-    if activate:
-        FUND_TRANSITIONS.apply(fund, "activate")
-    set_reason(session, f"新建专项资金 {code}")  # zh-only: stored audit reason
+    budget = yuan_str(budget_fen)
+    set_action(session, f"新建专项资金 {code}（预算 {budget} 元，待审批）")  # zh-only: stored
     session.flush()
     return fund
 
 
-def next_year_fund(session, fund: Fund) -> Fund | None:
-    """The active fund of the same kind and region in the following year, if there is one."""
-    return session.scalar(
-        sa.select(Fund)
-        .where(
-            Fund.kind_code == fund.kind_code,
-            Fund.region_code == fund.region_code,
-            Fund.fiscal_year == fund.fiscal_year + 1,
-            Fund.status == "active",
-        )
-        .order_by(Fund.id)
-        .limit(1)
-    )
+def approve_fund(session, user, fund: Fund, reason: str | None = None) -> Fund:
+    """Approve a proposed fund: its budget reaches its region and its money can move. A
+    checker of the fund's region or above, never its maker; ``reason`` is the approver's
+    opinion. Raises ``SameUserApproval``, ``Forbidden``, ``InvalidTransition``,
+    ``ReasonRequired`` (too long)."""
+    if fund.created_by_id == user.id:
+        raise SameUserApproval()
+    if not can_approve_fund(session, user, fund):
+        raise Forbidden(_("没有审批该地区专项资金的权限"))
+    opinion = optional_reason(reason)
+    FUND_TRANSITIONS.apply(fund, "approve")
+    fund.approved_by_id = user.id
+    fund.approved_at = utcnow()
+    budget = yuan_str(fund.budget_fen)
+    set_action(session, f"审批专项资金 {fund.code}（预算 {budget} 元）")  # zh-only: stored
+    set_reason(session, opinion)
+    session.flush()
+    return fund
 
 
-def unsettled_records(session, fund: Fund) -> list[str]:
-    """Drafts and pending payments that must be decided before a year can close."""
-    from fundtrack.allocations.models import Allocation, AllocationRecall
-    from fundtrack.disbursements.models import Disbursement
-
-    found = []
-    for label, stmt in (
-        (
-            _("资金下达草稿 #%(id)s"),
-            sa.select(Allocation.id).where(
-                Allocation.fund_id == fund.id, Allocation.status == "draft"
-            ),
-        ),
-        (
-            _("资金收回草稿 #%(id)s"),
-            sa.select(AllocationRecall.id)
-            .join(Allocation, AllocationRecall.allocation_id == Allocation.id)
-            .where(Allocation.fund_id == fund.id, AllocationRecall.status == "draft"),
-        ),
-        (
-            _("待审批支出 #%(id)s"),
-            sa.select(Disbursement.id).where(
-                Disbursement.fund_id == fund.id, Disbursement.status == "pending"
-            ),
-        ),
-    ):
-        found.extend(label % {"id": record_id} for record_id in session.scalars(stmt))
-    return found
-
-
-def close_fund_year(session, user, fund: Fund, reason: str) -> Fund:
-    """Close a fund's year (年度结算) and settle every unspent balance as the fund says.
-
-    ``recall``: from the counties up, each region's available money is recalled through the
-    allocations it came by, until it all stands at the fund's own region. ``carry_over``:
-    each region's available money moves into next year's fund of the same kind, at the same
-    region (结转). Every move is a record with the reason; the fund becomes ``closed`` and no
-    more money moves in it.
-
-    Raises ``Forbidden`` (only a checker of the fund's region), ``ReasonRequired``,
-    ``InvalidTransition`` (not active, or drafts and pending payments still open, listed in
-    ``details.unsettled``) and ``ValidationFailed`` (no fund to carry over into).
-    """
-    from datetime import date
-
-    from fundtrack.allocations.models import ALLOCATION_TRANSITIONS, Allocation, AllocationRecall
-    from fundtrack.allocations.operations import recallable_fen, recalled_fen
-    from fundtrack.core.errors import Forbidden, InvalidTransition
-    from fundtrack.core.ledger import lock_fund, require_reason
-    from fundtrack.core.models import utcnow
-    from fundtrack.funds.balances import fund_balances
-    from fundtrack.regions.models import LEVEL_DEPTH, Region
-
-    if not can_close_fund_year(session, user, fund):
-        raise Forbidden(_("只有资金所属地区的财务审批人员可以办理年度结算"))
+def cancel_fund(session, user, fund: Fund, reason: str) -> Fund:
+    """Withdraw (its maker) or refuse (a checker over its region) a proposed fund, with a
+    reason: it never receives its budget, and its part of a budget line is free again.
+    Raises ``Forbidden``, ``ReasonRequired``, ``InvalidTransition``."""
+    if not can_cancel_fund(session, user, fund):
+        raise Forbidden(_("没有撤销该专项资金的权限"))
     reason = require_reason(reason)
-    FUND_TRANSITIONS.target(fund.status, "close")
-    lock_fund(session, fund)
-    open_records = unsettled_records(session, fund)
-    if open_records:
-        raise InvalidTransition(
-            _(
-                "尚有未办结的记录，请先审批或撤销：%(records)s",
-                records=_("、").join(open_records[:20]),
-            ),
-            unsettled=open_records,
-        )
-    target = None
-    if fund.year_end_policy == "carry_over":
-        target = next_year_fund(session, fund)
-        if target is None:
-            raise ValidationFailed(
-                _("没有 %(year)s 年度执行中的同类资金，无法结转", year=fund.fiscal_year + 1),
-                fields={"year_end_policy": [_("没有可结转的下一年度同类资金")]},
-            )
-    now, today = utcnow(), date.today()
-    levels = dict(session.execute(sa.select(Region.code, Region.level)).all())
-
-    if target is not None:
-        for code, balance in sorted(fund_balances(session, fund).items()):
-            if balance.available_fen > 0:
-                session.add(
-                    FundCarryOver(
-                        from_fund_id=fund.id,
-                        to_fund_id=target.id,
-                        region_code=code,
-                        amount_fen=balance.available_fen,
-                        reason=reason,
-                        created_by_id=user.id,
-                    )
-                )
-    else:
-        # deepest level first, so that a county's money passes through its prefecture
-        for depth in sorted({LEVEL_DEPTH[level] for level in levels.values()}, reverse=True):
-            balances = fund_balances(session, fund)
-            for code, balance in sorted(balances.items()):
-                if code == fund.region_code or LEVEL_DEPTH[levels[code]] != depth:
-                    continue
-                remaining = balance.available_fen
-                incoming = session.scalars(
-                    sa.select(Allocation)
-                    .where(
-                        Allocation.fund_id == fund.id,
-                        Allocation.to_region_code == code,
-                        Allocation.status == "approved",
-                    )
-                    .order_by(Allocation.id.desc())
-                ).all()
-                for allocation in incoming:
-                    if remaining <= 0:
-                        break
-                    take = min(remaining, recallable_fen(session, allocation))
-                    if take <= 0:
-                        continue
-                    session.add(
-                        AllocationRecall(
-                            allocation_id=allocation.id,
-                            amount_fen=take,
-                            reason=f"年度结算收回：{reason}",  # zh-only: stored reason
-                            status="approved",
-                            recalled_on=today,
-                            created_by_id=user.id,
-                            approved_by_id=user.id,
-                            approved_at=now,
-                        )
-                    )
-                    session.flush()
-                    if recalled_fen(session, allocation) == allocation.amount_fen:
-                        ALLOCATION_TRANSITIONS.apply(allocation, "recall_all")
-                    remaining -= take
-            session.flush()
-    FUND_TRANSITIONS.apply(fund, "close")
-    set_reason(session, f"年度结算：{reason}")  # zh-only: stored audit reason
+    FUND_TRANSITIONS.apply(fund, "cancel")
+    set_action(session, f"撤销专项资金 {fund.code}")  # zh-only: stored audit action
+    set_reason(session, reason)
     session.flush()
     return fund

@@ -34,11 +34,35 @@ def can_view_fund(session, user, fund) -> bool:
     return visible is not None
 
 
+def can_view_year_end_close(session, user, closing) -> bool:
+    """A year-end close is seen by whoever sees its fund."""
+    return can_view_fund(session, user, closing.fund)
+
+
 def can_create_fund(session, user, region_code: str) -> bool:
     """A finance maker creates the funds of its own region."""
     return user.role == "maker" and user.region_code == region_code
 
 
-def can_close_fund_year(session, user, fund) -> bool:
-    """A checker of the fund's own region closes its year."""
+def can_approve_fund(session, user, fund) -> bool:
+    """A checker of the fund's region or above approves a proposed fund (never its maker:
+    the operation checks that)."""
+    return user.role == "checker" and is_within(session, fund.region_code, user.region_code)
+
+
+def can_cancel_fund(session, user, fund) -> bool:
+    """Its maker withdraws a proposed fund; a checker who may approve it refuses it."""
+    if user.role == "maker":
+        return user.id == fund.created_by_id
+    return can_approve_fund(session, user, fund)
+
+
+def can_propose_year_end(session, user, fund) -> bool:
+    """A maker or checker of the fund's own region proposes closing its year."""
+    return user.role in ("maker", "checker") and user.region_code == fund.region_code
+
+
+def can_decide_year_end(session, user, fund) -> bool:
+    """A checker of the fund's own region approves or rejects a proposed close (never the
+    one who proposed it: the operation checks that)."""
     return user.role == "checker" and user.region_code == fund.region_code

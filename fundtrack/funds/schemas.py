@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from fundtrack.core.schemas import Id, Money, list_of
+from fundtrack.core.schemas import Id, Money, UtcDateTime, list_of
 from fundtrack.funds.models import YEAR_END_POLICIES
 
 
@@ -26,8 +26,16 @@ class FundSchema(ma.Schema):
     earmarked_categories = ma.fields.List(
         ma.fields.String(), attribute="earmarked_codes", required=True
     )
-    status = ma.fields.String(required=True)
+    status = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "draft（待审批）、active、closing（年度结算待审批）、closed、cancelled"
+        },
+    )
     year_end_policy = ma.fields.String(required=True)
+    created_by_id = ma.fields.Integer(allow_none=True, required=True)
+    approved_by_id = ma.fields.Integer(allow_none=True, required=True)
+    approved_at = UtcDateTime(allow_none=True, required=True)
 
 
 class FundCreateSchema(ma.Schema):
@@ -49,10 +57,6 @@ class FundCreateSchema(ma.Schema):
     year_end_policy = ma.fields.String(
         load_default="recall", validate=ma.validate.OneOf(YEAR_END_POLICIES)
     )
-
-
-class CloseSchema(ma.Schema):
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
 
 
 class FundQuerySchema(ma.Schema):
@@ -104,6 +108,43 @@ class BudgetLineSchema(ma.Schema):
         attribute="unitemised_fen",
         required=True,
         metadata={"description": "预算中未分项到具体专项资金的部分"},
+    )
+
+
+class YearEndMoveSchema(ma.Schema):
+    region = ma.fields.String(attribute="region_code", required=True)
+    amount = Money(attribute="amount_fen", required=True)
+    to_region = ma.fields.String(
+        attribute="to_region_code",
+        required=True,
+        metadata={"description": "收回到的地区；结转时为同一地区（转入下一年度资金）"},
+    )
+    allocation_id = ma.fields.Function(
+        lambda move: move.allocation.id if move.allocation else None,
+        allow_none=True,
+        required=True,
+        metadata={"description": "收回所经的资金下达；结转时为 null"},
+    )
+
+
+class YearEndCloseSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    fund_id = ma.fields.Integer(required=True)
+    policy = ma.fields.String(required=True)
+    to_fund_id = ma.fields.Integer(allow_none=True, required=True)
+    reason = ma.fields.String(required=True)
+    status = ma.fields.String(
+        required=True, metadata={"description": "proposed、approved、rejected"}
+    )
+    created_at = UtcDateTime(required=True)
+    created_by_id = ma.fields.Integer(required=True)
+    decided_by_id = ma.fields.Integer(allow_none=True, required=True)
+    decided_at = UtcDateTime(allow_none=True, required=True)
+    closed_on = ma.fields.Date(allow_none=True, required=True)
+    moves = ma.fields.List(
+        ma.fields.Nested(YearEndMoveSchema),
+        required=True,
+        metadata={"description": "待审批时为审批后将发生的收回或结转；已审批时为已发生的"},
     )
 
 

@@ -6,17 +6,19 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from fundtrack.core.errors import DomainError
-from fundtrack.core.forms import ReasonForm
+from fundtrack.audit.reports import decision_trail
+from fundtrack.core.access import get_visible
+from fundtrack.core.forms import OpinionForm, ReasonForm
 from fundtrack.core.i18n import _
 from fundtrack.core.timeparse import parse_moment
-from fundtrack.core.web_helpers import get_visible_fund_or_404
+from fundtrack.core.web_helpers import get_visible_fund_or_404, run_action
 from fundtrack.extensions import db
-from fundtrack.funds import operations
+from fundtrack.funds import operations, year_end
 from fundtrack.funds.balances import Balance, balance_rows, funds_balances
 from fundtrack.funds.charts import money_flow, rate_charts, rate_width
-from fundtrack.funds.models import Fund, FundEarmark
-from fundtrack.funds.permissions import can_close_fund_year, visible_funds_filter
+from fundtrack.funds.models import Fund, FundEarmark, YearEndClose
+from fundtrack.funds.permissions import can_view_year_end_close, visible_funds_filter
+from fundtrack.regions.models import Region
 
 bp = Blueprint("home", __name__)
 
@@ -85,33 +87,115 @@ def fund_detail(fund_id: int):
         as_of_text=as_of_text,
         as_of_error=as_of_error,
         close_form=ReasonForm(prefix="close"),
-        can_close=can_close_fund_year(db.session, current_user, fund),
+        opinion_form=OpinionForm(),
+        cancel_form=ReasonForm(prefix="cancel"),
+        reject_form=ReasonForm(prefix="reject"),
+        trail=decision_trail(db.session, "funds", fund.id),
+        **_closing(fund),
+    )
+
+
+def _closing(fund: Fund) -> dict:
+    """The proposed year-end close awaiting its decision, with the moves it would make (each
+    with the regions' names) and its trail; or the close that ended the year."""
+    closing = year_end.open_close(db.session, fund) or db.session.scalar(
+        sa.select(YearEndClose)
+        .where(YearEndClose.fund_id == fund.id, YearEndClose.status == "approved")
+        .limit(1)
+    )
+    if closing is None:
+        return {"closing": None, "moves": [], "closing_trail": []}
+    moves = year_end.close_moves(db.session, closing)
+    codes = {code for m in moves for code in (m.region_code, m.to_region_code)}
+    names = dict(
+        db.session.execute(sa.select(Region.code, Region.name).where(Region.code.in_(codes))).all()
+    )
+    return {
+        "closing": closing,
+        "moves": [(names[m.region_code], names[m.to_region_code], m) for m in moves],
+        "closing_trail": decision_trail(db.session, "year-end-closes", closing.id),
+    }
+
+
+def _run(fund: Fund, action, success: str):
+    """Run one operation, commit once, or show the refusal; back to the fund's page."""
+    return run_action(action, success, url_for("home.fund_detail", fund_id=fund.id))
+
+
+def _refused(form, fund: Fund):
+    flash(_("；").join(str(e) for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("home.fund_detail", fund_id=fund.id))
+
+
+@bp.route("/funds/<int:fund_id>/approve", methods=["POST"])
+@login_required
+def approve_fund(fund_id: int):
+    """A second person approves a proposed fund: its budget reaches its region."""
+    fund = get_visible_fund_or_404(fund_id)
+    form = OpinionForm()
+    if not form.validate_on_submit():
+        return _refused(form, fund)
+    return _run(
+        fund,
+        lambda: operations.approve_fund(db.session, current_user, fund, form.reason.data),
+        _("已审批，资金预算已生效"),
+    )
+
+
+@bp.route("/funds/<int:fund_id>/cancel", methods=["POST"])
+@login_required
+def cancel_fund(fund_id: int):
+    fund = get_visible_fund_or_404(fund_id)
+    form = ReasonForm(prefix="cancel")
+    if not form.validate_on_submit():
+        return _refused(form, fund)
+    return _run(
+        fund,
+        lambda: operations.cancel_fund(db.session, current_user, fund, form.reason.data),
+        _("已撤销该专项资金"),
     )
 
 
 @bp.route("/funds/<int:fund_id>/close", methods=["POST"])
 @login_required
 def close_year(fund_id: int):
-    """Year-end: recall or carry over every unspent balance, then close the fund."""
+    """Propose the year-end close; a second person approves it on this page."""
     fund = get_visible_fund_or_404(fund_id)
     form = ReasonForm(prefix="close")
     if not form.validate_on_submit():
-        flash(_("年度结算必须填写原因"), "error")
-    else:
-        try:
-            operations.close_fund_year(db.session, current_user, fund, form.reason.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "%(year)s年度%(fund)s已结算（%(policy)s）",
-                    year=fund.fiscal_year,
-                    fund=fund.name,
-                    policy=fund.year_end_policy_label,
-                ),
-                "success",
-            )
-    return redirect(url_for("home.fund_detail", fund_id=fund.id))
+        return _refused(form, fund)
+    return _run(
+        fund,
+        lambda: year_end.propose_year_end(db.session, current_user, fund, form.reason.data),
+        _("已提交年度结算申请，须由本地区另一位审批人员审批后生效"),
+    )
+
+
+@bp.route("/year-end-closes/<int:close_id>/<any(approve, reject):action>", methods=["POST"])
+@login_required
+def decide_close(close_id: int, action: str):
+    """Approve (the moves are written and the fund is closed) or reject a proposed close."""
+    closing = get_visible(YearEndClose, close_id, can_view_year_end_close)
+    fund = closing.fund
+    if action == "approve":
+        form = OpinionForm()
+        if not form.validate_on_submit():
+            return _refused(form, fund)
+        return _run(
+            fund,
+            lambda: year_end.approve_year_end(db.session, current_user, closing, form.reason.data),
+            _(
+                "%(year)s年度%(fund)s已结算（%(policy)s）",
+                year=fund.fiscal_year,
+                fund=fund.name,
+                policy=fund.year_end_policy_label,
+            ),
+        )
+    form = ReasonForm(prefix="reject")
+    if not form.validate_on_submit():
+        return _refused(form, fund)
+    return _run(
+        fund,
+        lambda: year_end.reject_year_end(db.session, current_user, closing, form.reason.data),
+        _("已退回年度结算申请，资金恢复执行"),
+    )

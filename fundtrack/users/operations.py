@@ -22,7 +22,7 @@ from limits import parse
 from fundtrack.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from fundtrack.core.i18n import _, _l
 from fundtrack.core.models import utcnow
-from fundtrack.core.versioning import set_reason
+from fundtrack.core.versioning import set_action, set_reason
 from fundtrack.extensions import limiter
 from fundtrack.regions.models import Region
 from fundtrack.users.models import ROLES, ApiToken, User
@@ -153,7 +153,7 @@ def create_user(
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise UsernameTaken(fields={"username": [_("用户名已存在")]})
     if actor is not None:
-        set_reason(session, f"创建用户 {username}")  # zh-only: the audit reason is stored
+        set_action(session, f"创建用户 {username}")  # zh-only: the audit action is stored
     user = User(
         username=username,
         display_name=name,
@@ -230,6 +230,7 @@ def update_user(
     if deactivating:
         revoke_user_tokens(session, user)
         _log_deactivation(session, actor, user, remote_addr)
+    set_action(session, f"修改用户 {user.username}")  # zh-only: the audit action is stored
     set_reason(session, reason)
     session.flush()
     return user

@@ -227,44 +227,123 @@ def test_skills_training_is_earmarked_for_sanjiehe(api, fund_id):
 # --- reversal -----------------------------------------------------------------------------
 
 
-def test_reversal_writes_a_compensating_record(api, db_session, fund_id, user):
+def test_reversal_is_a_proposal_that_moves_nothing_until_a_second_checker_approves(
+    api, db_session, fund_id, user
+):
     sjh = fund_id("2017-SJH")
     original = demo_disbursement(db_session, "耒财〔2017〕凭0612-01")  # 20,000.00 to 王建国
     checker_id = user("leiyang_checker").id
-    before = balances(api, sjh)["430481"]
-    assert before["disbursed"] == "93000.00"
+    before = balances(api, sjh)
+    assert before["430481"]["disbursed"] == "93000.00"
 
     compensation = created(
         api("leiyang_checker").post(
-            f"/api/v1/disbursements/{original}/reverse", json={"reason": "重复支付，冲销"}
+            f"/api/v1/disbursements/{original}/reverse",
+            json={"reason": "重复支付，冲销", "reversed_on": "2017-12-20"},
         )
     )
     assert compensation["amount"] == "-20000.00"
     assert compensation["reverses_id"] == original
     assert compensation["id"] != original
-    assert compensation["status"] == "approved"
+    assert compensation["status"] == "pending"
+    assert compensation["paid_on"] == "2017-12-20"  # the reversal's own business date
     assert compensation["fund_id"] == sjh
     assert compensation["region"] == "430481"
     assert compensation["category"] == "project_support"
     assert compensation["created_by_id"] == checker_id
     assert "重复支付，冲销" in compensation["purpose"]
+    proposed = ok(api("leiyang_finance").get(f"/api/v1/disbursements/{original}"))
+    assert proposed["status"] == "approved"
+    assert proposed["reversal_id"] == compensation["id"]
+    assert balances(api, sjh) == before  # every balance as it was
 
+    # the proposer cannot approve it, however senior
+    error = assert_refused(
+        db_session,
+        lambda: api("leiyang_checker").post(
+            f"/api/v1/disbursements/{compensation['id']}/approve", json={"reason": "同意"}
+        ),
+        422,
+        "same_user_approval",
+    )
+    assert error["message"]
+    assert balances(api, sjh) == before
+
+    approved = ok(
+        api("hengyang_checker").post(
+            f"/api/v1/disbursements/{compensation['id']}/approve",
+            json={"reason": "核实为重复支付，同意冲销"},
+        )
+    )
+    assert approved["status"] == "approved"
     reversed_original = ok(api("leiyang_finance").get(f"/api/v1/disbursements/{original}"))
     assert reversed_original["status"] == "reversed"
     assert reversed_original["amount"] == "20000.00"  # the original is never edited
+    assert reversed_original["reversed_on"] == "2017-12-20"
 
     after = balances(api, sjh)["430481"]
     assert after["disbursed"] == "73000.00"
     assert after["available"] == "127000.00"
-    assert after["received"] == before["received"]
+    assert after["received"] == before["430481"]["received"]
     # spent: 78,000.00 approved before, 58,000.00 after
     assert after["execution_rate"] == "0.2900"
 
 
-def test_a_payment_is_reversed_only_once(api, db_session):
+def test_a_refused_reversal_leaves_the_payment_paid_and_may_be_proposed_again(
+    api, db_session, fund_id
+):
+    sjh = fund_id("2017-SJH")
+    original = demo_disbursement(db_session, "耒财〔2017〕凭0612-01")
+    before = balances(api, sjh)
+    maker = api("leiyang_finance")  # the paying region's maker proposes as well
+    first = created(
+        maker.post(f"/api/v1/disbursements/{original}/reverse", json={"reason": "疑似重复"})
+    )
+    refused = ok(
+        api("leiyang_checker").post(
+            f"/api/v1/disbursements/{first['id']}/reject", json={"reason": "核实不重复"}
+        )
+    )
+    assert refused["status"] == "rejected"
+    assert ok(maker.get(f"/api/v1/disbursements/{original}"))["status"] == "approved"
+    assert balances(api, sjh) == before
+    again = created(
+        maker.post(f"/api/v1/disbursements/{original}/reverse", json={"reason": "确认重复"})
+    )
+    assert again["id"] != first["id"]
+
+
+@pytest.mark.parametrize(
+    "reversed_on", ["2017-06-11", "2999-01-01"], ids=["before-the-payment", "in-the-future"]
+)
+def test_a_reversal_is_dated_between_the_payment_and_today(api, db_session, reversed_on):
+    original = demo_disbursement(db_session, "耒财〔2017〕凭0612-01")  # paid 2017-06-12
+    error = assert_refused(
+        db_session,
+        lambda: api("leiyang_checker").post(
+            f"/api/v1/disbursements/{original}/reverse",
+            json={"reason": "冲销", "reversed_on": reversed_on},
+        ),
+        422,
+        "validation_error",
+    )
+    assert "reversed_on" in error["details"]["fields"]
+
+
+def test_a_payment_has_one_open_reversal_and_is_reversed_only_once(api, db_session):
     original = demo_disbursement(db_session, "耒财〔2017〕凭0612-01")
     checker = api("leiyang_checker")
-    created(checker.post(f"/api/v1/disbursements/{original}/reverse", json={"reason": "冲销"}))
+    proposal = created(
+        checker.post(f"/api/v1/disbursements/{original}/reverse", json={"reason": "冲销"})
+    )
+    error = assert_refused(
+        db_session,
+        lambda: checker.post(f"/api/v1/disbursements/{original}/reverse", json={"reason": "再冲"}),
+        409,
+        "invalid_transition",
+    )
+    assert error["details"]["reversal_id"] == proposal["id"]
+    ok(api("hengyang_checker").post(f"/api/v1/disbursements/{proposal['id']}/approve"))
     error = assert_refused(
         db_session,
         lambda: checker.post(f"/api/v1/disbursements/{original}/reverse", json={"reason": "再冲"}),
@@ -318,16 +397,19 @@ def test_a_pending_payment_cannot_be_reversed(api, db_session):
     )
 
 
-def test_a_maker_cannot_reverse(api, db_session):
+@pytest.mark.parametrize("username", ["anren_finance", "hengyang_finance", "auditor"])
+def test_only_the_paying_regions_maker_or_a_checker_over_it_proposes_a_reversal(
+    api, db_session, username
+):
     original = demo_disbursement(db_session, "耒财〔2017〕凭0612-01")
-    assert_refused(
+    error = assert_refused(
         db_session,
-        lambda: api("leiyang_finance").post(
+        lambda: api(username).post(
             f"/api/v1/disbursements/{original}/reverse", json={"reason": "冲销"}
         ),
-        403,
-        "forbidden",
+        (403, 404),
     )
+    assert error["code"] in ("forbidden", "not_found")
 
 
 # --- rejection ----------------------------------------------------------------------------
@@ -532,7 +614,17 @@ def test_a_reversed_benefit_gives_its_days_back_and_frees_the_region(api, db_ses
         422,
         "duplicate_benefit",
     )
-    created(checker.post(f"/api/v1/disbursements/{paid['id']}/reverse", json={"reason": "未住院"}))
+    proposal = created(
+        checker.post(f"/api/v1/disbursements/{paid['id']}/reverse", json={"reason": "未住院"})
+    )
+    # while the reversal awaits its decision the days stay used
+    assert_refused(
+        db_session,
+        lambda: allowance(hengyang, bx, person["id"], 1, "50.00"),
+        422,
+        "duplicate_benefit",
+    )
+    ok(api("hengyang_checker").post(f"/api/v1/disbursements/{proposal['id']}/approve"))
     created(allowance(hengyang, bx, person["id"], 100, "5000.00", voucher_no="衡财-改由市发放"))
 
 

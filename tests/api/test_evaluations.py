@@ -830,10 +830,14 @@ def test_returning_needs_a_comment(api, db_session, fund_id):
     evaluation = submitted_evaluation(api("changsha_finance"), fund_id("2017-DKTX"))
     checker = api("province_checker")
     path = f"/api/v1/evaluations/{evaluation}/return"
-    for payload in ({}, {"comment": None}):
+    for payload, code, field in (
+        ({}, "reason_required", "reason"),
+        ({"comment": None}, "validation_error", "comment"),
+        ({"reason": None}, "validation_error", "reason"),
+    ):
         error = refused(db_session, lambda payload=payload: checker.post(path, json=payload), 422)
-        assert error["code"] == "validation_error"
-        assert "comment" in error["details"]["fields"]
+        assert error["code"] == code
+        assert field in error["details"]["fields"]
     for comment in ("", "   ", "\n\t"):
         error = refused(
             db_session,
@@ -948,19 +952,21 @@ def test_the_history_shows_each_step_with_who_and_why(api, db_session, fund_id):
         (
             entry["user"]["username"],
             entry["user"]["role"],
+            entry["action"],
             entry["reason"],
             entry["changes"].get("status"),
         )
         for entry in history
     ]
     assert steps == [
-        ("changsha_finance", "maker", "新建绩效评价 2017-DKTX", [None, "draft"]),
-        ("changsha_finance", "maker", "填报绩效评价 2017-DKTX", None),
-        ("changsha_finance", "maker", "提交绩效评价 2017-DKTX", ["draft", "submitted"]),
-        ("province_checker", "checker", "请补充贴息户数", ["submitted", "returned"]),
-        ("changsha_finance", "maker", "填报绩效评价 2017-DKTX", None),
-        ("changsha_finance", "maker", "提交绩效评价 2017-DKTX", ["returned", "submitted"]),
-        ("province_checker", "checker", "审定绩效评价 2017-DKTX：85.00 分（良）",
+        ("changsha_finance", "maker", "新建绩效评价 2017-DKTX", None, [None, "draft"]),
+        ("changsha_finance", "maker", "填报绩效评价 2017-DKTX", None, None),
+        ("changsha_finance", "maker", "提交绩效评价 2017-DKTX", None, ["draft", "submitted"]),
+        ("province_checker", "checker", "退回绩效评价 2017-DKTX", "请补充贴息户数",
+         ["submitted", "returned"]),
+        ("changsha_finance", "maker", "填报绩效评价 2017-DKTX", None, None),
+        ("changsha_finance", "maker", "提交绩效评价 2017-DKTX", None, ["returned", "submitted"]),
+        ("province_checker", "checker", "审定绩效评价 2017-DKTX：85.00 分（良）", None,
          ["submitted", "approved"]),
     ]  # fmt: skip
     assert history[0]["operation"] == "insert"
@@ -1006,7 +1012,7 @@ def test_a_region_graded_poor_last_year_needs_a_provincial_override(api, db_sess
 
     last = ok(api("auditor").get(f"/api/v1/history/allocations/{body['id']}"))["items"][-1]
     assert last["user"]["username"] == "province_checker"
-    assert reason in last["reason"]
+    assert reason in last["action"]
     assert last["changes"]["evaluation_override_reason"] == [None, reason]
     assert last["changes"]["status"] == ["draft", "approved"]
 
@@ -1427,3 +1433,18 @@ def test_the_report_of_a_fresh_draft(api, fund_id):
         api("hengyang_finance").get(f"/api/v1/evaluations/{body['id']}/report.pdf").status_code
         == 404
     )
+
+
+def test_the_reviewers_opinion_is_the_approvals_reason_and_its_review_comment(api, fund_id):
+    evaluation = submitted_evaluation(api("changsha_finance"), fund_id("2017-DKTX"))
+    checker = api("province_checker")
+    body = ok(
+        checker.post(
+            f"/api/v1/evaluations/{evaluation}/approve",
+            json={"final_score": "88", "reason": "同意，贴息资金使用规范"},
+        )
+    )
+    assert body["review_comment"] == "同意，贴息资金使用规范"
+    last = ok(api("auditor").get(f"/api/v1/history/evaluations/{evaluation}"))["items"][-1]
+    assert last["reason"] == "同意，贴息资金使用规范"
+    assert last["action"].startswith("审定绩效评价")

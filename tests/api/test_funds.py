@@ -97,9 +97,52 @@ def test_province_maker_creates_a_fund_with_its_earmark(api, db_session):
     body = response.get_json()
     assert body["budget"] == "1200000.00"
     assert body["region"] == "430000"
-    assert body["status"] == "active"
+    assert body["status"] == "draft"  # proposed: its budget reaches nobody yet
     created = db_session.scalar(sa.select(Fund).where(Fund.code == "2018-KN"))
     assert created.budget_fen == 120_000_000
+
+
+def test_a_proposed_fund_has_no_money_until_a_second_person_approves_it(api):
+    maker, checker = api("province_maker"), api("province_checker")
+    fund = maker.post(
+        "/api/v1/funds",
+        json=new_fund(code="2018-KN", name="计生困难家庭救助资金", budget="1200000.00"),
+    ).get_json()
+    balances = maker.get(f"/api/v1/funds/{fund['id']}/balances").get_json()["items"]
+    assert all(b["received"] == "0.00" for b in balances)
+    payload = {"fund_id": fund["id"], "to_region": "430400", "amount": "1.00", "document_no": "X"}
+    response = maker.post("/api/v1/allocations", json=payload)
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "fund_not_active"
+
+    response = maker.post(f"/api/v1/funds/{fund['id']}/approve", json={})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "same_user_approval"
+    response = checker.post(
+        f"/api/v1/funds/{fund['id']}/approve", json={"reason": "同意，按预算批复执行"}
+    )
+    assert response.status_code == 200, response.get_json()
+    approved = response.get_json()
+    assert approved["status"] == "active"
+    assert approved["approved_by_id"] != approved["created_by_id"]
+    balances = maker.get(f"/api/v1/funds/{fund['id']}/balances").get_json()["items"]
+    assert {b["region"]: b["received"] for b in balances}["430000"] == "1200000.00"
+    history = api("auditor").get(f"/api/v1/history/funds/{fund['id']}").get_json()["items"]
+    assert history[-1]["reason"] == "同意，按预算批复执行"
+
+
+def test_a_refused_fund_frees_its_part_of_the_budget_line(api):
+    maker, checker = api("province_maker"), api("province_checker")
+    fund = maker.post(
+        "/api/v1/funds", json=new_fund(code="2018-KN", name="救助资金", budget="1000.00")
+    ).get_json()
+    response = checker.post(f"/api/v1/funds/{fund['id']}/cancel", json={"reason": " "})
+    assert response.status_code == 422
+    response = checker.post(f"/api/v1/funds/{fund['id']}/cancel", json={"reason": "预算未批复"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "cancelled"
+    response = checker.post(f"/api/v1/funds/{fund['id']}/approve", json={})
+    assert response.status_code == 409
 
 
 def test_a_running_cost_can_never_be_earmarked(api, db_session):
@@ -194,7 +237,8 @@ def test_creating_a_fund_records_who_when_where_and_why(api, db_session):
     assert transaction.actor_region_code == "430000"
     assert transaction.remote_addr == "10.20.30.40"
     assert transaction.issued_at is not None
-    assert "2018-HIST" in transaction.reason
+    assert "2018-HIST" in transaction.action
+    assert transaction.reason is None  # the maker gave no reason: none is made up
     assert version.budget_fen == 50_000
 
 

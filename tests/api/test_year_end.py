@@ -1,4 +1,5 @@
-"""Closing a fund's year: every unspent balance recalled or carried over, each move a record."""
+"""Closing a fund's year: proposed by one person, approved by another; then every unspent
+balance is recalled or carried over, each move a record naming both."""
 
 from decimal import Decimal
 
@@ -21,7 +22,23 @@ def _settle_pending(api, fund_id):
         assert response.status_code == 200
 
 
-def test_open_records_block_the_closing_and_are_named(api, fund_id):
+def _propose(api, fund_id, reason="2017年度结算", who="province_maker"):
+    response = api(who).post(f"/api/v1/funds/{fund_id}/close", json={"reason": reason})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def _close(api, fund_id, reason="2017年度结算"):
+    """Propose (the province maker) and approve (the province checker)."""
+    proposal = _propose(api, fund_id, reason)
+    response = api("province_checker").post(
+        f"/api/v1/year-end-closes/{proposal['id']}/approve", json={"reason": "同意结算"}
+    )
+    assert response.status_code == 200, response.get_json()
+    return proposal, response.get_json()
+
+
+def test_open_records_block_the_proposal_and_are_named(api, fund_id):
     response = api("province_checker").post(
         f"/api/v1/funds/{fund_id('2017-SJH')}/close", json={"reason": "2017年度结算"}
     )
@@ -31,7 +48,7 @@ def test_open_records_block_the_closing_and_are_named(api, fund_id):
     assert any("待审批支出" in item for item in error["details"]["unsettled"])
 
 
-def test_recall_policy_brings_every_unspent_fen_back_to_the_province(api, fund_id, db_session):
+def test_a_proposal_moves_nothing_and_the_approval_moves_what_it_showed(api, fund_id, db_session):
     from fundtrack.models import AllocationRecall
 
     sjh = fund_id("2017-SJH")
@@ -40,11 +57,22 @@ def test_recall_policy_brings_every_unspent_fen_back_to_the_province(api, fund_i
     before = _balances(auditor, sjh)
     spent = sum(Decimal(b["disbursed"]) for b in before.values())
 
+    proposal = _propose(api, sjh, "2017年度结算，盘活存量")
+    assert proposal["status"] == "proposed"
+    assert _balances(auditor, sjh) == before  # nothing moved yet
+    fund = auditor.get(f"/api/v1/funds/{sjh}").get_json()
+    assert fund["status"] == "closing"
+    planned = {(m["region"], m["to_region"], m["amount"]) for m in proposal["moves"]}
+    assert planned and all(m["allocation_id"] for m in proposal["moves"])
+
     response = api("province_checker").post(
-        f"/api/v1/funds/{sjh}/close", json={"reason": "2017年度结算，盘活存量"}
+        f"/api/v1/year-end-closes/{proposal['id']}/approve", json={"reason": "同意结算"}
     )
     assert response.status_code == 200, response.get_json()
-    assert response.get_json()["status"] == "closed"
+    decided = response.get_json()
+    assert decided["status"] == "approved"
+    assert {(m["region"], m["to_region"], m["amount"]) for m in decided["moves"]} == planned
+    assert auditor.get(f"/api/v1/funds/{sjh}").get_json()["status"] == "closed"
 
     after = _balances(auditor, sjh)
     for code, balance in after.items():
@@ -53,23 +81,57 @@ def test_recall_policy_brings_every_unspent_fen_back_to_the_province(api, fund_i
     # 耒阳市 kept what it paid; its money came back through 衡阳市
     assert after["430481"]["received"] == after["430481"]["disbursed"]
     recalls = db_session.scalars(
-        sa.select(AllocationRecall).where(AllocationRecall.reason.like("年度结算收回%"))
+        sa.select(AllocationRecall).where(AllocationRecall.year_end_close_id == proposal["id"])
     ).all()
     assert recalls and all(r.status == "approved" for r in recalls)
+    assert {(r.created_by_id, r.approved_by_id) for r in recalls} == {
+        (proposal["created_by_id"], decided["decided_by_id"])
+    }
+    history = auditor.get(f"/api/v1/history/year-end-closes/{proposal['id']}").get_json()
+    assert [e["reason"] for e in history["items"]] == ["2017年度结算，盘活存量", "同意结算"]
 
 
-def test_a_closed_fund_moves_no_more_money(api, fund_id):
+def test_a_closing_fund_moves_nothing_and_a_closed_one_neither(api, fund_id):
     sjh = fund_id("2017-SJH")
     _settle_pending(api, sjh)
-    api("province_checker").post(f"/api/v1/funds/{sjh}/close", json={"reason": "年度结算"})
-    response = api("province_maker").post(
-        "/api/v1/allocations",
-        json={"fund_id": sjh, "to_region": "430100", "amount": "1.00", "document_no": "X"},
-    )
+    payload = {"fund_id": sjh, "to_region": "430100", "amount": "1.00", "document_no": "X"}
+    proposal = _propose(api, sjh)
+    response = api("province_maker").post("/api/v1/allocations", json=payload)
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "fund_not_active"
+    api("province_checker").post(f"/api/v1/year-end-closes/{proposal['id']}/approve", json={})
+    response = api("province_maker").post("/api/v1/allocations", json=payload)
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "fund_not_active"
     response = api("province_checker").post(f"/api/v1/funds/{sjh}/close", json={"reason": "again"})
     assert response.status_code == 409
+
+
+def test_the_proposer_cannot_approve_and_a_rejection_moves_nothing(api, fund_id):
+    dktx = fund_id("2018-DKTX")
+    auditor = api("auditor")
+    before = _balances(auditor, dktx)
+    proposal = _propose(api, dktx, "2018年度结算", who="province_checker")
+    checker = api("province_checker")
+    response = checker.post(f"/api/v1/year-end-closes/{proposal['id']}/approve", json={})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "same_user_approval"
+    response = api("province_maker").post(
+        f"/api/v1/year-end-closes/{proposal['id']}/approve", json={}
+    )
+    assert response.status_code == 403  # a maker decides nothing
+    response = api("province_maker").post(
+        f"/api/v1/year-end-closes/{proposal['id']}/reject", json={"reason": " "}
+    )
+    assert response.status_code in (403, 422)
+    response = checker.post(
+        f"/api/v1/year-end-closes/{proposal['id']}/reject",
+        json={"reason": "尚有贴息未拨付，暂缓结算"},
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["status"] == "rejected"
+    assert auditor.get(f"/api/v1/funds/{dktx}").get_json()["status"] == "active"
+    assert _balances(auditor, dktx) == before
 
 
 def test_carry_over_policy_moves_balances_into_next_years_fund(api, fund_id, fund, db_session):
@@ -82,10 +144,8 @@ def test_carry_over_policy_moves_balances_into_next_years_fund(api, fund_id, fun
     before_2017 = _balances(auditor, bx_2017)
     before_2018 = _balances(auditor, bx_2018)
 
-    response = api("province_checker").post(
-        f"/api/v1/funds/{bx_2017}/close", json={"reason": "2017年度结算，结转2018年"}
-    )
-    assert response.status_code == 200, response.get_json()
+    proposal, decided = _close(api, bx_2017, "2017年度结算，结转2018年")
+    assert proposal["to_fund_id"] == bx_2018
 
     after_2017 = _balances(auditor, bx_2017)
     after_2018 = _balances(auditor, bx_2018)
@@ -100,6 +160,9 @@ def test_carry_over_policy_moves_balances_into_next_years_fund(api, fund_id, fun
     ).all()
     assert {m.region_code for m in moves} == {
         code for code, b in before_2017.items() if b["available"] != "0.00"
+    }
+    assert {(m.created_by_id, m.approved_by_id) for m in moves} == {
+        (proposal["created_by_id"], decided["decided_by_id"])
     }
     # 安仁县 never received 2018 insurance money, but now sees the fund it carried into
     anren = api("anren_finance").get("/api/v1/funds?fiscal_year=2018").get_json()["items"]
@@ -119,13 +182,16 @@ def test_carry_over_without_next_years_fund_is_refused_and_changes_nothing(
     assert response.status_code == 422
     assert "2019" in response.get_json()["error"]["message"]
     assert _balances(api("auditor"), fund_id("2018-DKTX")) == before
+    assert api("auditor").get(f"/api/v1/funds/{fund_id('2018-DKTX')}").get_json()["status"] == (
+        "active"
+    )
 
 
-def test_only_the_province_checker_closes_and_a_reason_is_required(api, fund_id):
+def test_only_finance_staff_of_the_funds_region_propose_and_a_reason_is_required(api, fund_id):
     sjh = fund_id("2018-SJH")
-    for username in ("province_maker", "hengyang_checker", "auditor"):
+    for username in ("hengyang_checker", "leiyang_finance", "auditor"):
         response = api(username).post(f"/api/v1/funds/{sjh}/close", json={"reason": "x"})
-        assert response.status_code == 403, username
+        assert response.status_code in (403, 404), username
     response = api("province_checker").post(f"/api/v1/funds/{sjh}/close", json={"reason": " "})
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "reason_required"

@@ -107,7 +107,7 @@ def test_the_first_failing_link_in_chain_order_is_named(runner, db_session):
     }
     early, late = [s for s in seals if s[1] in with_versions][:2]
     db_session.execute(
-        SQL('UPDATE "transaction" SET reason = reason || :x WHERE id IN (:a, :b)'),
+        SQL('UPDATE "transaction" SET reason = COALESCE(reason, :x) || :x WHERE id IN (:a, :b)'),
         {"x": "！", "a": early[1], "b": late[1]},
     )
     # chain order need not be transaction order (ids are taken at the start, links at the

@@ -3,7 +3,7 @@
 from tests.conftest import csrf_token
 
 
-def _approved_allocation(api, fund_id):
+def _approved_allocation(api, fund_id, opinion=None):
     maker, checker = api("province_maker"), api("province_checker")
     response = maker.post(
         "/api/v1/allocations",
@@ -14,7 +14,7 @@ def _approved_allocation(api, fund_id):
     allocation_id = response.get_json()["id"]
     checker.post(
         f"/api/v1/allocations/{allocation_id}/approve",
-        json={},
+        json={"reason": opinion} if opinion else {},
         environ_base={"REMOTE_ADDR": "10.2.2.2"},
     )
     return allocation_id
@@ -36,10 +36,20 @@ def test_history_of_an_approved_allocation_names_maker_checker_addresses_reasons
     assert approved["user"]["username"] == "province_checker"
     assert approved["user"]["role"] == "checker"
     assert approved["remote_addr"] == "10.2.2.2"
-    assert "审批" in approved["reason"]
+    assert approved["action"].startswith("审批资金下达")  # the program's sentence
+    assert approved["reason"] is None  # the approver said nothing: nothing is made up
     assert approved["changes"]["status"] == ["draft", "approved"]
     assert "amount" not in approved["changes"]
     assert approved["issued_at"].endswith("Z")
+
+
+def test_the_approvers_own_words_are_the_approvals_reason(api, fund_id):
+    allocation_id = _approved_allocation(api, fund_id, opinion="同意，按文件执行")
+    items = api("auditor").get(f"/api/v1/history/allocations/{allocation_id}").get_json()
+    created, approved = items["items"]
+    assert created["reason"] == "娄底市贷款贴息"
+    assert approved["reason"] == "同意，按文件执行"
+    assert "湘计生协〔2018〕40号" in approved["action"]
 
 
 def test_forwarded_for_is_believed_only_from_a_trusted_proxy(api, fund_id):
@@ -71,10 +81,20 @@ def test_history_of_a_reversed_payment_shows_the_reason_and_masks_id_numbers(api
         f"/api/v1/disbursements?fund_id={fund_id('2017-BX')}&category=hospital_allowance"
     ).get_json()["items"]
     original = payments[0]["id"]
-    checker.post(f"/api/v1/disbursements/{original}/reverse", json={"reason": "重复发放"})
-    items = api("auditor").get(f"/api/v1/history/disbursements/{original}").get_json()["items"]
+    compensation = checker.post(
+        f"/api/v1/disbursements/{original}/reverse", json={"reason": "重复发放"}
+    ).get_json()["id"]
+    api("hengyang_checker").post(
+        f"/api/v1/disbursements/{compensation}/approve", json={"reason": "核实重复，同意冲销"}
+    )
+    auditor = api("auditor")
+    items = auditor.get(f"/api/v1/history/disbursements/{original}").get_json()["items"]
     assert items[-1]["changes"]["status"] == ["approved", "reversed"]
-    assert items[-1]["reason"] == "重复发放"
+    assert items[-1]["reason"] == "核实重复，同意冲销"
+    proposal = auditor.get(f"/api/v1/history/disbursements/{compensation}").get_json()["items"]
+    assert proposal[0]["reason"] == "重复发放"
+    assert proposal[0]["user"]["username"] == "leiyang_checker"
+    assert proposal[-1]["user"]["username"] == "hengyang_checker"
     id_number = items[0]["changes"]["payee_id_number"][1]
     assert "*" in id_number and len(id_number) == 18
 

@@ -86,7 +86,8 @@ def test_a_good_allocation_table_creates_exactly_its_rows_with_their_history(api
     ).all()
     assert len(versions) == 3 and len({v.transaction_id for v in versions}) == 1
     history = client.get(f"/api/v1/history/allocations/{body['ids'][0]}").get_json()["items"]
-    assert history[0]["reason"] == "Excel 导入资金下达表「三月下达.xlsx」，3 行"
+    assert history[0]["action"] == "Excel 导入资金下达表「三月下达.xlsx」，3 行"
+    assert history[0]["reason"] is None
     assert history[0]["user"]["username"] == "province_maker"
     assert history[0]["changes"]["amount"] == [None, "120000.00"]
 

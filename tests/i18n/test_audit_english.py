@@ -32,7 +32,8 @@ def test_an_english_auditor_reads_a_history_in_english(client, web_login, db_ses
     assert f"<h1>Performance evaluations #{evaluation} · Change history</h1>" in html
     assert "Times are Beijing time; roles and regions are those the user held" in html
     assert "History report (PDF)" in html and "Show the record as it stood at" in html
-    for text in ("<dt>User</dt>", "<dt>Address</dt>", "<dt>Reason</dt>", "<dt>Transaction</dt>",
+    for text in ("<dt>User</dt>", "<dt>Address</dt>", "<dt>Reason or opinion</dt>",
+                 "<dt>Action</dt>", "<dt>Transaction</dt>",
                  ">Field</th>", ">Old value</th>", ">New value</th>"):  # fmt: skip
         assert text in html, text
     # operations, field labels, status values and child rows of the diffs

@@ -189,6 +189,17 @@ def draft_recall(ctx: Context) -> int:
     return ctx.created("province_maker", path, {"amount": "1.00", "reason": "测试收回"})["id"]
 
 
+def draft_fund(ctx: Context) -> int:
+    body = {"code": "2018-PROPOSED", "name": "待审批资金", "kind": "other", "fiscal_year": 2018,
+            "budget": "1000.00", "earmarked_categories": ["hardship_relief"]}  # fmt: skip
+    return ctx.created("province_maker", "/api/v1/funds", body)["id"]
+
+
+def proposed_close(ctx: Context) -> int:
+    path = f"/api/v1/funds/{ctx.fund_id('2018-DKTX')}/close"
+    return ctx.created("province_maker", path, {"reason": "2018年度结算"})["id"]
+
+
 def leiyang_disbursement(ctx: Context, status: str) -> int:
     from fundtrack.disbursements.models import Disbursement
 
@@ -312,9 +323,26 @@ API_WRITES = {
         {"document_no": TEXT, "reason": TEXT, "amount": AMOUNTS, "to_region": REGIONS,
          "from_region": REGIONS, "fund_id": IDS},
     ),
+    "POST /funds/{id}/approve": Write(
+        "province_checker", "/api/v1/funds/{id}/approve", lambda ctx, t: {"reason": "同意"},
+        {"reason": TEXT}, target=draft_fund,
+    ),
+    "POST /funds/{id}/cancel": Write(
+        "province_maker", "/api/v1/funds/{id}/cancel", lambda ctx, t: {"reason": "撤销"},
+        {"reason": TEXT}, target=draft_fund,
+    ),
+    "POST /year-end-closes/{id}/approve": Write(
+        "province_checker", "/api/v1/year-end-closes/{id}/approve",
+        lambda ctx, t: {"reason": "同意结算"}, {"reason": TEXT}, target=proposed_close,
+    ),
+    "POST /year-end-closes/{id}/reject": Write(
+        "province_checker", "/api/v1/year-end-closes/{id}/reject",
+        lambda ctx, t: {"reason": "暂缓结算"}, {"reason": TEXT}, target=proposed_close,
+    ),
     "POST /allocations/{id}/approve": Write(
         "province_checker", "/api/v1/allocations/{id}/approve", lambda ctx, t: {},
-        {"approved_on": DATES, "evaluation_override_reason": TEXT}, target=draft_allocation,
+        {"approved_on": DATES, "evaluation_override_reason": TEXT, "reason": TEXT},
+        target=draft_allocation,
     ),
     "POST /allocations/{id}/cancel": Write(
         "province_maker", "/api/v1/allocations/{id}/cancel", lambda ctx, t: {"reason": "撤销"},
@@ -328,7 +356,7 @@ API_WRITES = {
     ),
     "POST /recalls/{id}/approve": Write(
         "province_checker", "/api/v1/recalls/{id}/approve", lambda ctx, t: {},
-        {"approved_on": DATES}, target=draft_recall,
+        {"approved_on": DATES, "reason": TEXT}, target=draft_recall,
     ),
     "POST /recalls/{id}/cancel": Write(
         "province_maker", "/api/v1/recalls/{id}/cancel", lambda ctx, t: {"reason": "撤销"},
@@ -346,9 +374,13 @@ API_WRITES = {
         "leiyang_checker", "/api/v1/disbursements/{id}/reject", lambda ctx, t: {"reason": "退回"},
         {"reason": TEXT}, target=lambda ctx: leiyang_disbursement(ctx, "pending"),
     ),
+    "POST /disbursements/{id}/approve": Write(
+        "leiyang_checker", "/api/v1/disbursements/{id}/approve", lambda ctx, t: {},
+        {"reason": TEXT}, target=lambda ctx: leiyang_disbursement(ctx, "pending"),
+    ),
     "POST /disbursements/{id}/reverse": Write(
         "leiyang_checker", "/api/v1/disbursements/{id}/reverse",
-        lambda ctx, t: {"reason": "冲销"}, {"reason": TEXT},
+        lambda ctx, t: {"reason": "冲销"}, {"reason": TEXT, "reversed_on": DATES},
         target=lambda ctx: leiyang_disbursement(ctx, "approved"),
     ),
     "POST /beneficiaries": Write(
@@ -376,7 +408,7 @@ API_WRITES = {
     ),
     "POST /evaluations/{id}/approve": Write(
         "province_checker", "/api/v1/evaluations/{id}/approve",
-        lambda ctx, t: {"final_score": "90"}, {"final_score": POINTS},
+        lambda ctx, t: {"final_score": "90"}, {"final_score": POINTS, "reason": TEXT},
         target=submitted_evaluation,
     ),
     "POST /bank-files": Write(
@@ -386,7 +418,9 @@ API_WRITES = {
     ),
     "POST /evaluations/{id}/return": Write(
         "province_checker", "/api/v1/evaluations/{id}/return",
-        lambda ctx, t: {"comment": "请补充"}, {"comment": TEXT}, target=submitted_evaluation,
+        # the deprecated name in the valid body: a ``reason`` sent beside it wins
+        lambda ctx, t: {"comment": "请补充"}, {"reason": TEXT, "comment": TEXT},
+        target=submitted_evaluation,
     ),
 }  # fmt: skip
 
@@ -395,7 +429,6 @@ API_WRITES = {
 NO_TEXT_INPUT = {
     "DELETE /api/v1/tokens/current",
     "POST /api/v1/tokens/<int:token_id>/revoke",
-    "POST /api/v1/disbursements/<int:disbursement_id>/approve",
     "POST /api/v1/disbursements/<int:disbursement_id>/reveal-id",
     "POST /api/v1/beneficiaries/<int:beneficiary_id>/reveal-id",
     "POST /api/v1/evaluations/<int:evaluation_id>/submit",
@@ -581,6 +614,12 @@ def history_of(kind: str, record_id) -> str:
     return f"/history/{kind}/{record_id}"
 
 
+def newest_close(ctx) -> int:
+    from fundtrack.funds.models import YearEndClose
+
+    return ctx.scalar(sa.select(sa.func.max(YearEndClose.id)))
+
+
 def newest_recall(ctx) -> int:
     from fundtrack.allocations.models import AllocationRecall
 
@@ -685,9 +724,56 @@ PAGE_FORMS = {
     "disbursement: reverse": PageForm(
         "leiyang_checker", lambda ctx, t: f"/disbursements/{t}",
         lambda ctx, t: f"/disbursements/{t}/reverse",
-        lambda ctx, t, f: {**f, "reverse-reason": "冲销"}, {"reverse-reason": TEXT_WEB},
+        lambda ctx, t, f: {**f, "reverse-reason": "冲销"},
+        {"reverse-reason": TEXT_WEB, "reverse-reversed_on": DATES_WEB},
         target=lambda ctx: leiyang_disbursement(ctx, "approved"), redirects=True,
-        shows=lambda ctx, t, location: [history_of("disbursements", t)],
+        # the proposal is the compensating record the page goes on to
+        shows=lambda ctx, t, location: [location,
+                                        history_of("disbursements", location.rsplit("/", 1)[1])],
+    ),
+    "disbursement: approve": PageForm(
+        "leiyang_checker", lambda ctx, t: f"/disbursements/{t}",
+        lambda ctx, t: f"/disbursements/{t}/approve",
+        lambda ctx, t, f: f, {"reason": TEXT_WEB},
+        target=lambda ctx: leiyang_disbursement(ctx, "pending"), redirects=True,
+        shows=lambda ctx, t, location: [f"/disbursements/{t}", history_of("disbursements", t)],
+    ),
+    "allocation: approve": PageForm(
+        "province_checker", lambda ctx, t: f"/allocations/{t}",
+        lambda ctx, t: f"/allocations/{t}/approve",
+        lambda ctx, t, f: f, {"reason": TEXT_WEB}, target=draft_allocation, redirects=True,
+        shows=lambda ctx, t, location: [f"/allocations/{t}", history_of("allocations", t)],
+    ),
+    "recall: approve": PageForm(
+        "province_checker", lambda ctx, t: f"/allocations/{t['allocation']}",
+        lambda ctx, t: f"/allocations/recalls/{t['recall']}/approve",
+        lambda ctx, t, f: f, {"approve-recall{recall}-reason": TEXT_WEB},
+        target=_recall_target, redirects=True,
+        shows=lambda ctx, t, location: [history_of("recalls", t["recall"])],
+    ),
+    "fund: approve": PageForm(
+        "province_checker", lambda ctx, t: f"/funds/{t}", lambda ctx, t: f"/funds/{t}/approve",
+        lambda ctx, t, f: f, {"reason": TEXT_WEB}, target=draft_fund, redirects=True,
+        shows=lambda ctx, t, location: [history_of("funds", t)],
+    ),
+    "fund: cancel": PageForm(
+        "province_maker", lambda ctx, t: f"/funds/{t}", lambda ctx, t: f"/funds/{t}/cancel",
+        lambda ctx, t, f: {**f, "cancel-reason": "撤销"}, {"cancel-reason": TEXT_WEB},
+        target=draft_fund, redirects=True,
+        shows=lambda ctx, t, location: [history_of("funds", t)],
+    ),
+    "year-end: approve": PageForm(
+        "province_checker", lambda ctx, t: f"/funds/{ctx.fund_id('2018-DKTX')}",
+        lambda ctx, t: f"/year-end-closes/{t}/approve",
+        lambda ctx, t, f: f, {"reason": TEXT_WEB}, target=proposed_close, redirects=True,
+        shows=lambda ctx, t, location: [history_of("year-end-closes", t)],
+    ),
+    "year-end: reject": PageForm(
+        "province_checker", lambda ctx, t: f"/funds/{ctx.fund_id('2018-DKTX')}",
+        lambda ctx, t: f"/year-end-closes/{t}/reject",
+        lambda ctx, t, f: {**f, "reject-reason": "暂缓"}, {"reject-reason": TEXT_WEB},
+        target=proposed_close, redirects=True,
+        shows=lambda ctx, t, location: [history_of("year-end-closes", t)],
     ),
     "beneficiary: new": PageForm(
         "leiyang_finance", lambda ctx, t: "/disbursements/beneficiaries",
@@ -715,7 +801,9 @@ PAGE_FORMS = {
         "province_checker", lambda ctx, t: f"/evaluations/{t}",
         lambda ctx, t: f"/evaluations/{t}/approve",
         lambda ctx, t, f: {**f, "approve-final_score": "90"},
-        {"approve-final_score": POINTS_WEB}, target=submitted_evaluation, redirects=True,
+        {"approve-final_score": POINTS_WEB, "approve-reason": TEXT_WEB},
+        target=submitted_evaluation, redirects=True,
+        shows=lambda ctx, t, location: [f"/evaluations/{t}", history_of("evaluations", t)],
     ),
     "evaluation: return": PageForm(
         "province_checker", lambda ctx, t: f"/evaluations/{t}",
@@ -728,7 +816,8 @@ PAGE_FORMS = {
         "province_checker", lambda ctx, t: f"/funds/{t}", lambda ctx, t: f"/funds/{t}/close",
         lambda ctx, t, f: {**f, "close-reason": "2018年度结算"}, {"close-reason": TEXT_WEB},
         target=lambda ctx: ctx.fund_id("2018-DKTX"), redirects=True,
-        shows=lambda ctx, t, location: [history_of("funds", t)],
+        shows=lambda ctx, t, location: [f"/funds/{t}",
+                                        history_of("year-end-closes", newest_close(ctx))],
     ),
 }  # fmt: skip
 

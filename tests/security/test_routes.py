@@ -31,7 +31,7 @@ def _url(rule) -> str:
     def value(match):
         converter, name = match.group(1) or "", match.group(2)
         if converter.startswith("any"):
-            return converter.split("(")[1].split(",")[0].strip(" )")
+            return converter.split("(")[1].split(",")[0].strip(" )'\"")
         if converter == "int":
             return "1"
         if name == "filename":
@@ -232,7 +232,7 @@ def test_every_route_naming_a_record_hides_another_countys_record(
             if name in RECORD_ARGUMENTS:
                 return str(foreign[RECORD_ARGUMENTS[name]])
             return (
-                converter.split("(")[1].split(",")[0].strip(" )")
+                converter.split("(")[1].split(",")[0].strip(" )'\"")
                 if converter.startswith("any")
                 else "1"
             )

@@ -165,16 +165,42 @@ def test_disburse_approve_and_reverse_in_the_browser(client, web_login, fund_id)
     client.post("/logout", data={"csrf_token": csrf_token(html)})
 
     web_login("leiyang_checker")
-    _form_post(client, detail_url, f"/disbursements/{disbursement_id}/approve", {})
     html = client.get(detail_url).get_data(as_text=True)
-    assert "已审批" in html and "冲销" in html
+    assert "审批意见" in html and "同意</textarea>" in html  # prefilled, as on paper
+    _form_post(
+        client, detail_url, f"/disbursements/{disbursement_id}/approve", {"reason": "同意支付"}
+    )
+    html = client.get(detail_url).get_data(as_text=True)
+    assert "已审批" in html and "申请冲销" in html
+    assert "同意支付" in html  # the approver's words on the record's page
     response = _form_post(
         client,
         detail_url,
         f"/disbursements/{disbursement_id}/reverse",
-        {"reverse-reason": "收款人信息错误，退回重付"},
+        {"reverse-reason": "收款人信息错误，退回重付", "reverse-reversed_on": "2017-12-20"},
     )
     assert response.status_code == 302
+    proposal_url = response.headers["Location"]
+    assert proposal_url != detail_url
+    html = client.get(proposal_url).get_data(as_text=True)
+    assert "待审批" in html and "收款人信息错误，退回重付" in html
+    assert "须由另一位审批人员审批" in html  # the proposer is told why there is no button
+    assert f'action="{proposal_url}/approve"' not in html
+    html = client.get(detail_url).get_data(as_text=True)
+    assert "已审批" in html and "冲销申请待审批" in html
+    # the proposer posting the approval anyway is refused, in Chinese
+    page = client.get(proposal_url).get_data(as_text=True)
+    response = client.post(
+        proposal_url + "/approve", data={"csrf_token": csrf_token(page), "reason": "同意"}
+    )
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "经办人不能审批自己经办的记录" in html
+    client.post("/logout", data={"csrf_token": csrf_token(html)})
+
+    web_login("hengyang_checker")
+    html = client.get(proposal_url).get_data(as_text=True)
+    assert "leiyang_checker" in html and "收款人信息错误，退回重付" in html  # who, and why
+    _form_post(client, proposal_url, proposal_url + "/approve", {"reason": "核实无误，同意冲销"})
     html = client.get(detail_url).get_data(as_text=True)
     assert "已冲销" in html and "冲销记录" in html
 
@@ -199,14 +225,25 @@ def test_list_pages_render_for_every_demo_role(client, web_login):
 
 
 def test_year_end_closing_from_the_fund_page(client, web_login, fund_id):
-    web_login("province_checker")
+    web_login("province_maker")
     url = f"/funds/{fund_id('2018-DKTX')}"
     html = client.get(url).get_data(as_text=True)
-    assert "办理年度结算" in html
+    assert "申请年度结算" in html
     response = _form_post(client, url, url + "/close", {"close-reason": "2018年度结算"})
     assert response.status_code == 302
     html = client.get(url).get_data(as_text=True)
-    assert "已结束" in html and "办理年度结算" not in html
+    assert "年度结算待审批" in html and "审批通过后将发生的资金变动" in html
+    assert "须由另一位审批人员审批" in html
+    client.post("/logout", data={"csrf_token": csrf_token(html)})
+
+    web_login("province_checker")
+    html = client.get(url).get_data(as_text=True)
+    assert "2018年度结算" in html and "省计生协财务经办" in html  # why, and who proposed
+    close_id = html.split("/year-end-closes/", 1)[1].split("/", 1)[0]
+    _form_post(client, url, f"/year-end-closes/{close_id}/approve", {"reason": "同意结算"})
+    html = client.get(url).get_data(as_text=True)
+    assert "已结束" in html and "同意结算" in html
+    assert f"{url}/close" not in html  # no second close
 
 
 def test_beneficiaries_are_registered_with_a_checked_and_masked_id(client, web_login):

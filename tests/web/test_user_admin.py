@@ -14,7 +14,8 @@ NEW_PASSWORD = "Wangfang-2019!"
 
 
 def _versions(db_session, username: str) -> list[tuple]:
-    """(operation type, role, active, reason) of every version of the user, oldest first."""
+    """(operation type, role, active, action, reason) of every version of the user, oldest
+    first: the program's sentence and the person's own words."""
     from sqlalchemy_continuum import version_class, versioning_manager
 
     from fundtrack.users.models import User
@@ -22,7 +23,13 @@ def _versions(db_session, username: str) -> list[tuple]:
     version = version_class(User)
     transaction = versioning_manager.transaction_cls
     return db_session.execute(
-        sa.select(version.operation_type, version.role, version.active, transaction.reason)
+        sa.select(
+            version.operation_type,
+            version.role,
+            version.active,
+            transaction.action,
+            transaction.reason,
+        )
         .join(transaction, version.transaction_id == transaction.id)
         .where(version.username == username)
         .order_by(version.transaction_id)
@@ -116,7 +123,7 @@ def test_an_administrator_creates_a_user_who_can_log_in(client, web_login, db_se
     assert "已创建用户 ningxiang_finance" in page
     assert "创建用户 ningxiang_finance" in page  # the history, with its reason
     assert _versions(db_session, "ningxiang_finance") == [
-        (0, "maker", True, "创建用户 ningxiang_finance")
+        (0, "maker", True, "创建用户 ningxiang_finance", None)
     ]
     client.post("/logout", data={"csrf_token": csrf_token(page)})
     assert web_login("ningxiang_finance", NEW_PASSWORD).status_code == 302
@@ -190,6 +197,7 @@ def test_a_role_change_needs_a_reason_and_is_in_the_history(client, web_login, d
         1,
         "checker",
         True,
+        "修改用户 leiyang_finance",
         "岗位调整：改任审批",
     )
 
@@ -208,7 +216,9 @@ def test_a_deactivated_user_can_neither_log_in_nor_use_a_token(
     assert "已停用" in html and "该用户没有有效的 API 令牌" in html
     assert "状态：启用 → 已停用" in html
     assert leiyang.get("/api/v1/regions/430481").status_code == 401
-    assert _versions(db_session, "leiyang_finance")[-1] == (1, "maker", False, "调离岗位")
+    assert _versions(db_session, "leiyang_finance")[-1] == (
+        1, "maker", False, "修改用户 leiyang_finance", "调离岗位"
+    )  # fmt: skip
     assert db_session.scalar(
         sa.select(AccessLog.detail).where(AccessLog.event == "token_revoked")
         .order_by(AccessLog.id.desc()).limit(1)

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import fact, flash, login, logout, nav, row_with, tree_row, yuan
 
+OPINION = "同意，按湘计生协〔2018〕文件执行"
 DOCUMENT_NO = "湘计生协〔2018〕21号"
 
 
@@ -62,9 +63,17 @@ def test_allocation_approved_from_queue(page, shot):
     expect(row).to_contain_text("株洲市")
     expect(row).to_contain_text("300,000.00")
     shot("queue")
-    row.get_by_role("button", name="审批").click()
+    row.get_by_role("link", name="审批").click()
+    # the decision page shows who proposed, when and why, before the checker decides
+    trail = page.locator("table.trail")
+    expect(trail).to_contain_text("省计生协财务经办")
+    expect(trail).to_contain_text("2018年三结合项目经费第二批")
+    expect(page.get_by_label("审批意见")).to_have_value("同意")
+    page.get_by_label("审批意见").fill(OPINION)
+    page.get_by_role("button", name="审批通过").click()
 
     expect(flash(page)).to_have_text("已审批，资金已下达")
+    expect(page.locator("table.trail")).to_contain_text(OPINION)
     expect(page.get_by_role("heading", level=1)).to_contain_text("已审批")
     expect(page.get_by_role("link", name="下载资金下达通知（PDF）")).to_be_visible()
     shot("approved")

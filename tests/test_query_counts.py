@@ -234,15 +234,16 @@ CASES = [
     Case("home page, province", "province_maker", True, lambda w: "/", 12),
     Case("home page, prefecture", "hengyang_finance", True, lambda w: "/", 11),
     Case("home page, county", "leiyang_finance", True, lambda w: "/", 11),
-    Case("fund page, auditor", "auditor", True, lambda w: f"/funds/{_fund(w)}", 10),
-    Case("fund page, prefecture", "hengyang_finance", True, lambda w: f"/funds/{_fund(w)}", 11),
-    Case("newest fund's page", "auditor", True, lambda w: f"/funds/{w.funds[-1]}", 10),
+    # a fund's page: + its decision trail and its year-end close (one statement each)
+    Case("fund page, auditor", "auditor", True, lambda w: f"/funds/{_fund(w)}", 12),
+    Case("fund page, prefecture", "hengyang_finance", True, lambda w: f"/funds/{_fund(w)}", 13),
+    Case("newest fund's page", "auditor", True, lambda w: f"/funds/{w.funds[-1]}", 12),
     Case(
         "fund page as of, auditor",
         "auditor",
         True,
         lambda w: f"/funds/{_fund(w)}?as_of=2100-01-01",
-        10,
+        12,
     ),
     Case("allocation list page, province", "province_checker", True, lambda w: "/allocations/", 9),
     Case(
@@ -308,10 +309,11 @@ CASES = [
         "province_checker",
         False,
         lambda w: "/api/v1/disbursements",
-        7,
+        8,
     ),
+    # payments: + their reversals in one selectin statement (the reversal_id field)
     Case(
-        "disbursements API, county", "leiyang_checker", False, lambda w: "/api/v1/disbursements", 7
+        "disbursements API, county", "leiyang_checker", False, lambda w: "/api/v1/disbursements", 8
     ),
     Case(
         "evaluations API, province", "province_checker", False, lambda w: "/api/v1/evaluations", 10
@@ -407,9 +409,14 @@ def test_balances_of_many_funds_at_once_are_those_of_each_fund(app, db_session):
     db_session.scalar(sa.select(Fund).where(Fund.code == "2017-BX")).year_end_policy = "carry_over"
     db_session.commit()
     bx_2017 = db_session.scalar(sa.select(Fund.id).where(Fund.code == "2017-BX"))
+    proposed = world.ok(
+        world.as_("province_maker").post(
+            f"/api/v1/funds/{bx_2017}/close", json={"reason": "结转测试"}
+        )
+    )
     world.ok(
         world.as_("province_checker").post(
-            f"/api/v1/funds/{bx_2017}/close", json={"reason": "结转测试"}
+            f"/api/v1/year-end-closes/{proposed['id']}/approve", json={"reason": "同意结转"}
         )
     )
     with app.app_context():

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy_continuum import version_class, versioning_manager
 
 from fundtrack.audit.history import (
     OPERATION_LABELS,
@@ -239,7 +240,63 @@ def decision_trail(session, kind: str, record_id: int) -> list[HistoryRow]:
     """The steps of a record that a person took with words: who proposed it, when and why,
     and every decision with the approver's opinion, oldest first (the record's page shows
     them before anybody decides)."""
-    return [row for row in history_rows(session, kind, record_id) if row.action or row.reason]
+    from fundtrack.audit.history import OPERATIONS
+    from fundtrack.regions.models import Region
+    from fundtrack.users.models import ROLES, User
+
+    # One statement: the record's page shows this on every visit, and the full history
+    # (diffs, value labels of every code) is not needed for it.
+    version = version_class(model_for(kind))
+    transaction = versioning_manager.transaction_cls
+    found = session.execute(
+        sa.select(
+            transaction.id,
+            transaction.issued_at,
+            transaction.remote_addr,
+            transaction.action,
+            transaction.reason,
+            transaction.actor_role,
+            transaction.actor_region_code,
+            version.operation_type,
+            User.id.label("user_id"),
+            User.username,
+            User.display_name,
+            Region.name.label("region_name"),
+        )
+        .join(version, version.transaction_id == transaction.id)
+        .outerjoin(User, User.id == transaction.user_id)
+        .outerjoin(Region, Region.code == transaction.actor_region_code)
+        .where(
+            version.id == record_id,
+            sa.or_(transaction.action.is_not(None), transaction.reason.is_not(None)),
+        )
+        .order_by(transaction.id)
+    ).all()
+    return [
+        HistoryRow(
+            transaction_id=row.id,
+            when=row.issued_at.replace(tzinfo=UTC).astimezone(LOCAL),
+            operation=str(
+                OPERATION_LABELS.get(OPERATIONS.get(row.operation_type), row.operation_type)
+            ),
+            user=None
+            if row.user_id is None
+            else {
+                "id": row.user_id,
+                "username": row.username,
+                "display_name": row.display_name,
+                "role": row.actor_role,
+                "region": row.actor_region_code,
+            },
+            role=str(ROLES.get(row.actor_role, row.actor_role)) if row.user_id else None,
+            region=row.region_name if row.user_id else None,
+            remote_addr=row.remote_addr,
+            action=row.action,
+            reason=row.reason,
+            diffs=[],
+        )
+        for row in found
+    ]
 
 
 def readable_state(session, kind: str, record_id: int, moment: datetime):

@@ -98,9 +98,14 @@ def fund_detail(fund_id: int):
 def _closing(fund: Fund) -> dict:
     """The proposed year-end close awaiting its decision, with the moves it would make (each
     with the regions' names) and its trail; or the close that ended the year."""
-    closing = year_end.open_close(db.session, fund) or db.session.scalar(
+    # one statement: the proposed close first, else the approved one
+    closing = db.session.scalar(
         sa.select(YearEndClose)
-        .where(YearEndClose.fund_id == fund.id, YearEndClose.status == "approved")
+        .where(
+            YearEndClose.fund_id == fund.id,
+            YearEndClose.status.in_(("proposed", "approved")),
+        )
+        .order_by((YearEndClose.status == "proposed").desc())
         .limit(1)
     )
     if closing is None:

@@ -49,7 +49,8 @@ def test_payment_reversed_by_two_people(page, shot):
     logout(page)
 
     login(page, "leiyang_checker")
-    page.locator("section.waiting").get_by_role("link", name=re.compile("^待审批的冲销申请：1 件")).click()
+    waiting = page.locator("section.waiting")
+    waiting.get_by_role("link", name=re.compile("^待审批的冲销申请：1 件")).click()
     row_with(page, VOUCHER, "-8,000.00").get_by_role("link", name=re.compile(r"^#\d+$")).click()
     trail = page.locator("table.trail")
     expect(trail).to_contain_text("耒阳市计生协财务")

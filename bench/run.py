@@ -3,7 +3,7 @@
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/ft_bench \\
         .venv/bin/python bench/run.py [--repeat 7] [--import-rows 100000] [--out BENCHMARKS.md]
 
-The database must hold ``flask --app fundtrack bench generate --disbursements N`` (bench users,
+The database must hold ``python bench/generate.py --disbursements N`` (bench users,
 password ``bench-Password-2021``). The run writes to it (a few payments, one import); it
 deletes the payments it wrote with versioning switched off, so ``audit verify`` still passes.
 Live HTTP figures use gunicorn (4 workers) on a free local port, with a Python thread pool as
@@ -474,7 +474,7 @@ class Bench:
             f"(issue #9); medians of {args.repeat} runs after one warm-up unless a line says "
             "otherwise.",
             "",
-            f"- **data**: N = {self.n:,} payments (`bench generate --disbursements {self.n}`; "
+            f"- **data**: N = {self.n:,} payments (`bench/generate.py --disbursements {self.n}`; "
             f"{self.transactions:,} sealed transactions, {self.versions:,} payment versions, "
             f"5 years × 3 funds, 137 regions){generated}",
             f"- **machine**: {os.cpu_count()} cores (nproc), {mem:.0f} GB RAM, "
@@ -503,7 +503,7 @@ COMMANDS = [
     "export DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/ft_bench",
     "export SECRET_KEY=bench-secret-key-that-is-long-enough-0123456789",
     ".venv/bin/flask --app fundtrack db upgrade",
-    ".venv/bin/flask --app fundtrack bench generate --disbursements 1000000",
+    ".venv/bin/python bench/generate.py --disbursements 1000000",
     "make bench          # = .venv/bin/python bench/run.py, writes BENCHMARKS.md",
     "psql -h 127.0.0.1 -U postgres -c 'DROP DATABASE ft_bench WITH (FORCE)'",
 ]
@@ -568,7 +568,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument("--note", action="append", default=[],
                         help="a paragraph to add to BENCHMARKS.md")  # fmt: skip
-    parser.add_argument("--generated", default="", help="how long bench generate took")
+    parser.add_argument("--generated", default="", help="how long bench/generate.py took")
     parser.add_argument("--only", nargs="*", default=None,
                         help="balances writes import verify pages notice")  # fmt: skip
     args = parser.parse_args()

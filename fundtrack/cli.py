@@ -114,10 +114,7 @@ def audit_head():
 
 
 def register_commands(app: Flask) -> None:
-    from fundtrack.bench.generate import bench_cli
-
     app.cli.add_command(audit_cli)
-    app.cli.add_command(bench_cli)
     app.cli.add_command(reference_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)

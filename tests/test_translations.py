@@ -27,7 +27,6 @@ GETTEXT_NAMES = {"_", "_l", "gettext", "lazy_gettext", "ngettext"}
 CHINESE_TEMPLATES = ("pdf/",)
 CHINESE_MODULES = {
     "fundtrack/demo.py": "demo data of the 2018 report",
-    "fundtrack/bench/generate.py": "generated province data",
     "fundtrack/movements.py": "the list of money movements, documentation as DESIGN.md is",
     "fundtrack/allocations/notices.py": "the allocation notice, an official document",
     "fundtrack/audit/packet.py": "the audit packet PDF",

@@ -1,8 +1,10 @@
-"""``bench generate`` on an empty database: sealed history that ``audit verify`` accepts,
+"""``bench/generate.py`` on an empty database: sealed history that ``audit verify`` accepts,
 the counts asked for, and no region paying or passing on more than it received."""
 
 import sqlalchemy as sa
+from click.testing import CliRunner
 
+from bench.generate import main as generate_main
 from tests.conftest import DEMO_PASSWORD
 
 PAYMENTS = 300
@@ -27,10 +29,10 @@ def test_bench_generate_fills_a_verifiable_consistent_province(scratch_database_
     try:
         with app.app_context():
             flask_migrate.upgrade()
-        runner = app.test_cli_runner()
-        args = ["bench", "generate", "--disbursements", str(PAYMENTS), "--seed", "7"]
-        result = runner.invoke(args=[*args, "--password", DEMO_PASSWORD])
+        args = ["--disbursements", str(PAYMENTS), "--seed", "7", "--password", DEMO_PASSWORD]
+        result = CliRunner().invoke(generate_main, [*args, "--database-url", scratch_database_url])
         assert result.exit_code == 0, result.output
+        runner = app.test_cli_runner()
         verified = runner.invoke(args=["audit", "verify"])
         assert verified.exit_code == 0, verified.output
         assert "audit verify OK" in verified.output

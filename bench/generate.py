@@ -1,4 +1,7 @@
-"""``flask --app fundtrack bench generate``: a province's worth of history, fast.
+"""``python bench/generate.py --disbursements N``: a province's worth of history, fast.
+
+It lives beside ``bench/run.py``, outside the shipped package: the app never writes rows
+this way. The database is ``DATABASE_URL`` (or ``--database-url``), as for the app.
 
 Fills an empty, migrated database with Hunan's reference data (through the ORM, as
 ``reference load`` does), then, through bulk inserts on one connection:
@@ -37,8 +40,25 @@ from datetime import date, datetime, timedelta
 
 import click
 import sqlalchemy as sa
-from flask.cli import AppGroup
 from sqlalchemy_continuum import version_class, versioning_manager
+
+from fundtrack import create_app, models
+from fundtrack.audit.chain import (
+    CHAIN_LOCK_KEY,
+    _transaction_rows,
+    _version_rows,
+    head,
+    link_hash,
+)
+from fundtrack.audit.models import GENESIS_HASH, AuditSeal
+from fundtrack.core.errors import DomainError
+from fundtrack.core.idnumber import check_digit
+from fundtrack.core.versioning import acting_as, set_action
+from fundtrack.extensions import db
+from fundtrack.funds.models import Fund
+from fundtrack.regions.models import Region
+from fundtrack.regions.operations import load_reference_data
+from fundtrack.users.operations import check_password_strength, hash_password
 
 FIRST_YEAR = 2017
 DEFAULT_PASSWORD = "bench-Password-2021"
@@ -70,8 +90,6 @@ REVERSAL_REASONS = ("凭证重复录入", "收款人信息有误", "项目终止
 
 
 def _id_check(first17: str) -> str:
-    from fundtrack.core.idnumber import check_digit
-
     return first17 + check_digit(first17)
 
 
@@ -84,8 +102,6 @@ class Writer:
              "disbursements")  # fmt: skip
 
     def __init__(self, connection, echo=None):
-        from fundtrack import models
-
         self.conn = connection
         self.echo = echo or (lambda *_: None)
         self.models = {
@@ -175,15 +191,6 @@ class Writer:
     def _seal(self, tx_ids: list[int]) -> None:
         """What ``chain.seal`` does for one transaction, for many in a row: under the chain
         lock, each link hashes the previous hash and the rows read back from the database."""
-        from fundtrack.audit.chain import (
-            CHAIN_LOCK_KEY,
-            _transaction_rows,
-            _version_rows,
-            head,
-            link_hash,
-        )
-        from fundtrack.audit.models import GENESIS_HASH, AuditSeal
-
         if not tx_ids:
             return
         if self.conn.dialect.name == "postgresql":
@@ -246,8 +253,6 @@ class Generator:
         self.rng = random.Random(seed)
         self.password_hash = password_hash
         self.echo = echo
-        from fundtrack.regions.models import Region
-
         regions = conn.execute(
             sa.select(Region.code, Region.name, Region.level, Region.parent_code).order_by(
                 Region.code
@@ -590,12 +595,6 @@ class Generator:
 def generate(db, count: int, years: int = 5, seed: int = 2018,
              password: str = DEFAULT_PASSWORD, echo=None) -> dict[str, int]:  # fmt: skip
     """Fill the (empty, migrated) database of ``db``; returns rows written per table."""
-    from fundtrack.core.errors import DomainError
-    from fundtrack.core.versioning import acting_as, set_action
-    from fundtrack.funds.models import Fund
-    from fundtrack.regions.operations import load_reference_data
-    from fundtrack.users.operations import check_password_strength, hash_password
-
     echo = echo or (lambda *_: None)
     if db.session.scalar(sa.select(sa.func.count()).select_from(Fund)):
         db.session.rollback()
@@ -615,10 +614,7 @@ def generate(db, count: int, years: int = 5, seed: int = 2018,
         return dict(generator.w.counts)
 
 
-bench_cli = AppGroup("bench", help="Benchmark data.")
-
-
-@bench_cli.command("generate")
+@click.command()
 @click.option(
     "--disbursements",
     "count",
@@ -640,18 +636,30 @@ bench_cli = AppGroup("bench", help="Benchmark data.")
     show_default=True,
     help="password of every bench user (maker_430481, checker_430000, …)",
 )
-def generate_command(count, years, seed, password):
+@click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    default=None,
+    help="the database to fill (default: DATABASE_URL, else the app's SQLite in instance/)",
+)
+def main(count, years, seed, password, database_url):
     """Fill an empty, migrated database with a province's history of N payments."""
-    from fundtrack.core.errors import DomainError
-    from fundtrack.extensions import db
-
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url} if database_url else None)
     started = time.monotonic()
-    try:
-        counts = generate(db, count, years, seed, password, echo=click.echo)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
+    with app.app_context():
+        try:
+            counts = generate(db, count, years, seed, password, echo=click.echo)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        finally:
+            db.session.remove()
+            db.engine.dispose()
     click.echo(
         "bench data: "
         + ", ".join(f"{name} {counts.get(name, 0)}" for name in Writer.ORDER)
         + f" ({time.monotonic() - started:.1f} s)"
     )
+
+
+if __name__ == "__main__":
+    main()

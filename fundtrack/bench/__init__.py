@@ -1,2 +1,0 @@
-"""Benchmark helpers: ``flask --app fundtrack bench generate`` fills a database with a
-province's worth of history (see ``generate.py``)."""

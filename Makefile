@@ -7,7 +7,7 @@ PORT ?= 5000
 DEMO_PASSWORD ?= fundtrack-2018
 FLASK := $(BIN)/flask --app fundtrack
 
-.PHONY: run test install install-test system-deps lint clean bench
+.PHONY: run test install install-test run-deps system-deps lint clean bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,15 @@ $(VENV)/.installed: $(BIN)/activate setup.cfg pyproject.toml
 
 install: $(VENV)/.installed
 
-## system packages the tests need (CJK font for PDFs, pdftotext); only where missing
-system-deps:
-	@bash scripts/system-deps.sh
+## system packages, only where missing: what the app needs to print PDFs (CJK font, HarfBuzz)
+run-deps:
+	@bash scripts/system-deps.sh run
 
-run: install
+## ... and what the tests need beside (pdftotext, Chromium)
+system-deps:
+	@bash scripts/system-deps.sh test
+
+run: install run-deps
 	$(FLASK) db upgrade
 	$(FLASK) demo --password '$(DEMO_PASSWORD)'
 	@echo
@@ -39,7 +43,7 @@ test: install system-deps lint
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; fi; \
 	exit $$rc
 
-## on a database filled by `flask --app fundtrack bench generate` (DATABASE_URL, PostgreSQL)
+## on a database filled by `bench/generate.py` (DATABASE_URL, PostgreSQL)
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

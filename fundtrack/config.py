@@ -13,6 +13,9 @@ from datetime import timedelta
 from pathlib import Path
 
 #: placeholder values that never count as a real secret
+#: the checkout (or install) root: instance/, templates/ and migrations/ live here
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "development"}
 MIN_SECRET_LENGTH = 32
 

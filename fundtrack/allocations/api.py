@@ -28,7 +28,7 @@ from fundtrack.core.api import FORBIDDEN, NOT_FOUND, PDF_RESPONSE, paginated
 from fundtrack.core.auth import token_required
 from fundtrack.core.schemas import ReasonSchema
 from fundtrack.extensions import db
-from fundtrack.funds.api import get_visible_fund
+from fundtrack.funds.permissions import get_visible_fund
 from fundtrack.regions.operations import subtree_codes
 
 blp = Blueprint("allocations", __name__, url_prefix="/api/v1", description="资金下达与收回")

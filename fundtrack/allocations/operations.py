@@ -33,18 +33,12 @@ from fundtrack.core.errors import (
     ValidationFailed,
 )
 from fundtrack.core.i18n import _
-from fundtrack.core.ledger import (
-    batch_get,
-    flush_write,
-    lock_fund,
-    optional_reason,
-    require_available,
-    require_reason,
-)
 from fundtrack.core.models import utcnow
 from fundtrack.core.money import yuan_str
+from fundtrack.core.reasons import optional_reason, require_reason
 from fundtrack.core.timeparse import local_today
 from fundtrack.core.versioning import set_action, set_reason
+from fundtrack.ledger.checks import batch_get, flush_write, lock_fund, require_available
 from fundtrack.regions.models import LEVEL_DEPTH, Region
 from fundtrack.regions.operations import is_within
 

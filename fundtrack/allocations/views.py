@@ -20,10 +20,10 @@ from fundtrack.core.access import get_visible
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import OpinionForm, ReasonForm, show_domain_error
 from fundtrack.core.i18n import _
-from fundtrack.core.web_helpers import get_visible_fund_or_404, record_listing, run_action
+from fundtrack.core.web_helpers import record_listing, run_action
 from fundtrack.extensions import db
 from fundtrack.funds.models import Fund
-from fundtrack.funds.permissions import visible_funds_filter
+from fundtrack.funds.permissions import get_visible_fund, visible_funds_filter
 from fundtrack.regions.models import LEVEL_DEPTH, Region
 from fundtrack.regions.operations import subtree_codes
 
@@ -106,7 +106,7 @@ def new():
     status = 200
     if form.validate_on_submit():
         try:
-            fund = get_visible_fund_or_404(form.fund_id.data)
+            fund = get_visible_fund(form.fund_id.data)
             allocation = operations.create_allocation(
                 db.session,
                 current_user,

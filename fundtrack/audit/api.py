@@ -132,7 +132,7 @@ class AuditPacket(MethodView):
     @token_required
     def get(self, fund_id):
         """The audit packet of a fund, for auditors; the export is recorded in the access log."""
-        from fundtrack.funds.api import get_visible_fund
+        from fundtrack.funds.permissions import get_visible_fund
 
         fund = get_visible_fund(fund_id)
         if not can_export_audit_packet(g.user):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fundtrack.audit.chain import seal_before_commit
 from fundtrack.audit.models import AccessLog
 from fundtrack.core.errors import DomainError
 from fundtrack.core.i18n import _l
@@ -41,8 +42,14 @@ def refuse_hard_deletes(session, flush_context, instances) -> None:
 
 
 def install() -> None:
-    if not sa.event.contains(sa.orm.Session, "before_flush", refuse_hard_deletes):
-        sa.event.listen(sa.orm.Session, "before_flush", refuse_hard_deletes)
+    """Every session (the app's, the CLI's, the tests'): refuse hard deletes at each flush and
+    seal each committed continuum transaction into the audit hash chain."""
+    for event, hook in (
+        ("before_flush", refuse_hard_deletes),
+        ("before_commit", seal_before_commit),
+    ):
+        if not sa.event.contains(sa.orm.Session, event, hook):
+            sa.event.listen(sa.orm.Session, event, hook)
 
 
 def access_log_query(filters: dict):

@@ -123,9 +123,9 @@ def access_log():
 def audit_packet(fund_id: int):
     from fundtrack.audit.packet import send_audit_packet
     from fundtrack.audit.permissions import can_export_audit_packet
-    from fundtrack.core.web_helpers import get_visible_fund_or_404
+    from fundtrack.funds.permissions import get_visible_fund
 
-    fund = get_visible_fund_or_404(fund_id)
+    fund = get_visible_fund(fund_id)
     if not can_export_audit_packet(current_user):
         abort(403)
     return send_audit_packet(fund, current_user)

@@ -297,3 +297,15 @@ def file_response(description: str, *mimetypes: str) -> dict:
 
 
 PDF_RESPONSE = file_response("PDF", "application/pdf")
+
+
+API_EXTENSION = "fundtrack_api"
+
+
+def register_api(app, *blueprints) -> None:
+    """Add a domain's API blueprints to the app's one ``FundtrackApi`` (its OpenAPI document)."""
+    api = app.extensions[API_EXTENSION]
+    for blp in blueprints:
+        api.register_blueprint(blp)
+        # the API authenticates by bearer token only, so it needs no CSRF token
+        app.extensions["csrf"].exempt(blp)

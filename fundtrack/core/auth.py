@@ -1,18 +1,32 @@
 """Who is calling: bearer tokens for the API, the Flask-Login session for pages.
 
-Both paths end in ``authenticated(user)``, which caches the actor for the audit trail.
+Both paths end in ``authenticated(user)``, which caches the actor for the audit trail. Which
+user a token stands for is the users domain's to say: it registers its loader with
+``init_app(app, token_loader)`` from the app factory (Flask-Login's ``request_loader`` idea).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
-from flask import g
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 from flask_smorest import abort
 
 from fundtrack.core.net import client_address
 from fundtrack.core.versioning import AuditActor, set_actor
+from fundtrack.extensions import db
+
+TOKEN_LOADER = "fundtrack.token_loader"
+
+
+def init_app(app: Flask, token_loader: Callable) -> None:
+    """Authenticate API calls by bearer token and pages by the Flask-Login session, before
+    each request; ``token_loader(session, token)`` answers the token's active user or None."""
+    app.extensions[TOKEN_LOADER] = token_loader
+    app.before_request(authenticate_api_request)
+    app.before_request(load_session_user)
 
 
 def authenticated(user) -> None:
@@ -29,11 +43,8 @@ def authenticated(user) -> None:
 
 
 def _authenticate_bearer() -> None:
-    from fundtrack.extensions import db
-    from fundtrack.users.operations import user_for_token
-
     header = _bearer_token()
-    user = user_for_token(db.session, header) if header else None
+    user = current_app.extensions[TOKEN_LOADER](db.session, header) if header else None
     if user is None:
         abort(401)
     authenticated(user)
@@ -66,8 +77,6 @@ def token_required(view):
 
 
 def _bearer_token() -> str | None:
-    from flask import request
-
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -88,8 +97,6 @@ def load_session_user() -> None:
 def authenticate_api_request() -> None:
     """Before any API view (and before its arguments are parsed): authenticate the bearer
     token when the view requires one."""
-    from flask import current_app, request
-
     if not request.path.startswith("/api/") or request.endpoint is None:
         return
     view = current_app.view_functions.get(request.endpoint)

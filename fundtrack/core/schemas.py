@@ -8,6 +8,7 @@ import marshmallow as ma
 
 from fundtrack.core.i18n import _l
 from fundtrack.core.money import AmountError, parse_yuan, yuan_str
+from fundtrack.core.reasons import MAX_REASON
 
 #: The largest id a record can have (a PostgreSQL INTEGER): an id beyond it names no record,
 #: and sent to the database it would fail there (SQLite: beyond 2**63 - 1) instead of matching
@@ -52,10 +53,6 @@ class Money(ma.fields.Field):
             return parse_yuan(value)
         except AmountError as exc:
             raise ma.ValidationError(str(exc)) from None
-
-
-#: the longest reason or opinion a person may give (``core.ledger.MAX_REASON``)
-MAX_REASON = 2000
 
 
 class ReasonSchema(ma.Schema):

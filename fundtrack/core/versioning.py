@@ -218,12 +218,6 @@ def _versioned_keys(cls) -> tuple[str, ...]:
     return keys
 
 
-def _seal_before_commit(session) -> None:
-    from fundtrack.audit.chain import seal_before_commit
-
-    seal_before_commit(session)
-
-
 def install() -> None:
     """Configure continuum; must run before any versioned model is defined."""
     from sqlalchemy_continuum import make_versioned
@@ -231,7 +225,7 @@ def install() -> None:
     versioning_manager.transaction_cls = AuditTransactionFactory()
     versioning_manager.uow_class = AuditUnitOfWork
     make_versioned(user_cls="User", plugins=[AuditPlugin()])
-    # every committed continuum transaction is sealed into the audit hash chain
-    sa.event.listen(sa.orm.Session, "before_commit", _seal_before_commit)
+    # the audit domain seals every committed transaction into its hash chain: it listens to
+    # ``before_commit`` itself (``audit.operations.install``, from the app factory)
     sa.event.listen(sa.orm.Session, "after_commit", _clear_reason)
     sa.event.listen(sa.orm.Session, "after_rollback", _clear_reason)

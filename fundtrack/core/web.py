@@ -1,57 +1,46 @@
-"""Page helpers: template filters, permission functions for templates, security headers."""
+"""Page helpers: template filters, the amount unit, the way domains give templates their
+permission functions, security headers."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, has_request_context, session
 from flask_login import current_user
 
+from fundtrack.core.i18n import _l
 from fundtrack.core.idnumber import mask
 from fundtrack.core.money import format_yuan
+from fundtrack.extensions import db
 
 
-def _template_permissions() -> dict:
-    """``can_<action>(obj)`` for templates: the same functions views and API call."""
-    from fundtrack.allocations import permissions as allocations
-    from fundtrack.disbursements import permissions as disbursements
-    from fundtrack.exchange import permissions as exchange
-    from fundtrack.extensions import db
-    from fundtrack.funds import permissions as funds
+def template_permissions(app: Flask, checks: dict, plain: dict | None = None) -> None:
+    """Give templates a domain's ``can_<action>(obj)`` functions: the same ones its views and
+    API call. ``checks`` take ``(session, user, obj)`` and are bound to the logged-in user
+    (False for anonymous visitors); ``plain`` ones take the user only."""
+    bound = {name: _bind(check) for name, check in checks.items()}
+    bound.update({name: _bind_user(check) for name, check in (plain or {}).items()})
+    app.context_processor(lambda: bound)
 
-    def bind(check):
-        return lambda obj: bool(
-            current_user.is_authenticated and check(db.session, current_user, obj)
-        )
 
-    return {
-        "can_create_allocation": bind(allocations.can_create_allocation),
-        "can_approve_allocation": bind(allocations.can_approve_allocation),
-        "can_cancel_allocation": bind(allocations.can_cancel_allocation),
-        "can_recall_allocation": bind(allocations.can_recall_allocation),
-        "can_create_disbursement": bind(disbursements.can_create_disbursement),
-        "can_approve_disbursement": bind(disbursements.can_approve_disbursement),
-        "can_reverse_disbursement": bind(disbursements.can_reverse_disbursement),
-        "can_export_bank_file": bind(exchange.can_export_bank_file),
-        "can_approve_fund": bind(funds.can_approve_fund),
-        "can_cancel_fund": bind(funds.can_cancel_fund),
-        "can_propose_year_end": bind(funds.can_propose_year_end),
-        "can_decide_year_end": bind(funds.can_decide_year_end),
-        "can_import": lambda: bool(
-            current_user.is_authenticated and exchange.can_import(current_user)
-        ),
-    }
+def _bind(check):
+    return lambda obj: bool(current_user.is_authenticated and check(db.session, current_user, obj))
+
+
+def _bind_user(check):
+    return lambda: bool(current_user.is_authenticated and check(current_user))
+
+
+#: amount units of the overview tables: 元 (exact) or 万元 (how budgets are talked about);
+#: lazy labels, in the reader's language
+AMOUNT_UNITS = {"yuan": _l("元"), "wan": _l("万元")}
 
 
 def amount_unit() -> str:
     """The unit of the overview tables chosen by the user: ``yuan`` or ``wan``."""
-    from flask import has_request_context, session
-
     unit = session.get("amount_unit") if has_request_context() else None
-    return unit if unit in ("yuan", "wan") else "yuan"
+    return unit if unit in AMOUNT_UNITS else "yuan"
 
 
 def _amount_unit_globals() -> dict:
-    from fundtrack.users.views import AMOUNT_UNITS
-
     unit = amount_unit()
     return {
         "amount_unit": unit,
@@ -66,7 +55,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["amount"] = lambda fen: format_yuan(fen, amount_unit())
     app.context_processor(_amount_unit_globals)
     app.jinja_env.filters["mask_id"] = mask
-    app.context_processor(_template_permissions)
 
     @app.after_request
     def security_headers(response):

@@ -5,15 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import flash, redirect
 
-from fundtrack.core.access import get_visible
 from fundtrack.core.errors import DomainError
-
-
-def get_visible_fund_or_404(fund_id: int):
-    from fundtrack.funds.models import Fund
-    from fundtrack.funds.permissions import can_view_fund
-
-    return get_visible(Fund, fund_id, can_view_fund)
 
 
 def request_page(per_page: int) -> dict:

@@ -27,7 +27,7 @@ from fundtrack.disbursements.schemas import (
     ReverseSchema,
 )
 from fundtrack.extensions import db
-from fundtrack.funds.api import get_visible_fund
+from fundtrack.funds.permissions import get_visible_fund
 from fundtrack.regions.operations import is_within
 
 blp = Blueprint("disbursements", __name__, url_prefix="/api/v1", description="支出与受益人")

@@ -23,17 +23,9 @@ from fundtrack.core.errors import (
     ValidationFailed,
 )
 from fundtrack.core.i18n import _
-from fundtrack.core.ledger import (
-    batch_cached,
-    batch_get,
-    flush_write,
-    lock_fund,
-    optional_reason,
-    require_available,
-    require_reason,
-)
 from fundtrack.core.models import utcnow
 from fundtrack.core.money import yuan_str
+from fundtrack.core.reasons import optional_reason, require_reason
 from fundtrack.core.timeparse import local_today
 from fundtrack.core.versioning import set_action, set_reason
 from fundtrack.disbursements.models import (
@@ -51,6 +43,13 @@ from fundtrack.disbursements.permissions import (
     can_reverse_disbursement,
 )
 from fundtrack.funds.models import ExpenditureCategory, FundEarmark
+from fundtrack.ledger.checks import (
+    batch_cached,
+    batch_get,
+    flush_write,
+    lock_fund,
+    require_available,
+)
 from fundtrack.regions.models import Region
 from fundtrack.regions.operations import is_within
 

@@ -23,7 +23,7 @@ from fundtrack.core.access import get_visible
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import ActionForm, OpinionForm, ReasonForm, show_domain_error
 from fundtrack.core.i18n import _
-from fundtrack.core.web_helpers import get_visible_fund_or_404, record_listing
+from fundtrack.core.web_helpers import record_listing
 from fundtrack.disbursements import operations
 from fundtrack.disbursements.forms import DisbursementForm, ReverseForm
 from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Beneficiary, Disbursement
@@ -32,6 +32,7 @@ from fundtrack.disbursements.queries import SEARCH_COLUMNS
 from fundtrack.extensions import db
 from fundtrack.funds.balances import region_balance
 from fundtrack.funds.models import FundEarmark
+from fundtrack.funds.permissions import get_visible_fund
 from fundtrack.regions.operations import subtree_codes
 
 bp = Blueprint("disbursement_pages", __name__, url_prefix="/disbursements")
@@ -105,7 +106,7 @@ def new():
     fund_id = request.args.get("fund_id", type=int)
     if not fund_id:
         return _choose_fund(region)
-    fund = get_visible_fund_or_404(fund_id)
+    fund = get_visible_fund(fund_id)
     form = DisbursementForm()
     # the earmark with its categories, and the people with their regions: one query each
     earmarks = db.session.scalars(

@@ -28,8 +28,8 @@ from fundtrack.evaluations.schemas import (
     ReturnEvaluationSchema,
 )
 from fundtrack.extensions import db
-from fundtrack.funds.api import get_visible_fund
 from fundtrack.funds.models import Fund
+from fundtrack.funds.permissions import get_visible_fund
 from fundtrack.regions.operations import subtree_codes
 
 blp = Blueprint("evaluations", __name__, url_prefix="/api/v1", description="绩效评价")

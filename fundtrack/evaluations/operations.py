@@ -27,9 +27,9 @@ from fundtrack.core.errors import (
     ValidationFailed,
 )
 from fundtrack.core.i18n import _
-from fundtrack.core.ledger import optional_reason, require_reason
 from fundtrack.core.models import utcnow
 from fundtrack.core.money import yuan_str
+from fundtrack.core.reasons import optional_reason, require_reason
 from fundtrack.core.versioning import set_action, set_reason
 from fundtrack.evaluations.models import (
     DIMENSIONS,

@@ -131,11 +131,11 @@ def index():
 @bp.route("/open/<int:fund_id>", methods=["POST"])
 @login_required
 def open_evaluation(fund_id: int):
-    from fundtrack.core.web_helpers import get_visible_fund_or_404
+    from fundtrack.funds.permissions import get_visible_fund
 
     if not ActionForm().validate_on_submit():
         abort(400)
-    fund = get_visible_fund_or_404(fund_id)
+    fund = get_visible_fund(fund_id)
     try:
         evaluation = operations.create_evaluation(db.session, current_user, fund)
     except DomainError as exc:
@@ -318,8 +318,8 @@ def report(evaluation_id: int):
 @login_required
 def rankings():
     """Scores by prefecture and county for one fund, with the spread and a bar chart."""
-    from fundtrack.core.web_helpers import get_visible_fund_or_404
     from fundtrack.evaluations.api import ranking_payload
+    from fundtrack.funds.permissions import get_visible_fund
 
     funds = db.session.scalars(
         sa.select(Fund)
@@ -332,7 +332,7 @@ def rankings():
     )
     if fund_id is None:
         raise NotFound(_("没有可排名的专项资金"))
-    fund = get_visible_fund_or_404(fund_id)
+    fund = get_visible_fund(fund_id)
     payload = ranking_payload(fund)
     return render_template(
         "evaluations/rankings.html",

@@ -45,7 +45,7 @@ from fundtrack.exchange.schemas import (
 )
 from fundtrack.exchange.tables import CSV_MIMETYPE, XLSX_MIMETYPE
 from fundtrack.extensions import db
-from fundtrack.funds.api import get_visible_fund
+from fundtrack.funds.permissions import get_visible_fund
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="导出")
 

@@ -23,9 +23,9 @@ import sqlalchemy as sa
 
 from fundtrack.core.errors import DomainError
 from fundtrack.core.i18n import _, _l
-from fundtrack.core.ledger import batch
 from fundtrack.core.money import AmountError, parse_yuan
 from fundtrack.core.versioning import fixed_action
+from fundtrack.ledger.checks import batch
 
 #: most data rows one import takes (a year of a province's payments fits)
 MAX_IMPORT_ROWS = 100_000

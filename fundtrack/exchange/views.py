@@ -28,7 +28,6 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from fundtrack.audit.history import KIND_RULE, model_for
 from fundtrack.audit.permissions import can_view_record
 from fundtrack.core.i18n import _
-from fundtrack.core.web_helpers import get_visible_fund_or_404
 from fundtrack.exchange.api import parse_as_of, split_format
 from fundtrack.exchange.exports import send_export
 from fundtrack.exchange.forms import ErrorWorkbookForm, ImportForm
@@ -47,6 +46,7 @@ from fundtrack.exchange.schemas import (
 )
 from fundtrack.exchange.tables import XLSX_MIMETYPE
 from fundtrack.extensions import db
+from fundtrack.funds.permissions import get_visible_fund
 
 bp = Blueprint("exchange_pages", __name__)
 
@@ -65,7 +65,7 @@ def _filters(schema: ma.Schema) -> dict:
 @bp.route(f"/exports/funds/<int:fund_id>/balances.{FORMAT_RULE}")
 @login_required
 def export_balances(fund_id: int, fmt: str):
-    fund = get_visible_fund_or_404(fund_id)
+    fund = get_visible_fund(fund_id)
     as_of = parse_as_of((request.args.get("as_of") or "").strip())
     return send_export(db.session, current_user, "balances", fmt, fund=fund, as_of=as_of)
 

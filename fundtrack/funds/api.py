@@ -9,7 +9,6 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from fundtrack.core.access import get_visible
 from fundtrack.core.api import FORBIDDEN
 from fundtrack.core.auth import token_required
 from fundtrack.core.errors import ValidationFailed
@@ -21,8 +20,8 @@ from fundtrack.funds import operations, year_end
 from fundtrack.funds.balances import balance_rows
 from fundtrack.funds.models import ExpenditureCategory, Fund, YearEndClose
 from fundtrack.funds.permissions import (
-    can_view_fund,
-    can_view_year_end_close,
+    get_visible_close,
+    get_visible_fund,
     visible_funds_filter,
 )
 from fundtrack.funds.schemas import (
@@ -38,16 +37,6 @@ from fundtrack.funds.schemas import (
 )
 
 blp = Blueprint("funds", __name__, url_prefix="/api/v1", description="专项资金")
-
-
-def get_visible_fund(fund_id: int) -> Fund:
-    """The fund, or 404 when it does not exist or lies outside the caller's subtree."""
-    return get_visible(Fund, fund_id, can_view_fund)
-
-
-def get_visible_close(close_id: int) -> YearEndClose:
-    """A year-end close, or 404 when its fund is not visible to the caller."""
-    return get_visible(YearEndClose, close_id, can_view_year_end_close)
 
 
 class CloseAnswer:

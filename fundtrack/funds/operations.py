@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from fundtrack.core.errors import Conflict, Forbidden, SameUserApproval, ValidationFailed
 from fundtrack.core.i18n import _
-from fundtrack.core.ledger import optional_reason, require_reason
 from fundtrack.core.models import utcnow
 from fundtrack.core.money import yuan_str
+from fundtrack.core.reasons import optional_reason, require_reason
 from fundtrack.core.versioning import set_action, set_reason
 from fundtrack.funds.models import (
     FUND_TRANSITIONS,

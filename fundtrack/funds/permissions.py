@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fundtrack.core.access import get_visible
 from fundtrack.regions.operations import is_within, subtree_codes
 
 #: roles that see every record of their subtree without changing anything
@@ -66,3 +67,18 @@ def can_decide_year_end(session, user, fund) -> bool:
     """A checker of the fund's own region approves or rejects a proposed close (never the
     one who proposed it: the operation checks that)."""
     return user.role == "checker" and user.region_code == fund.region_code
+
+
+def get_visible_fund(fund_id: int):
+    """The fund, or 404 (pages and API alike) when it does not exist or lies outside the
+    caller's subtree."""
+    from fundtrack.funds.models import Fund
+
+    return get_visible(Fund, fund_id, can_view_fund)
+
+
+def get_visible_close(close_id: int):
+    """A year-end close, or 404 when its fund is not visible to the caller."""
+    from fundtrack.funds.models import YearEndClose
+
+    return get_visible(YearEndClose, close_id, can_view_year_end_close)

@@ -11,13 +11,17 @@ from fundtrack.core.access import get_visible
 from fundtrack.core.forms import OpinionForm, ReasonForm
 from fundtrack.core.i18n import _
 from fundtrack.core.timeparse import parse_moment
-from fundtrack.core.web_helpers import get_visible_fund_or_404, run_action
+from fundtrack.core.web_helpers import run_action
 from fundtrack.extensions import db
 from fundtrack.funds import operations, year_end
 from fundtrack.funds.balances import Balance, balance_rows, funds_balances
 from fundtrack.funds.charts import money_flow, rate_charts, rate_width
 from fundtrack.funds.models import Fund, FundEarmark, YearEndClose
-from fundtrack.funds.permissions import can_view_year_end_close, visible_funds_filter
+from fundtrack.funds.permissions import (
+    can_view_year_end_close,
+    get_visible_fund,
+    visible_funds_filter,
+)
 from fundtrack.regions.models import Region
 
 bp = Blueprint("home", __name__)
@@ -57,7 +61,7 @@ def index():
 def fund_detail(fund_id: int):
     """The fund's allocation tree with received, allocated, disbursed and available money at
     every node of the user's subtree; ``as_of`` shows it as the records stood then."""
-    fund = get_visible_fund_or_404(fund_id)
+    fund = get_visible_fund(fund_id)
     # the kind and the earmark with its categories, in one query each (not one per category)
     db.session.scalars(
         sa.select(Fund)
@@ -136,7 +140,7 @@ def _refused(form, fund: Fund):
 @login_required
 def approve_fund(fund_id: int):
     """A second person approves a proposed fund: its budget reaches its region."""
-    fund = get_visible_fund_or_404(fund_id)
+    fund = get_visible_fund(fund_id)
     form = OpinionForm()
     if not form.validate_on_submit():
         return _refused(form, fund)
@@ -150,7 +154,7 @@ def approve_fund(fund_id: int):
 @bp.route("/funds/<int:fund_id>/cancel", methods=["POST"])
 @login_required
 def cancel_fund(fund_id: int):
-    fund = get_visible_fund_or_404(fund_id)
+    fund = get_visible_fund(fund_id)
     form = ReasonForm(prefix="cancel")
     if not form.validate_on_submit():
         return _refused(form, fund)
@@ -165,7 +169,7 @@ def cancel_fund(fund_id: int):
 @login_required
 def close_year(fund_id: int):
     """Propose the year-end close; a second person approves it on this page."""
-    fund = get_visible_fund_or_404(fund_id)
+    fund = get_visible_fund(fund_id)
     form = ReasonForm(prefix="close")
     if not form.validate_on_submit():
         return _refused(form, fund)

@@ -18,8 +18,8 @@ from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.allocations.operations import recall_for_year_end
 from fundtrack.core.errors import Forbidden, InvalidTransition, SameUserApproval, ValidationFailed
 from fundtrack.core.i18n import _
-from fundtrack.core.ledger import lock_fund, optional_reason, require_reason
 from fundtrack.core.models import utcnow
+from fundtrack.core.reasons import optional_reason, require_reason
 from fundtrack.core.timeparse import local_today
 from fundtrack.core.versioning import set_action, set_reason
 from fundtrack.disbursements.models import Disbursement
@@ -32,6 +32,7 @@ from fundtrack.funds.models import (
     YearEndClose,
 )
 from fundtrack.funds.permissions import can_decide_year_end, can_propose_year_end
+from fundtrack.ledger.checks import lock_fund
 from fundtrack.regions.models import LEVEL_DEPTH, Region
 
 #: the policies as the stored audit text names them, in Chinese whatever the reader's language

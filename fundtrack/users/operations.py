@@ -199,7 +199,7 @@ def update_user(
     ``display_name``, ``role``, ``region``), ``ReasonRequired`` (``fields`` ``reason``),
     ``SelfChange`` (409: an administrator demoting or deactivating themselves) and
     ``LastAdmin`` (409: nobody would be left to manage users)."""
-    from fundtrack.core.ledger import require_reason
+    from fundtrack.core.reasons import require_reason
 
     _require_manager(actor)
     fields: dict[str, list] = {}

@@ -20,8 +20,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from fundtrack.audit.operations import log_access
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import show_domain_error
-from fundtrack.core.i18n import _, _l
+from fundtrack.core.i18n import _
 from fundtrack.core.net import client_address
+from fundtrack.core.web import AMOUNT_UNITS
 from fundtrack.extensions import db
 from fundtrack.users import operations
 from fundtrack.users.forms import LoginForm, PasswordChangeForm
@@ -76,11 +77,6 @@ def logout():
     session.clear()
     flash(_("已退出登录"), "info")
     return redirect(url_for("account.login"))
-
-
-#: amount units of the overview tables: 元 (exact) or 万元 (how budgets are talked about);
-#: lazy labels, in the reader's language
-AMOUNT_UNITS = {"yuan": _l("元"), "wan": _l("万元")}
 
 
 @bp.route("/preferences/amount-unit", methods=["POST"])

@@ -1,4 +1,5 @@
-"""Shared checks for anything that moves money of a fund."""
+"""The checks and locks of anything that moves money of a fund, and the batch that runs many
+movements in one transaction (an import)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import sqlalchemy as sa
 from fundtrack.core.errors import FundNotActive, InsufficientFunds
 from fundtrack.core.i18n import _
 from fundtrack.core.money import yuan_str
+from fundtrack.funds.balances import region_balance
+from fundtrack.funds.models import Fund
 
 BATCH_KEY = "fundtrack_batch"
 
@@ -114,8 +117,6 @@ def lock_fund(session, fund, status: str = "active") -> None:
     Balances are checked after this lock and written in the same transaction, so two
     concurrent requests can never both spend the same available money.
     """
-    from fundtrack.funds.models import Fund
-
     current = session.info.get(BATCH_KEY)
     fund_status = fund.status
     if current is None or fund.id not in current.locked:
@@ -134,8 +135,6 @@ def require_available(session, fund, region_code: str, amount_fen: int) -> None:
 
     Inside ``batch`` the money is also taken: the next row of the batch sees what is left.
     """
-    from fundtrack.funds.balances import region_balance
-
     current = session.info.get(BATCH_KEY)
     key = (fund.id, region_code)
     if current is not None and key in current.available:
@@ -154,29 +153,3 @@ def require_available(session, fund, region_code: str, amount_fen: int) -> None:
         )
     if current is not None:
         current.available[key] = available - amount_fen
-
-
-MAX_REASON = 2000
-
-
-def require_reason(reason: str | None, field: str = "reason") -> str:
-    """The reason of a cancel, recall, reverse or return: required, at most 2000 characters.
-    ``field`` names the request field it came from, for the error's details."""
-    from fundtrack.core.errors import ReasonRequired
-
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReasonRequired(fields={field: [_("必须填写原因")]})
-    if len(reason) > MAX_REASON:
-        raise ReasonRequired(
-            _("原因不超过 %(max)s 个字符", max=MAX_REASON), fields={field: [_("原因过长")]}
-        )
-    return reason
-
-
-def optional_reason(reason: str | None, field: str = "reason") -> str | None:
-    """An approver's optional opinion (审批意见) on a decision: stripped, at most
-    ``MAX_REASON`` characters, None when blank. Raises ``ReasonRequired`` when too long."""
-    if reason is None or not reason.strip():
-        return None
-    return require_reason(reason, field)

@@ -1,0 +1,2 @@
+"""Money movements and balances: the checks and locks every movement of a fund goes through
+(``checks``)."""

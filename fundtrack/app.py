@@ -20,7 +20,7 @@ from fundtrack.config import (
     normalise_database_url,
     resolve_secret_key,
 )
-from fundtrack.core import controls, db_setup, health, i18n, web
+from fundtrack.core import controls, db_setup, health, i18n, requests, web
 from fundtrack.core.api import API_EXTENSION, FundtrackApi, register_error_handlers
 from fundtrack.core.schemas import Money
 from fundtrack.disbursements import register as disbursements
@@ -37,7 +37,7 @@ DOMAINS = (users, regions, funds, allocations, disbursements, evaluations, audit
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application. ``config`` overrides everything else (tests use it)."""
-    app = Flask(
+    app = requests.FundtrackFlask(
         "fundtrack",
         instance_path=str(PROJECT_ROOT / "instance"),
         instance_relative_config=True,
@@ -71,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _init_core(app: Flask) -> None:
     db_setup.install_engine_hooks()
     controls.install()
+    requests.install()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)

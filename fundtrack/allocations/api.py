@@ -78,7 +78,6 @@ class Allocations(MethodView):
             document_no=data["document_no"],
             reason=data["reason"],
         )
-        db.session.commit()
         return allocation
 
 
@@ -109,7 +108,6 @@ class AllocationApprove(MethodView):
             evaluation_override_reason=data["evaluation_override_reason"],
             reason=data["reason"],
         )
-        db.session.commit()
         return allocation
 
 
@@ -124,7 +122,6 @@ class AllocationCancel(MethodView):
         """Cancel a draft, with a reason; its reserved money is free again."""
         allocation = get_visible_allocation(allocation_id)
         operations.cancel_allocation(db.session, g.user, allocation, data["reason"])
-        db.session.commit()
         return allocation
 
 
@@ -148,7 +145,6 @@ class AllocationRecallCreate(MethodView):
             document_no=data["document_no"],
             redistribute_to_code=data["redistribute_to"],
         )
-        db.session.commit()
         return recall
 
 
@@ -209,7 +205,6 @@ class RecallApprove(MethodView):
         operations.approve_recall(
             db.session, g.user, recall, data["approved_on"], reason=data["reason"]
         )
-        db.session.commit()
         return recall
 
 
@@ -223,5 +218,4 @@ class RecallCancel(MethodView):
     def post(self, data, recall_id):
         recall = get_visible_recall(recall_id)
         operations.cancel_recall(db.session, g.user, recall, data["reason"])
-        db.session.commit()
         return recall

@@ -17,10 +17,9 @@ from fundtrack.allocations.permissions import (
 from fundtrack.allocations.queries import SEARCH_COLUMNS
 from fundtrack.audit.reports import decision_trail
 from fundtrack.core.access import get_visible
-from fundtrack.core.errors import DomainError
-from fundtrack.core.forms import OpinionForm, ReasonForm, show_domain_error
+from fundtrack.core.forms import OpinionForm, ReasonForm
 from fundtrack.core.i18n import _
-from fundtrack.core.web_helpers import record_listing, run_action
+from fundtrack.core.web_helpers import attempt, record_listing, run_action
 from fundtrack.extensions import db
 from fundtrack.funds.models import Fund
 from fundtrack.funds.permissions import get_visible_fund, visible_funds_filter
@@ -105,24 +104,23 @@ def new():
         form.fund_id.data = request.args.get("fund_id", type=int)
     status = 200
     if form.validate_on_submit():
-        try:
-            fund = get_visible_fund(form.fund_id.data)
-            allocation = operations.create_allocation(
+        allocation, refusal = attempt(
+            lambda: operations.create_allocation(
                 db.session,
                 current_user,
-                fund=fund,
+                fund=get_visible_fund(form.fund_id.data),
                 from_region_code=giver,
                 to_region_code=form.to_region.data,
                 amount_fen=form.amount.data,
                 document_no=form.document_no.data,
                 reason=form.reason.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc, {"to_region": "to_region"})
-            status = exc.status
+            ),
+            form,
+            {"to_region": "to_region"},
+        )
+        if refusal is not None:
+            status = refusal.status
         else:
-            db.session.commit()
             flash(
                 _(
                     "已保存资金下达草稿（%(document_no)s），等待审批",

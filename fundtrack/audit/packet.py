@@ -199,7 +199,6 @@ def send_audit_packet(fund, user):
         name, data = build_audit_packet(db.session, fund, user)
     log_access(db.session, "export", user=user, remote_addr=client_address(),
                detail=f"审计资料包 {fund.code} ({name})")  # fmt: skip
-    db.session.commit()
     return send_file(
         io.BytesIO(data), mimetype="application/zip", as_attachment=True, download_name=name
     )

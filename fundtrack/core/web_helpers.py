@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from flask import flash, redirect
 
 from fundtrack.core.errors import DomainError
+from fundtrack.core.forms import show_domain_error
+from fundtrack.extensions import db
 
 
 def request_page(per_page: int) -> dict:
@@ -60,17 +62,36 @@ def text_search(columns, text: str):
     return sa.or_(*(column.like(pattern, escape="\\") for column in columns))
 
 
-def run_action(action, success: str, back: str):
-    """A page's action form: run the operation, commit once and say ``success``, or roll
-    back and show the refusal; either way back to the page ``back``."""
-    from fundtrack.extensions import db
-
+def attempt(action, form=None, field_names: dict[str, str] | None = None):
+    """Run a page's operation: ``(result, None)``, or ``(None, refusal)`` when it raised a
+    ``DomainError``. A refusal is rolled back at once (the page is then drawn again from the
+    database) and shown next to ``form``'s fields (``field_names`` as ``show_domain_error``),
+    or without a form as messages. Nothing here commits: the request does, once it succeeded
+    (``core.requests``)."""
     try:
-        action()
+        return action(), None
     except DomainError as exc:
         db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.session.commit()
+        if form is not None:
+            show_domain_error(form, exc, field_names)
+        else:
+            flash_refusal(exc)
+        return None, exc
+
+
+def flash_refusal(exc: DomainError) -> None:
+    """A refusal as messages: what was refused, then what each named field says of it."""
+    flash(str(exc.message), "error")
+    for messages in (exc.details.get("fields") or {}).values():
+        for message in messages if isinstance(messages, list) else [messages]:
+            if str(message) != str(exc.message):
+                flash(str(message), "error")
+
+
+def run_action(action, success: str, back: str):
+    """A page's action form: run the operation and say ``success``, or show the refusal;
+    either way back to the page ``back``."""
+    _outcome, refusal = attempt(action)
+    if refusal is None:
         flash(success, "success")
     return redirect(back)

@@ -73,7 +73,6 @@ class Disbursements(MethodView):
             amount_fen=data.pop("amount"),
             **data,
         )
-        db.session.commit()
         return disbursement
 
 
@@ -99,7 +98,6 @@ class DisbursementApprove(MethodView):
         (``reason``). Approving a reversal makes the original ``reversed``."""
         disbursement = get_visible_disbursement(disbursement_id)
         operations.approve_disbursement(db.session, g.user, disbursement, data["reason"])
-        db.session.commit()
         return disbursement
 
 
@@ -114,7 +112,6 @@ class DisbursementReject(MethodView):
         """Send a pending payment back, or refuse a proposed reversal, with a reason."""
         disbursement = get_visible_disbursement(disbursement_id)
         operations.reject_disbursement(db.session, g.user, disbursement, data["reason"])
-        db.session.commit()
         return disbursement
 
 
@@ -134,7 +131,6 @@ class DisbursementReverse(MethodView):
         compensation = operations.propose_reversal(
             db.session, g.user, disbursement, data["reason"], data["reversed_on"]
         )
-        db.session.commit()
         return compensation
 
 
@@ -164,7 +160,6 @@ def _can_view_beneficiary(session, user, beneficiary) -> bool:
 
 def _reveal(record) -> dict:
     number = operations.reveal_id_number(db.session, g.user, record, client_address())
-    db.session.commit()
     return {"id_number": number}
 
 
@@ -186,7 +181,6 @@ class Beneficiaries(MethodView):
             id_number=data["id_number"],
             family_type=data["family_type"],
         )
-        db.session.commit()
         return beneficiary
 
 

@@ -20,10 +20,9 @@ from flask_login import current_user, login_required
 
 from fundtrack.audit.reports import decision_trail
 from fundtrack.core.access import get_visible
-from fundtrack.core.errors import DomainError
-from fundtrack.core.forms import ActionForm, OpinionForm, ReasonForm, show_domain_error
+from fundtrack.core.forms import ActionForm, OpinionForm, ReasonForm
 from fundtrack.core.i18n import _
-from fundtrack.core.web_helpers import record_listing
+from fundtrack.core.web_helpers import attempt, record_listing
 from fundtrack.disbursements import operations
 from fundtrack.disbursements.forms import DisbursementForm, ReverseForm
 from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Beneficiary, Disbursement
@@ -129,8 +128,8 @@ def new():
     ]
     status = 200
     if form.validate_on_submit():
-        try:
-            disbursement = operations.create_disbursement(
+        disbursement, refusal = attempt(
+            lambda: operations.create_disbursement(
                 db.session,
                 current_user,
                 fund=fund,
@@ -146,13 +145,13 @@ def new():
                 project_name=form.project_name.data or "",
                 purpose=form.purpose.data or "",
                 days=form.days.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc, {"category": "category"})
-            status = exc.status
+            ),
+            form,
+            {"category": "category"},
+        )
+        if refusal is not None:
+            status = refusal.status
         else:
-            db.session.commit()
             flash(
                 _(
                     "已记录支出（凭证号 %(voucher_no)s），等待审批",
@@ -229,7 +228,6 @@ def reveal_id(disbursement_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     number = operations.reveal_id_number(db.session, current_user, disbursement, client_address())
-    db.session.commit()
     if number:
         pending = [i for i in session.get(REVEAL_KEY) or [] if i != disbursement.id]
         session[REVEAL_KEY] = [*pending, disbursement.id][-MAX_PENDING_REVEALS:]
@@ -271,17 +269,9 @@ def act(disbursement_id: int, action: str):
             form.reversed_on.data,
         )
         done = _("已提交冲销申请，须由另一位审批人员审批后生效")
-    try:
-        compensation = run()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        for messages in (exc.details.get("fields") or {}).values():
-            for message in messages if isinstance(messages, list) else [messages]:
-                if str(message) != str(exc.message):
-                    flash(str(message), "error")
+    compensation, refusal = attempt(run)
+    if refusal is not None:
         return back
-    db.session.commit()
     flash(done, "success")
     if action == "reverse":
         return redirect(url_for("disbursement_pages.detail", disbursement_id=compensation.id))
@@ -312,21 +302,20 @@ def beneficiaries():
         if not may_register:
             abort(403)
         if form.validate_on_submit():
-            try:
-                person = operations.create_beneficiary(
+            person, refusal = attempt(
+                lambda: operations.create_beneficiary(
                     db.session,
                     current_user,
                     region_code=form.region.data,
                     name=form.name.data,
                     id_number=form.id_number.data,
                     family_type=form.family_type.data,
-                )
-            except DomainError as exc:
-                db.session.rollback()
-                show_domain_error(form, exc)
-                status = exc.status
+                ),
+                form,
+            )
+            if refusal is not None:
+                status = refusal.status
             else:
-                db.session.commit()
                 flash(_("已登记受益人 %(name)s", name=person.name), "success")
                 return redirect(url_for("disbursement_pages.beneficiaries"))
         else:

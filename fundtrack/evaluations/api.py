@@ -85,7 +85,6 @@ class Evaluations(MethodView):
         """Open the evaluation of a fund for the caller's region (lines from the template)."""
         fund = get_visible_fund(data["fund_id"])
         evaluation = operations.create_evaluation(db.session, g.user, fund, data.get("region"))
-        db.session.commit()
         return detail(evaluation)
 
 
@@ -118,14 +117,12 @@ class EvaluationDetail(MethodView):
         """Save the form; ``indicators`` and ``declared_uses`` replace the current lines."""
         evaluation = get_visible_evaluation(evaluation_id)
         operations.update_evaluation(db.session, g.user, evaluation, **data)
-        db.session.commit()
         return detail(evaluation)
 
 
 def _transition(evaluation_id: int, run):
     evaluation = get_visible_evaluation(evaluation_id)
     run(evaluation)
-    db.session.commit()
     return detail(evaluation)
 
 

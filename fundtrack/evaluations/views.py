@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from fundtrack.core.errors import DomainError, NotFound
+from fundtrack.core.errors import NotFound
 from fundtrack.core.forms import ActionForm
 from fundtrack.core.i18n import _
 from fundtrack.core.money import yuan_str
-from fundtrack.core.web_helpers import record_listing
+from fundtrack.core.web_helpers import attempt, record_listing, run_action
 from fundtrack.evaluations import operations
 from fundtrack.evaluations.forms import (
     ApproveEvaluationForm,
@@ -136,13 +137,11 @@ def open_evaluation(fund_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     fund = get_visible_fund(fund_id)
-    try:
-        evaluation = operations.create_evaluation(db.session, current_user, fund)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
+    evaluation, refusal = attempt(
+        lambda: operations.create_evaluation(db.session, current_user, fund)
+    )
+    if refusal is not None:
         return redirect(url_for("evaluation_pages.index"))
-    db.session.commit()
     return redirect(url_for("evaluation_pages.detail", evaluation_id=evaluation.id))
 
 
@@ -228,21 +227,21 @@ def detail(evaluation_id: int):
         if not editable:
             abort(403)
         if form.validate_on_submit():
-            try:
+
+            def save():
                 operations.update_evaluation(
                     db.session, current_user, evaluation, **_form_payload(form)
                 )
                 if request.form.get("action") == "submit":
                     operations.submit_evaluation(db.session, current_user, evaluation)
-            except DomainError as exc:
-                db.session.rollback()
-                status = exc.status
-                form.form_errors.append(str(exc.message))
-                for key, messages in (exc.details.get("fields") or {}).items():
-                    line_errors[key] = messages
-                offending = exc.details.get("lines") or []
+
+            _outcome, refusal = attempt(save, form)
+            if refusal is not None:
+                # the lines' errors go next to the lines of the table, not to form fields
+                status = refusal.status
+                line_errors = dict(refusal.details.get("fields") or {})
+                offending = refusal.details.get("lines") or []
             else:
-                db.session.commit()
                 done = _("已提交，等待审核") if evaluation.status == "submitted" else _("已保存")
                 flash(done, "success")
                 return redirect(url_for("evaluation_pages.detail", evaluation_id=evaluation.id))
@@ -274,7 +273,7 @@ def detail(evaluation_id: int):
 @login_required
 def review(evaluation_id: int, action: str):
     evaluation = _get(evaluation_id)
-    back = redirect(url_for("evaluation_pages.detail", evaluation_id=evaluation.id))
+    back = url_for("evaluation_pages.detail", evaluation_id=evaluation.id)
     form = (
         ApproveEvaluationForm(prefix="approve")
         if action == "approve"
@@ -282,28 +281,21 @@ def review(evaluation_id: int, action: str):
     )
     if not form.validate_on_submit():
         flash(_("；").join(str(e) for errors in form.errors.values() for e in errors), "error")
-        return back
-    try:
-        if action == "approve":
-            operations.approve_evaluation(
-                db.session,
-                current_user,
-                evaluation,
-                form.final_score.data.strip(),
-                form.reason.data,
-            )
-        else:
-            operations.return_evaluation(db.session, current_user, evaluation, form.comment.data)
-    except DomainError as exc:
-        db.session.rollback()
-        messages = [str(exc.message)] + [
-            str(m) for ms in (exc.details.get("fields") or {}).values() for m in ms
-        ]
-        flash(_("；").join(messages), "error")
-        return back
-    db.session.commit()
-    flash(_("已审定") if action == "approve" else _("已退回"), "success")
-    return back
+        return redirect(back)
+    if action == "approve":
+        decide = partial(
+            operations.approve_evaluation,
+            db.session,
+            current_user,
+            evaluation,
+            form.final_score.data.strip(),
+            form.reason.data,
+        )
+    else:
+        decide = partial(
+            operations.return_evaluation, db.session, current_user, evaluation, form.comment.data
+        )
+    return run_action(decide, _("已审定") if action == "approve" else _("已退回"), back)
 
 
 @bp.route("/<int:evaluation_id>/report.pdf")

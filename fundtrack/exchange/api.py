@@ -165,7 +165,6 @@ class Import(MethodView):
         try:
             result = import_workbook(db.session, g.user, spec, data, upload.filename or "")
         except ImportRejected as rejected:
-            db.session.rollback()
             if request.accept_mimetypes.best == XLSX_MIMETYPE and rejected.details.get("rows"):
                 workbook = annotated_workbook(spec, data, rejected.details["rows"])
                 return send_file(
@@ -174,7 +173,6 @@ class Import(MethodView):
             raise
         # read before the commit expires them: afterwards each would be reloaded one by one
         ids = [record.id for record in result.created]
-        db.session.commit()
         return {"kind": kind, "created": len(ids), "ids": ids}
 
 
@@ -252,7 +250,6 @@ class BankFiles(MethodView):
             paid_to=data["paid_to"],
         )
         (view,) = batch_view(db.session, [batch])
-        db.session.commit()
         return view
 
 

@@ -28,6 +28,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from fundtrack.audit.history import KIND_RULE, model_for
 from fundtrack.audit.permissions import can_view_record
 from fundtrack.core.i18n import _
+from fundtrack.core.web_helpers import attempt
 from fundtrack.exchange.api import parse_as_of, split_format
 from fundtrack.exchange.exports import send_export
 from fundtrack.exchange.forms import ErrorWorkbookForm, ImportForm
@@ -145,6 +146,7 @@ def run_import(kind: str):
     try:
         result = import_workbook(db.session, current_user, spec, data, upload.filename or "")
     except ImportRejected as rejected:
+        # nothing of the sheet stays, before the page reads the database again
         db.session.rollback()
         rows = rejected.details.get("rows") or []
         download = None
@@ -165,7 +167,6 @@ def run_import(kind: str):
             hidden_errors=max(len(rows) - SHOWN_ERRORS, 0),
             download=download,
         ), 422
-    db.session.commit()
     endpoint, status = AFTER_IMPORT[kind]
     flash(
         _(
@@ -207,8 +208,6 @@ def error_workbook():
 @login_required
 def bank_files():
     """Produce a bank payment batch of approved payments; earlier batches to download."""
-    from fundtrack.core.errors import DomainError
-    from fundtrack.core.forms import show_domain_error
     from fundtrack.exchange.api import batch_view, visible_batches
     from fundtrack.exchange.forms import BankBatchForm
     from fundtrack.exchange.operations import create_bank_batch, unpayable_count
@@ -230,24 +229,23 @@ def bank_files():
         form.region.data = current_user.region_code
     status = 200
     if form.validate_on_submit():
-        try:
-            batch = create_bank_batch(
+        batch, refusal = attempt(
+            lambda: create_bank_batch(
                 db.session,
                 current_user,
                 region_code=form.region.data,
                 paid_from=form.paid_from.data,
                 paid_to=form.paid_to.data,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc)
+            ),
+            form,
+        )
+        if refusal is not None:
             status = 422
         else:
             (view,) = batch_view(db.session, [batch])
             without_account = unpayable_count(
                 db.session, batch.region_code, batch.paid_from, batch.paid_to
             )
-            db.session.commit()
             flash(
                 _(
                     "已生成代发批次 %(batch_no)s：%(count)s 笔，共 %(total)s 元",

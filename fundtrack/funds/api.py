@@ -103,7 +103,6 @@ class Funds(MethodView):
             budget_line_id=data["budget_line_id"],
             year_end_policy=data["year_end_policy"],
         )
-        db.session.commit()
         return fund
 
 
@@ -129,7 +128,6 @@ class FundApprove(MethodView):
         budget reaches its region and its money can move."""
         fund = get_visible_fund(fund_id)
         operations.approve_fund(db.session, g.user, fund, data["reason"])
-        db.session.commit()
         return fund
 
 
@@ -144,7 +142,6 @@ class FundCancel(MethodView):
         """Withdraw (its maker) or refuse (a checker) a proposed fund, with a reason."""
         fund = get_visible_fund(fund_id)
         operations.cancel_fund(db.session, g.user, fund, data["reason"])
-        db.session.commit()
         return fund
 
 
@@ -162,7 +159,6 @@ class FundClose(MethodView):
         would recall or carry over, as the fund's ``year_end_policy`` says."""
         fund = get_visible_fund(fund_id)
         closing = year_end.propose_year_end(db.session, g.user, fund, data["reason"])
-        db.session.commit()
         return CloseAnswer(closing)
 
 
@@ -188,7 +184,6 @@ class YearEndCloseApprove(MethodView):
         its moves are written and the fund is closed."""
         closing = get_visible_close(close_id)
         year_end.approve_year_end(db.session, g.user, closing, data["reason"])
-        db.session.commit()
         return CloseAnswer(closing)
 
 
@@ -204,7 +199,6 @@ class YearEndCloseReject(MethodView):
         nothing moves and the fund is active again."""
         closing = get_visible_close(close_id)
         year_end.reject_year_end(db.session, g.user, closing, data["reason"])
-        db.session.commit()
         return CloseAnswer(closing)
 
 

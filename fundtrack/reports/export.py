@@ -50,6 +50,5 @@ def send_logged_download(data: bytes, mimetype: str, filename: str, detail: str,
 
     log_access(db.session, "export", user=g.get("user"), remote_addr=client_address(),
                detail=detail)  # fmt: skip
-    db.session.commit()
     return send_file(io.BytesIO(data), mimetype=mimetype, download_name=filename,
                      as_attachment=as_attachment)  # fmt: skip

@@ -10,11 +10,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from fundtrack.audit.operations import log_access
-from fundtrack.core.errors import DomainError
-from fundtrack.core.forms import ActionForm, show_domain_error
+from fundtrack.core.forms import ActionForm
 from fundtrack.core.i18n import _, _l
 from fundtrack.core.net import client_address
-from fundtrack.core.web_helpers import record_listing
+from fundtrack.core.web_helpers import attempt, record_listing
 from fundtrack.extensions import db, login_manager
 from fundtrack.regions.models import LEVEL_DEPTH, Region
 from fundtrack.users import operations
@@ -116,8 +115,8 @@ def new():
     _fill_choices(form)
     status = 200
     if form.validate_on_submit():
-        try:
-            user = operations.create_user(
+        user, refusal = attempt(
+            lambda: operations.create_user(
                 db.session,
                 username=form.username.data,
                 password=form.password.data,
@@ -125,13 +124,13 @@ def new():
                 region_code=form.region_code.data,
                 display_name=form.display_name.data,
                 actor=current_user,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            show_domain_error(form, exc, {"region": "region_code"})
-            status = exc.status
+            ),
+            form,
+            {"region": "region_code"},
+        )
+        if refusal is not None:
+            status = refusal.status
         else:
-            db.session.commit()
             flash(_("已创建用户 %(username)s", username=user.username), "success")
             return redirect(url_for("user_pages.detail", user_id=user.id))
     elif request.method == "POST":
@@ -227,8 +226,8 @@ def detail(user_id: int):
     if not form.validate_on_submit():
         return _detail_page(user, edit_form=form, status=422 if not form.csrf_token.errors else 400)
     before = (user.display_name, user.role, user.region_code, user.active)
-    try:
-        operations.update_user(
+    _outcome, refusal = attempt(
+        lambda: operations.update_user(
             db.session,
             current_user,
             user,
@@ -238,18 +237,18 @@ def detail(user_id: int):
             active=form.active.data,
             reason=form.reason.data,
             remote_addr=client_address(),
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        show_domain_error(form, exc, {"region": "region_code"})
+        ),
+        form,
+        {"region": "region_code"},
+    )
+    if refusal is not None:
         return _detail_page(
-            operations.get_user(db.session, user_id), edit_form=form, status=exc.status
+            operations.get_user(db.session, user_id), edit_form=form, status=refusal.status
         )
     if before == (user.display_name, user.role, user.region_code, user.active):
         db.session.rollback()
         flash(_("没有修改任何内容"), "info")
         return redirect(url_for("user_pages.detail", user_id=user_id))
-    db.session.commit()
     flash(_("已保存用户 %(username)s 的修改", username=user.username), "success")
     return redirect(url_for("user_pages.detail", user_id=user_id))
 
@@ -263,17 +262,16 @@ def password(user_id: int):
         return _detail_page(
             user, password_form=form, status=422 if not form.csrf_token.errors else 400
         )
-    try:
-        operations.reset_password(
+    _outcome, refusal = attempt(
+        lambda: operations.reset_password(
             db.session, current_user, user, form.password.data, client_address()
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        show_domain_error(form, exc)
+        ),
+        form,
+    )
+    if refusal is not None:
         return _detail_page(
-            operations.get_user(db.session, user_id), password_form=form, status=exc.status
+            operations.get_user(db.session, user_id), password_form=form, status=refusal.status
         )
-    db.session.commit()
     current_app.logger.info("password of user %s reset by %s", user.username, current_user.username)
     flash(_("已为 %(username)s 设置新密码", username=user.username), "success")
     return redirect(url_for("user_pages.detail", user_id=user_id))
@@ -288,6 +286,5 @@ def revoke_token(user_id: int, token_id: int):
     record = operations.revoke_token_by_id(db.session, token_id, user_id=user.id)
     log_access(db.session, "token_revoked", user=current_user, remote_addr=client_address(),
                detail=f"token #{record.id} of {user.username}")  # fmt: skip
-    db.session.commit()
     flash(_("已吊销令牌 #%(id)s", id=record.id), "success")
     return redirect(url_for("user_pages.detail", user_id=user_id))

@@ -16,6 +16,7 @@ from fundtrack.core.auth import _bearer_token, token_required
 from fundtrack.core.errors import DomainError, Forbidden
 from fundtrack.core.i18n import _
 from fundtrack.core.net import client_address
+from fundtrack.core.requests import record_after_refusal
 from fundtrack.extensions import db
 from fundtrack.users import operations
 from fundtrack.users.models import User
@@ -65,15 +66,20 @@ class Tokens(MethodView):
                 db.session, credentials["username"], credentials["password"], address
             )
         except DomainError as exc:
-            db.session.rollback()
-            log_access(db.session, "login_failed", username=credentials["username"],
-                       remote_addr=address, detail=f"API: {exc.code}")  # fmt: skip
-            db.session.commit()
+            detail = f"API: {exc.code}"
+            record_after_refusal(
+                lambda: log_access(
+                    db.session,
+                    "login_failed",
+                    username=credentials["username"],
+                    remote_addr=address,
+                    detail=detail,
+                )
+            )
             raise
         token, record = operations.issue_token(db.session, user, address)
         log_access(db.session, "token_created", user=user, remote_addr=address,
                    detail=f"token #{record.id}")  # fmt: skip
-        db.session.commit()
         return {"token": token, "expires_at": record.expires_at.replace(tzinfo=UTC)}
 
 
@@ -102,7 +108,6 @@ class RevokeToken(MethodView):
         record = operations.revoke_token_by_id(db.session, token_id)
         log_access(db.session, "token_revoked", user=g.user, remote_addr=client_address(),
                    detail=f"token #{record.id} of {record.user.username}")  # fmt: skip
-        db.session.commit()
         return record
 
 
@@ -114,7 +119,6 @@ class CurrentToken(MethodView):
         """Revoke the token this request carries; it answers 401 from then on."""
         operations.revoke_token(db.session, _bearer_token())
         log_access(db.session, "token_revoked", user=g.user, remote_addr=client_address())
-        db.session.commit()
 
 
 def _require_admin() -> None:
@@ -152,7 +156,6 @@ class Users(MethodView):
             display_name=data["display_name"],
             actor=g.user,
         )
-        db.session.commit()
         return user
 
 
@@ -189,7 +192,6 @@ class UserDetail(MethodView):
             reason=data["reason"],
             remote_addr=client_address(),
         )
-        db.session.commit()
         return user
 
 
@@ -206,6 +208,5 @@ class UserPassword(MethodView):
         _require_admin()
         user = operations.get_user(db.session, user_id)
         operations.reset_password(db.session, g.user, user, data["password"], client_address())
-        db.session.commit()
         current_app.logger.info("password of user %s reset by %s", user.username, g.user.username)
         return user

@@ -19,10 +19,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from fundtrack.audit.operations import log_access
 from fundtrack.core.errors import DomainError
-from fundtrack.core.forms import show_domain_error
 from fundtrack.core.i18n import _
 from fundtrack.core.net import client_address
+from fundtrack.core.requests import record_after_refusal
 from fundtrack.core.web import AMOUNT_UNITS
+from fundtrack.core.web_helpers import attempt
 from fundtrack.extensions import db
 from fundtrack.users import operations
 from fundtrack.users.forms import LoginForm, PasswordChangeForm
@@ -50,15 +51,20 @@ def login():
                 db.session, form.username.data, form.password.data, address
             )
         except DomainError as exc:
-            db.session.rollback()
-            log_access(db.session, "login_failed", username=form.username.data,
-                       remote_addr=address, detail=f"web: {exc.code}")  # fmt: skip
-            db.session.commit()
+            username, detail = form.username.data, f"web: {exc.code}"
+            record_after_refusal(
+                lambda: log_access(
+                    db.session,
+                    "login_failed",
+                    username=username,
+                    remote_addr=address,
+                    detail=detail,
+                )
+            )
             form.password.errors.append(exc.message)
             status = exc.status if exc.status in (401, 429) else 422
         else:
             log_access(db.session, "login", user=user, remote_addr=address)
-            db.session.commit()
             # a fresh session at login: nothing from before the login survives it
             session.clear()
             login_user(user)
@@ -72,7 +78,6 @@ def login():
 @login_required
 def logout():
     log_access(db.session, "logout", user=current_user, remote_addr=client_address())
-    db.session.commit()
     logout_user()
     session.clear()
     flash(_("已退出登录"), "info")
@@ -104,7 +109,6 @@ def language():
         session["language"] = choice
         if current_user.is_authenticated and current_user.language != choice:
             current_user.language = choice
-            db.session.commit()
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -141,15 +145,14 @@ def change_password():
         return _account_page(form, 422 if not form.csrf_token.errors else 400)
     user = current_user._get_current_object()
     address = client_address()
-    try:
-        revoked = operations.change_own_password(
+    revoked, refusal = attempt(
+        lambda: operations.change_own_password(
             db.session, user, form.current_password.data, form.password.data, address
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        show_domain_error(form, exc)
-        return _account_page(form, exc.status)
-    db.session.commit()
+        ),
+        form,
+    )
+    if refusal is not None:
+        return _account_page(form, refusal.status)
     # this session carries on under the new password; the user's other sessions end
     login_user(user)
     current_app.logger.info("user %s changed their password", user.username)

@@ -33,6 +33,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from openpyxl import Workbook, load_workbook
+from sqlalchemy_continuum import versioning_manager
+
+from fundtrack import create_app
+from fundtrack.config import normalise_database_url
+from fundtrack.exchange.imports import DATA_SHEET, KINDS, template_bytes
+from fundtrack.extensions import db
+from fundtrack.users.models import User
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-Password-2021"
@@ -98,8 +106,6 @@ def timed(fn, repeat: int, warmup: int = 1) -> list[float]:
 
 class Bench:
     def __init__(self, url: str, repeat: int):
-        from fundtrack import create_app
-        from fundtrack.extensions import db
 
         self.url, self.repeat = url, repeat
         self.app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
@@ -213,7 +219,6 @@ class Bench:
         return pid
 
     def writes(self):
-        from sqlalchemy_continuum import versioning_manager
 
         counter = iter(range(10**6))
         created_plain: list[int] = []
@@ -246,10 +251,6 @@ class Bench:
     # -- 4: import -------------------------------------------------------------------
 
     def excel_import(self, rows: int):
-        from openpyxl import Workbook, load_workbook
-
-        from fundtrack.exchange.imports import DATA_SHEET, KINDS, template_bytes
-        from fundtrack.users.models import User
 
         kind = KINDS["disbursements"]
         with self.app.app_context():
@@ -575,7 +576,6 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgresql", "postgres:")):
         sys.exit("bench/run.py needs DATABASE_URL=postgresql+psycopg://… of a generated database")
-    from fundtrack.config import normalise_database_url
 
     url = normalise_database_url(url)
     os.chdir(ROOT)

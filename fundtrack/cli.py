@@ -6,9 +6,13 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from fundtrack.audit.chain import head, verify_chain, verify_live_rows
 from fundtrack.core.errors import DomainError
 from fundtrack.core.versioning import acting_as, set_action
+from fundtrack.demo import load_demo
 from fundtrack.extensions import db
+from fundtrack.regions.operations import load_reference_data
+from fundtrack.users.operations import create_user
 
 
 def _fail(exc: DomainError) -> None:
@@ -23,7 +27,6 @@ reference_cli = AppGroup("reference", help="Shipped reference data (regions, cat
 @reference_cli.command("load")
 def reference_load():
     """Load or refresh Hunan's regions, fund kinds, categories and benefit rules."""
-    from fundtrack.regions.operations import load_reference_data
 
     with acting_as(None):
         set_action(db.session, "加载参考数据")  # zh-only: stored audit action
@@ -43,7 +46,6 @@ users_cli = AppGroup("users", help="User accounts.")
 @click.password_option("--password", help="at least 10 characters, letters and digits")
 def users_create(username, role, region_code, display_name, password):
     """Add a user."""
-    from fundtrack.users.operations import create_user
 
     try:
         with acting_as(None):
@@ -67,7 +69,6 @@ def users_create(username, role, region_code, display_name, password):
 @with_appcontext
 def demo_command(password):
     """Load the demo data of the 2018 report and the demo users (idempotent)."""
-    from fundtrack.demo import load_demo
 
     try:
         summary = load_demo(db.session, password)
@@ -87,7 +88,6 @@ def audit_verify():
     Exits 0 when everything agrees; 1, naming the first transaction or record that does
     not, otherwise.
     """
-    from fundtrack.audit.chain import verify_chain, verify_live_rows
 
     connection = db.session.connection()
     links, finding = verify_chain(connection)
@@ -103,7 +103,6 @@ def audit_verify():
 @audit_cli.command("head")
 def audit_head():
     """Print the newest link of the chain (position and hash), to keep outside the database."""
-    from fundtrack.audit.chain import head
 
     current = head(db.session.connection())
     db.session.rollback()

@@ -8,6 +8,7 @@ Amounts not given in the report (the split of 2018, allocations, payments) are i
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
@@ -22,11 +23,18 @@ from fundtrack.disbursements.operations import (
     create_beneficiary,
     create_disbursement,
 )
+from fundtrack.evaluations.models import Evaluation
+from fundtrack.evaluations.operations import (
+    approve_evaluation,
+    create_evaluation,
+    submit_evaluation,
+    update_evaluation,
+)
 from fundtrack.funds.models import BudgetLine, Fund
-from fundtrack.funds.operations import approve_fund, create_budget_line, create_fund
+from fundtrack.funds.operations import approve_fund, create_budget_line, create_fund, unitemised_fen
 from fundtrack.regions.operations import load_reference_data
 from fundtrack.users.models import User
-from fundtrack.users.operations import create_user, hash_password
+from fundtrack.users.operations import check_password_strength, create_user, hash_password
 
 #: (username, role, region, display name): DESIGN.md §6 plus the prefecture staff that the
 #: demo allocations to counties need
@@ -220,8 +228,6 @@ def load_demo(session, password: str) -> list[str]:
                     display_name=name,
                 )
             else:
-                from fundtrack.users.operations import check_password_strength
-
                 check_password_strength(password, username)
                 user.password_hash = hash_password(password)
             users[username] = user
@@ -372,8 +378,6 @@ def load_demo(session, password: str) -> list[str]:
     allocate_year(2018)
 
     for year, line in lines.items():
-        from fundtrack.funds.operations import unitemised_fen
-
         out.append(
             f"{line.name}: {yuan_str(line.total_fen)} 元, of which not itemised "
             f"{yuan_str(unitemised_fen(session, line))} 元 ({year})"
@@ -388,15 +392,6 @@ def load_demo(session, password: str) -> list[str]:
 
 def _evaluate_2017(session, funds, users) -> None:
     """File, submit and approve the 2017 evaluations, each step by the right person."""
-    from decimal import ROUND_HALF_UP, Decimal
-
-    from fundtrack.evaluations.models import Evaluation
-    from fundtrack.evaluations.operations import (
-        approve_evaluation,
-        create_evaluation,
-        submit_evaluation,
-        update_evaluation,
-    )
 
     makers = {user.region_code: user for user in users.values() if user.role == "maker"}
     for fund_code, scores in EVALUATIONS_2017.items():

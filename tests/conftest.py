@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 
+import flask_migrate
 import pytest
+import sqlalchemy as sa
+
+from fundtrack import create_app
+from fundtrack.demo import load_demo
+from fundtrack.extensions import db, limiter
+from fundtrack.funds.models import Fund
+from fundtrack.users.models import User
 
 DEMO_PASSWORD = "test-Password-2018"
 
@@ -33,9 +42,6 @@ def scratch_database_url(database_url, tmp_path):
     For tests that need real commits (migrations, concurrency) outside the rolled-back
     transaction of ``db_session``.
     """
-    import uuid
-
-    import sqlalchemy as sa
 
     url = sa.engine.make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -55,7 +61,6 @@ def scratch_database_url(database_url, tmp_path):
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
-    from fundtrack import create_app
 
     app = create_app(
         {
@@ -65,7 +70,6 @@ def app(database_url, tmp_path_factory):
         }
     )
     yield app
-    from fundtrack.extensions import db
 
     with app.app_context():
         db.engine.dispose()
@@ -74,10 +78,6 @@ def app(database_url, tmp_path_factory):
 @pytest.fixture(scope="session")
 def _schema(app):
     """alembic upgrade head, then the demo data, once per session (committed)."""
-    import flask_migrate
-
-    from fundtrack.demo import load_demo
-    from fundtrack.extensions import db
 
     with app.app_context():
         flask_migrate.upgrade()
@@ -94,9 +94,6 @@ def db_session(app, _schema):
     own, as in production (a shared one would share ``g`` between requests). Tests that
     call operations directly ask for ``app_ctx``.
     """
-    import sqlalchemy as sa
-
-    from fundtrack.extensions import db, limiter
 
     with app.app_context():
         engine = db.engine
@@ -139,9 +136,6 @@ def runner(app, db_session):
 @pytest.fixture
 def user(db_session):
     """Look up a demo user by name."""
-    import sqlalchemy as sa
-
-    from fundtrack.users.models import User
 
     def get(username: str) -> User:
         return db_session.scalar(sa.select(User).where(User.username == username))
@@ -152,9 +146,6 @@ def user(db_session):
 @pytest.fixture
 def fund(db_session):
     """Look up a demo fund by code (the object lives until the next request ends)."""
-    import sqlalchemy as sa
-
-    from fundtrack.funds.models import Fund
 
     def get(code: str) -> Fund:
         return db_session.scalar(sa.select(Fund).where(Fund.code == code))

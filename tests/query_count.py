@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from fundtrack.extensions import db
+
 
 @dataclass
 class CountedQueries:
@@ -29,7 +31,6 @@ class CountedQueries:
 @contextlib.contextmanager
 def count_queries(app):
     """Count the statements executed on ``app``'s engine inside the block."""
-    from fundtrack.extensions import db
 
     with app.app_context():
         engine = db.engine

@@ -10,9 +10,18 @@ import itertools
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import flask_migrate
 import pytest
 import sqlalchemy as sa
+from sqlalchemy_continuum import versioning_manager
 
+from fundtrack import create_app
+from fundtrack.core.models import utcnow
+from fundtrack.demo import load_demo
+from fundtrack.disbursements.models import Disbursement
+from fundtrack.extensions import db
+from fundtrack.funds.balances import balance_rows, funds_balances, region_balance
+from fundtrack.funds.models import Fund
 from tests.conftest import DEMO_PASSWORD, ApiClient, csrf_token
 from tests.query_count import count_queries
 
@@ -23,7 +32,6 @@ _serial = itertools.count(1)
 @pytest.fixture(scope="module")
 def other_app(database_url):
     """A second app on the same database: its own per-process cache, as a second worker."""
-    from fundtrack import create_app
 
     return create_app(
         {
@@ -41,7 +49,6 @@ def _login(client, username: str) -> ApiClient:
 
 
 def _fund_id(db_session, code: str) -> int:
-    from fundtrack.funds.models import Fund
 
     return db_session.scalar(sa.select(Fund.id).where(Fund.code == code))
 
@@ -108,8 +115,6 @@ def test_a_write_shows_at_once_through_the_api(client, db_session):
 def test_a_write_shows_at_once_on_the_pages(app, client, db_session):
     """The home page's figures (one cached statement over every visible fund) move with a
     payment made through the API."""
-    from fundtrack.funds.balances import funds_balances
-    from fundtrack.funds.models import Fund
 
     fund_id = _fund_id(db_session, "2017-SJH")
     maker = _login(client, "leiyang_finance")
@@ -154,8 +159,6 @@ def test_two_app_instances_never_show_stale_figures(client, other_app, db_sessio
 
 
 def test_disabled_cache_gives_identical_figures(app, app_ctx, db_session):
-    from fundtrack.funds.balances import balance_rows, funds_balances
-    from fundtrack.funds.models import Fund
 
     funds = db_session.scalars(sa.select(Fund).order_by(Fund.id)).all()
     past = datetime(2018, 6, 30)
@@ -181,12 +184,6 @@ def test_disabled_cache_gives_identical_figures(app, app_ctx, db_session):
 def test_nothing_cached_where_the_head_does_not_say_what_is_seen(app, app_ctx, db_session):
     """Uncommitted writes of the session itself, a moment not yet past, one region's
     balance (the balance checks of writes) and versioning switched off all bypass the cache."""
-    from sqlalchemy_continuum import versioning_manager
-
-    from fundtrack.core.models import utcnow
-    from fundtrack.disbursements.models import Disbursement
-    from fundtrack.funds.balances import funds_balances, region_balance
-    from fundtrack.funds.models import Fund
 
     fund = db_session.scalar(sa.select(Fund).where(Fund.code == "2017-SJH"))
     funds_balances(db_session, [fund])  # cached for the current head
@@ -259,11 +256,6 @@ def committed_app(scratch_database_url):
     """Demo data in a separate database, committed for real (PostgreSQL only)."""
     if not scratch_database_url.startswith("postgresql"):
         pytest.skip("real commits between two apps need PostgreSQL")
-    import flask_migrate
-
-    from fundtrack import create_app
-    from fundtrack.demo import load_demo
-    from fundtrack.extensions import db
 
     def make():
         return create_app(
@@ -285,8 +277,6 @@ def committed_app(scratch_database_url):
 
 def test_two_workers_with_real_commits(committed_app):
     """As above, with real commits on PostgreSQL: two apps, two engines, two caches."""
-    from fundtrack.extensions import db
-    from fundtrack.funds.models import Fund
 
     first, second = committed_app
     with first.app_context():

@@ -5,26 +5,37 @@ of every kind of row, now and as of past moments, for the whole province and for
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.core.models import utcnow
+from fundtrack.core.versioning import set_reason
+from fundtrack.disbursements.models import Disbursement
+from fundtrack.funds.balances import (
+    DISBURSED_STATUSES,
+    OUTGOING_STATUSES,
+    RECEIVED_STATUSES,
+    SPENT_STATUSES,
+    Balance,
+    _tables,
+    funds_balances,
+    funds_budget_fen,
+    region_balance,
+)
+from fundtrack.funds.models import Fund, FundCarryOver, FundEarmark
+from fundtrack.regions.models import Region
+from fundtrack.regions.operations import ancestors, subtree_codes
+from fundtrack.users.models import User
+
 
 def _reference(session, funds, as_of=None, region_code=None):
     """The previous implementation (four grouped queries, five with ``as_of``), kept verbatim
     in substance as the oracle."""
-    from fundtrack.funds.balances import (
-        DISBURSED_STATUSES,
-        OUTGOING_STATUSES,
-        RECEIVED_STATUSES,
-        SPENT_STATUSES,
-        Balance,
-        _tables,
-        funds_budget_fen,
-    )
-    from fundtrack.regions.operations import ancestors, subtree_codes
 
     funds = list(funds)
     result = {fund.id: {} for fund in funds}
@@ -120,9 +131,6 @@ def _random_rows(session, rng: random.Random, funds, regions, user_id, checker_i
     """Allocations, recalls, payments (reversals among them) and carry-overs of every
     status, between random regions of random funds: no business rule, only the schema's and
     its two people (every row names a proposer and another approver)."""
-    from fundtrack.allocations.models import Allocation, AllocationRecall
-    from fundtrack.disbursements.models import Disbursement
-    from fundtrack.funds.models import FundCarryOver
 
     allocations = []
     for _ in range(40):
@@ -201,14 +209,6 @@ def _random_rows(session, rng: random.Random, funds, regions, user_id, checker_i
 
 
 def test_single_statement_equals_the_four_queries_on_random_data(app_ctx, db_session):
-    import itertools
-
-    from fundtrack.core.models import utcnow
-    from fundtrack.core.versioning import set_reason
-    from fundtrack.funds.balances import Balance, funds_balances, region_balance
-    from fundtrack.funds.models import Fund, FundEarmark
-    from fundtrack.regions.models import Region
-    from fundtrack.users.models import User
 
     rng = random.Random(20261129)
     serial = itertools.count(1)

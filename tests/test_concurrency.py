@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import threading
 
+import flask_migrate
 import pytest
 import sqlalchemy as sa
 
+from fundtrack import create_app
+from fundtrack.demo import load_demo
+from fundtrack.extensions import db
+from fundtrack.funds.models import Fund
 from tests.conftest import DEMO_PASSWORD
 
 CONCURRENT_REQUESTS = 24
@@ -17,11 +22,6 @@ def committed_app(scratch_database_url):
     """A separate database with the demo loaded and committed: no outer transaction."""
     if not scratch_database_url.startswith("postgresql"):
         pytest.skip("concurrency needs PostgreSQL (run with DATABASE_URL=postgresql+psycopg://…)")
-    import flask_migrate
-
-    from fundtrack import create_app
-    from fundtrack.demo import load_demo
-    from fundtrack.extensions import db
 
     app = create_app(
         {
@@ -48,8 +48,6 @@ def _balance(client, token, fund_id, region):
 
 
 def test_concurrent_disbursements_never_overspend_one_balance(committed_app):
-    from fundtrack.extensions import db
-    from fundtrack.funds.models import Fund
 
     client = committed_app.test_client()
     token = client.post(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import flask_migrate
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from fundtrack import create_app
 from fundtrack.core.migrations import configure_kwargs
+from fundtrack.extensions import db
+from fundtrack.regions.operations import load_reference_data
 
 
 def test_autogenerate_finds_no_difference_between_models_and_migrations(app, _schema):
-    from fundtrack.extensions import db
 
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(
@@ -21,7 +24,6 @@ def test_autogenerate_finds_no_difference_between_models_and_migrations(app, _sc
 
 
 def test_version_and_transaction_tables_are_in_the_migrated_schema(app, _schema):
-    from fundtrack.extensions import db
 
     with app.app_context():
         tables = set(sa.inspect(db.engine).get_table_names())
@@ -42,11 +44,6 @@ def test_version_and_transaction_tables_are_in_the_migrated_schema(app, _schema)
 
 
 def test_downgrade_to_base_and_upgrade_again(scratch_database_url):
-    import flask_migrate
-
-    from fundtrack import create_app
-    from fundtrack.extensions import db
-    from fundtrack.regions.operations import load_reference_data
 
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": scratch_database_url, "SECRET_KEY": "x" * 40, "TESTING": True}

@@ -1,6 +1,10 @@
 """The model holds every record DESIGN.md §2 names, and every financial one is versioned."""
 
+import inspect
+import re
+
 import pytest
+import sqlalchemy as sa
 from sqlalchemy_continuum import version_class
 
 from fundtrack import models
@@ -33,7 +37,6 @@ def test_password_hashes_never_reach_the_version_table():
 
 
 def test_money_columns_are_integer_fen():
-    import sqlalchemy as sa
 
     for model in VERSIONED:
         for column in model.__table__.c:
@@ -43,8 +46,6 @@ def test_money_columns_are_integer_fen():
 
 def test_every_column_is_documented():
     """Every column has a ``#:`` comment right above it (the Indico convention)."""
-    import inspect
-    import re
 
     for model in [*VERSIONED, models.ApiToken, models.FundKind]:
         source = inspect.getsource(model)

@@ -15,9 +15,13 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 
+from fundtrack.funds.balances import fund_balances, funds_balances
+from fundtrack.funds.models import Fund
 from tests.conftest import DEMO_PASSWORD, ApiClient, csrf_token
 from tests.query_count import CountedQueries, count_queries
 
@@ -397,12 +401,6 @@ def test_balances_of_many_funds_at_once_are_those_of_each_fund(app, db_session):
     """``funds_balances`` (the home page's one set of queries) gives every fund exactly what
     ``fund_balances`` gives it alone, with recalls and a year-end carry-over among them, now
     and as of a moment."""
-    from datetime import datetime
-
-    import sqlalchemy as sa
-
-    from fundtrack.funds.balances import fund_balances, funds_balances
-    from fundtrack.funds.models import Fund
 
     world = World(app)
     world.grow()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fundtrack.funds.balances import fund_balances, region_balance
+from fundtrack.funds.models import Fund
+
 
 def test_region_balance_equals_the_whole_funds_figures(app_ctx, db_session, api, fund_id):
-    from fundtrack.funds.balances import fund_balances, region_balance
-    from fundtrack.funds.models import Fund
 
     # a recall and a pending payment, so that every kind of row is there
     allocation = api("hengyang_finance").get("/api/v1/allocations?to_region=430481").get_json()

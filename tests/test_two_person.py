@@ -16,8 +16,16 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from fundtrack.allocations.models import Allocation
+from fundtrack.allocations.operations import create_allocation, create_recall
 from fundtrack.core.controls import TwoPerson
 from fundtrack.core.errors import InvalidTransition, SameUserApproval, SecondPersonRequired
+from fundtrack.core.versioning import acting_as
+from fundtrack.disbursements.operations import create_disbursement
+from fundtrack.extensions import db
+from fundtrack.funds.models import FundCarryOver
+from fundtrack.funds.operations import create_fund
+from fundtrack.funds.year_end import propose_year_end
 from fundtrack.movements import MONEY_MOVEMENTS, movement
 from tests.api.test_bad_input import allocation_payload, disbursement_payload
 
@@ -187,7 +195,6 @@ def _same_shape(rule: str, pattern: str) -> bool:
 
 
 def _models_with_rules():
-    from fundtrack.extensions import db
 
     return {
         mapper.class_
@@ -205,7 +212,6 @@ NOT_MONEY_MOVEMENTS = {
 
 
 def test_every_model_with_money_declares_two_people_and_is_a_listed_movement():
-    from fundtrack.extensions import db
 
     listed = {model for m in MONEY_MOVEMENTS for model in m.models}
     for mapper in db.Model.registry.mappers:
@@ -220,7 +226,6 @@ def test_every_model_with_money_declares_two_people_and_is_a_listed_movement():
 
 
 def _draft_fund(session, user):
-    from fundtrack.funds.operations import create_fund
 
     return create_fund(
         session,
@@ -236,7 +241,6 @@ def _draft_fund(session, user):
 
 
 def _draft_allocation(session, user, fund):
-    from fundtrack.allocations.operations import create_allocation
 
     return create_allocation(
         session,
@@ -250,8 +254,6 @@ def _draft_allocation(session, user, fund):
 
 
 def _draft_recall(session, user, fund):
-    from fundtrack.allocations.models import Allocation
-    from fundtrack.allocations.operations import create_recall
 
     allocation = session.scalar(
         sa.select(Allocation).where(
@@ -264,7 +266,6 @@ def _draft_recall(session, user, fund):
 
 
 def _pending_payment(session, user, fund):
-    from fundtrack.disbursements.operations import create_disbursement
 
     return create_disbursement(
         session,
@@ -281,13 +282,11 @@ def _pending_payment(session, user, fund):
 
 
 def _proposed_close(session, user, fund):
-    from fundtrack.funds.year_end import propose_year_end
 
     return propose_year_end(session, user("province_maker"), fund("2018-DKTX"), "测")
 
 
 def _carry_over(session, user, fund):
-    from fundtrack.funds.models import FundCarryOver
 
     row = FundCarryOver(
         from_fund_id=fund("2017-SJH").id,
@@ -343,7 +342,6 @@ def test_the_flush_refuses_a_movement_nobody_decides(model, app_ctx, db_session,
 
 
 def test_the_flush_refuses_to_edit_a_moved_amount(app_ctx, db_session, fund):
-    from fundtrack.allocations.models import Allocation
 
     allocation = db_session.scalar(
         sa.select(Allocation).where(
@@ -357,7 +355,6 @@ def test_the_flush_refuses_to_edit_a_moved_amount(app_ctx, db_session, fund):
 
 
 def test_an_operation_cannot_name_somebody_else_as_the_approver(app_ctx, db_session, user, fund):
-    from fundtrack.core.versioning import acting_as
 
     row = _pending_payment(db_session, user, fund)
     db_session.flush()

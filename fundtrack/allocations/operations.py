@@ -38,6 +38,7 @@ from fundtrack.core.money import yuan_str
 from fundtrack.core.reasons import optional_reason, require_reason
 from fundtrack.core.timeparse import local_today
 from fundtrack.core.versioning import set_action, set_reason
+from fundtrack.evaluations.operations import evaluation_gate
 from fundtrack.ledger.checks import batch_get, flush_write, lock_fund, require_available
 from fundtrack.regions.models import LEVEL_DEPTH, Region
 from fundtrack.regions.operations import is_within
@@ -128,7 +129,6 @@ def approve_allocation(
     a reason, which the history keeps. Raises ``SameUserApproval``, ``Forbidden``,
     ``InvalidTransition``, ``ReasonRequired`` (too long) or ``EvaluationRequired``.
     """
-    from fundtrack.evaluations.operations import evaluation_gate
 
     if allocation.created_by_id == user.id:
         raise SameUserApproval()

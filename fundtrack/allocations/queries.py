@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from fundtrack.allocations.models import Allocation
+from fundtrack.core.web_helpers import text_search
 from fundtrack.regions.operations import subtree_codes
 
 #: the columns the search text ``q`` looks in
@@ -29,7 +30,5 @@ def visible_allocations(session, user, filters: dict):
         if filters.get(key) not in (None, ""):
             stmt = stmt.where(column == filters[key])
     if filters.get("q"):
-        from fundtrack.core.web_helpers import text_search
-
         stmt = stmt.where(text_search(SEARCH_COLUMNS, filters["q"]))
     return stmt

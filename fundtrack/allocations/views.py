@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from fundtrack.allocations import operations
 from fundtrack.allocations.forms import AllocationForm, RecallForm
 from fundtrack.allocations.models import ALLOCATION_TRANSITIONS, Allocation, AllocationRecall
+from fundtrack.allocations.notices import send_notice
 from fundtrack.allocations.permissions import (
     can_create_allocation,
     can_view_allocation,
@@ -262,6 +263,5 @@ def recall_action(recall_id: int, action: str):
 @bp.route("/<int:allocation_id>/notice.pdf")
 @login_required
 def notice(allocation_id: int):
-    from fundtrack.allocations.notices import send_notice
 
     return send_notice(db.session, get_visible(Allocation, allocation_id, can_view_allocation))

@@ -22,6 +22,7 @@ from fundtrack.audit.permissions import (
     can_read_access_log,
     can_view_record,
 )
+from fundtrack.audit.reports import send_history_report
 from fundtrack.audit.schemas import (
     AccessLogListSchema,
     AccessLogQuerySchema,
@@ -35,6 +36,7 @@ from fundtrack.core.errors import Forbidden, NotFound, ValidationFailed
 from fundtrack.core.i18n import _
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.extensions import db
+from fundtrack.funds.permissions import get_visible_fund
 
 blp = Blueprint("history", __name__, url_prefix="/api/v1/history", description="变更历史")
 
@@ -83,7 +85,6 @@ class HistoryReport(MethodView):
     def get(self, kind, record_id):
         """The record's history as a PDF: current state, every change with who, when, from
         where and why, and each change's seal in the audit hash chain."""
-        from fundtrack.audit.reports import send_history_report
 
         record = db.session.get(model_for(kind), record_id)
         if not can_view_record(db.session, g.user, kind, record):
@@ -132,7 +133,6 @@ class AuditPacket(MethodView):
     @token_required
     def get(self, fund_id):
         """The audit packet of a fund, for auditors; the export is recorded in the access log."""
-        from fundtrack.funds.permissions import get_visible_fund
 
         fund = get_visible_fund(fund_id)
         if not can_export_audit_packet(g.user):

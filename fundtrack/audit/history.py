@@ -8,8 +8,15 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy_continuum import version_class, versioning_manager
 
+from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.core.i18n import _, _l
+from fundtrack.core.idnumber import mask
 from fundtrack.core.money import format_yuan, yuan_str
+from fundtrack.core.timeparse import LOCAL_ZONE
+from fundtrack.disbursements.models import Beneficiary, Disbursement
+from fundtrack.evaluations.models import Evaluation, EvaluationDeclaredUse, EvaluationIndicator
+from fundtrack.funds.models import Fund, FundEarmark, YearEndClose
+from fundtrack.users.models import User
 
 #: continuum's bookkeeping columns, never shown as changes
 BOOKKEEPING = {"transaction_id", "end_transaction_id", "operation_type"}
@@ -110,10 +117,6 @@ class Entry:
 
 
 def _kinds():
-    from fundtrack.allocations.models import Allocation, AllocationRecall
-    from fundtrack.disbursements.models import Beneficiary, Disbursement
-    from fundtrack.evaluations.models import Evaluation
-    from fundtrack.funds.models import Fund, YearEndClose
 
     return {
         "funds": Fund,
@@ -146,8 +149,6 @@ def model_for(kind: str):
 
 def _children(model) -> list[tuple]:
     """(child model, foreign key to the parent, column naming a child row, api name)."""
-    from fundtrack.evaluations.models import Evaluation, EvaluationDeclaredUse, EvaluationIndicator
-    from fundtrack.funds.models import Fund, FundEarmark
 
     return {
         Evaluation: [
@@ -196,7 +197,6 @@ def _user_info(user, transaction) -> dict | None:
 def record_history(session, model, record_id) -> list[Entry]:
     """Every version of one record, oldest first, with the transaction that wrote it; the
     changes of its child rows (an evaluation's lines, a fund's earmark) in the same list."""
-    from fundtrack.users.models import User
 
     version = version_class(model)
     columns = [c.name for c in version.__table__.c if c.name not in BOOKKEEPING]
@@ -291,7 +291,6 @@ def api_name(column: str) -> str:
 
 def api_value(column: str, value):
     """Amounts as yuan strings; ID numbers masked; dates ISO."""
-    from fundtrack.core.idnumber import mask
 
     if value is None:
         return None
@@ -311,7 +310,6 @@ def api_value(column: str, value):
 def display_value(column: str, value, labels: dict) -> str:
     """A value as a person reads it: 1,000.00, 已审批, 耒阳市, masked ID numbers (a str, in the
     language of the moment)."""
-    from fundtrack.core.idnumber import mask
 
     if value is None or value == "":
         return "—"
@@ -325,7 +323,6 @@ def display_value(column: str, value, labels: dict) -> str:
         return str(labels[column][str(value)])
     if isinstance(value, datetime):
         # stored as naive UTC; shown in Beijing time like every other time on the pages
-        from fundtrack.core.timeparse import LOCAL_ZONE
 
         local = value.replace(tzinfo=UTC).astimezone(LOCAL_ZONE)
         return local.strftime("%Y-%m-%d %H:%M:%S")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import sqlalchemy as sa
+from sqlalchemy_continuum import versioning_manager
 
 from fundtrack.audit.chain import seal_before_commit
 from fundtrack.audit.models import AccessLog
 from fundtrack.core.errors import DomainError
 from fundtrack.core.i18n import _l
+from fundtrack.core.timeparse import parse_moment
 
 
 class DeleteRefused(DomainError):
@@ -33,7 +37,6 @@ def log_access(session, event: str, *, user=None, username: str = "", remote_add
 
 def refuse_hard_deletes(session, flush_context, instances) -> None:
     """Session hook: no versioned (financial or reference) record is ever deleted."""
-    from sqlalchemy_continuum import versioning_manager
 
     protected = tuple(versioning_manager.version_class_map)
     for obj in session.deleted:
@@ -54,9 +57,6 @@ def install() -> None:
 
 def access_log_query(filters: dict):
     """The access log, newest first, filtered by event, user name and date range (Shanghai)."""
-    from datetime import date, timedelta
-
-    from fundtrack.core.timeparse import parse_moment
 
     stmt = sa.select(AccessLog).order_by(AccessLog.id.desc())
     if filters.get("event"):

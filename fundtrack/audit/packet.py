@@ -8,28 +8,35 @@ import zipfile
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask import send_file
 from sqlalchemy_continuum import version_class, versioning_manager
 
+from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.audit.chain import head
-from fundtrack.audit.history import FIELD_LABELS, display_value
+from fundtrack.audit.history import FIELD_LABELS, display_value, record_history
 from fundtrack.audit.models import AuditSeal
+from fundtrack.audit.operations import log_access
+from fundtrack.core.i18n import chinese_documents
 from fundtrack.core.idnumber import mask
+from fundtrack.core.net import client_address
+from fundtrack.disbursements.models import Disbursement
+from fundtrack.evaluations.models import (
+    Evaluation,
+    EvaluationDeclaredUse,
+    EvaluationIndicator,
+)
+from fundtrack.extensions import db
+from fundtrack.funds.balances import balance_rows
+from fundtrack.funds.models import Fund, FundCarryOver, FundEarmark
 from fundtrack.reports.export import csv_bytes
 from fundtrack.reports.pdf import render_pdf
+from fundtrack.users.models import ROLES
 
 PERSONAL_COLUMNS = {"payee_id_number", "id_number"}
 
 
 def _fund_version_queries(fund):
     """(table name, select) of every version row that belongs to the fund."""
-    from fundtrack.allocations.models import Allocation, AllocationRecall
-    from fundtrack.disbursements.models import Disbursement
-    from fundtrack.evaluations.models import (
-        Evaluation,
-        EvaluationDeclaredUse,
-        EvaluationIndicator,
-    )
-    from fundtrack.funds.models import Fund, FundCarryOver, FundEarmark
 
     def v(model):
         return version_class(model).__table__
@@ -61,10 +68,6 @@ def _who(user: dict | None, roles: dict) -> str:
 
 def _changes_after_approval(session, fund) -> list[dict]:
     """Every change made to an allocation, recall or payment that was already approved."""
-    from fundtrack.allocations.models import Allocation, AllocationRecall
-    from fundtrack.audit.history import record_history
-    from fundtrack.disbursements.models import Disbursement
-    from fundtrack.users.models import ROLES
 
     found = []
     kinds = (
@@ -105,9 +108,6 @@ def _changes_after_approval(session, fund) -> list[dict]:
 
 def build_audit_packet(session, fund, user) -> tuple[str, bytes]:
     """(file name, ZIP bytes) of the fund's audit packet."""
-    from fundtrack.allocations.models import Allocation, AllocationRecall
-    from fundtrack.disbursements.models import Disbursement
-    from fundtrack.funds.balances import balance_rows
 
     connection = session.connection()
     now = datetime.now(UTC)
@@ -187,12 +187,6 @@ def build_audit_packet(session, fund, user) -> tuple[str, bytes]:
 
 def send_audit_packet(fund, user):
     """Build the packet, record the export in the access log, commit, send the file."""
-    from flask import send_file
-
-    from fundtrack.audit.operations import log_access
-    from fundtrack.core.i18n import chinese_documents
-    from fundtrack.core.net import client_address
-    from fundtrack.extensions import db
 
     # a document for the file: its labels in Chinese whatever the reader's language
     with chinese_documents():

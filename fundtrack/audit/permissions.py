@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from fundtrack.allocations.permissions import can_view_allocation
+from fundtrack.disbursements.permissions import can_view_disbursement
+from fundtrack.funds.permissions import can_view_fund, can_view_year_end_close
 from fundtrack.regions.operations import is_within
 
 
 def can_view_record(session, user, kind: str, record) -> bool:
-    from fundtrack.allocations.permissions import can_view_allocation
-    from fundtrack.disbursements.permissions import can_view_disbursement
-    from fundtrack.funds.permissions import can_view_fund, can_view_year_end_close
 
     if record is None:
         return False

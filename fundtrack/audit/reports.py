@@ -10,15 +10,38 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy_continuum import version_class, versioning_manager
 
+from fundtrack.allocations.models import ALLOCATION_TRANSITIONS, RECALL_TRANSITIONS
 from fundtrack.audit.history import (
+    FIELD_LABELS,
     OPERATION_LABELS,
+    OPERATIONS,
     base_column,
     display_value,
     field_label,
     model_for,
     record_history,
+    record_state_as_of,
 )
+from fundtrack.audit.models import AuditSeal
 from fundtrack.core.i18n import _, _l, chinese_documents
+from fundtrack.core.models import utcnow
+from fundtrack.disbursements.models import (
+    DISBURSEMENT_TRANSITIONS,
+    FAMILY_TYPES,
+    Beneficiary,
+    Disbursement,
+)
+from fundtrack.evaluations.models import EVALUATION_TRANSITIONS
+from fundtrack.funds.models import (
+    FUND_TRANSITIONS,
+    YEAR_END_POLICIES,
+    YEAR_END_TRANSITIONS,
+    ExpenditureCategory,
+    Fund,
+)
+from fundtrack.regions.models import Region
+from fundtrack.reports.pdf import render_pdf, send_pdf
+from fundtrack.users.models import ROLES, User
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 #: kind -> label (lazy: in the reader's language; the history PDF renders it in Chinese)
@@ -35,18 +58,6 @@ KIND_LABELS = {
 
 def value_labels(session, kind: str, entries) -> dict[str, dict[str, str]]:
     """Readable names for the codes and ids that appear in the changes."""
-    from fundtrack.allocations.models import ALLOCATION_TRANSITIONS, RECALL_TRANSITIONS
-    from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, FAMILY_TYPES
-    from fundtrack.evaluations.models import EVALUATION_TRANSITIONS
-    from fundtrack.funds.models import (
-        FUND_TRANSITIONS,
-        YEAR_END_POLICIES,
-        YEAR_END_TRANSITIONS,
-        ExpenditureCategory,
-        Fund,
-    )
-    from fundtrack.regions.models import Region
-    from fundtrack.users.models import User
 
     regions = dict(session.execute(sa.select(Region.code, Region.name)).all())
     categories = dict(
@@ -66,7 +77,6 @@ def value_labels(session, kind: str, entries) -> dict[str, dict[str, str]]:
             sa.select(User.id, User.display_name).where(User.id.in_(user_ids))
         )
     }
-    from fundtrack.disbursements.models import Beneficiary
 
     beneficiary_ids = {
         value
@@ -123,7 +133,6 @@ def value_labels(session, kind: str, entries) -> dict[str, dict[str, str]]:
 
 def linked_records(session, kind: str, record) -> list[tuple[str, str, str]]:
     """(label, kind, id) of the records an auditor follows from this one."""
-    from fundtrack.disbursements.models import Disbursement
 
     links = []
     if kind == "allocations":
@@ -208,7 +217,6 @@ class HistoryRow:
 
 def history_rows(session, kind: str, record_id: int) -> list[HistoryRow]:
     """Every change of one record, oldest first, with readable values."""
-    from fundtrack.users.models import ROLES
 
     entries = record_history(session, model_for(kind), record_id)
     labels = value_labels(session, kind, entries)
@@ -240,9 +248,6 @@ def decision_trail(session, kind: str, record_id: int) -> list[HistoryRow]:
     """The steps of a record that a person took with words: who proposed it, when and why,
     and every decision with the approver's opinion, oldest first (the record's page shows
     them before anybody decides)."""
-    from fundtrack.audit.history import OPERATIONS
-    from fundtrack.regions.models import Region
-    from fundtrack.users.models import ROLES, User
 
     # One statement: the record's page shows this on every visit, and the full history
     # (diffs, value labels of every code) is not needed for it.
@@ -302,7 +307,6 @@ def decision_trail(session, kind: str, record_id: int) -> list[HistoryRow]:
 def readable_state(session, kind: str, record_id: int, moment: datetime):
     """The record as it stood at ``moment`` (naive UTC) as (field label, value) pairs, or
     None when it did not exist then."""
-    from fundtrack.audit.history import FIELD_LABELS, record_state_as_of
 
     found = record_state_as_of(session, model_for(kind), record_id, moment)
     if found is None:
@@ -325,9 +329,6 @@ def send_history_report(session, kind: str, record, user):
 
 
 def _send_history_report(session, kind: str, record, user):
-    from fundtrack.audit.models import AuditSeal
-    from fundtrack.core.models import utcnow
-    from fundtrack.reports.pdf import render_pdf, send_pdf
 
     rows = history_rows(session, kind, record.id)
     seals = dict(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
@@ -11,18 +11,28 @@ from fundtrack.audit.history import (
     KIND_RULE,
     model_for,
 )
-from fundtrack.audit.permissions import can_view_record
+from fundtrack.audit.models import ACCESS_EVENTS
+from fundtrack.audit.operations import access_log_query
+from fundtrack.audit.packet import send_audit_packet
+from fundtrack.audit.permissions import (
+    can_export_audit_packet,
+    can_read_access_log,
+    can_view_record,
+)
 from fundtrack.audit.reports import (
     KIND_LABELS,
     LOCAL,
     history_rows,
     linked_records,
     readable_state,
+    send_history_report,
 )
 from fundtrack.core.api import paginated
 from fundtrack.core.i18n import _
+from fundtrack.core.timeparse import parse_moment
 from fundtrack.core.web_helpers import request_page
 from fundtrack.extensions import db
+from fundtrack.funds.permissions import get_visible_fund
 
 bp = Blueprint("audit_pages", __name__)
 
@@ -38,8 +48,6 @@ def history(kind: str, record_id: int):
     as_of_text = (request.args.get("as_of") or "").strip()
     state_rows, state_error = None, None
     if as_of_text:
-        from fundtrack.core.timeparse import parse_moment
-
         try:
             state_rows = readable_state(db.session, kind, record_id, parse_moment(as_of_text))
         except ValueError:
@@ -65,7 +73,6 @@ def history(kind: str, record_id: int):
 @bp.route(f"/history/{KIND_RULE}/<int:record_id>/report.pdf")
 @login_required
 def history_report(kind: str, record_id: int):
-    from fundtrack.audit.reports import send_history_report
 
     record = db.session.get(model_for(kind), record_id)
     if not can_view_record(db.session, current_user, kind, record):
@@ -77,11 +84,6 @@ def history_report(kind: str, record_id: int):
 @login_required
 def access_log():
     """Logins, failed logins, tokens, exports and reveals, for auditors and administrators."""
-    from datetime import date
-
-    from fundtrack.audit.models import ACCESS_EVENTS
-    from fundtrack.audit.operations import access_log_query
-    from fundtrack.audit.permissions import can_read_access_log
 
     if not can_read_access_log(current_user):
         abort(403)
@@ -121,9 +123,6 @@ def access_log():
 @bp.route("/audit/packets/funds/<int:fund_id>")
 @login_required
 def audit_packet(fund_id: int):
-    from fundtrack.audit.packet import send_audit_packet
-    from fundtrack.audit.permissions import can_export_audit_packet
-    from fundtrack.funds.permissions import get_visible_fund
 
     fund = get_visible_fund(fund_id)
     if not can_export_audit_packet(current_user):

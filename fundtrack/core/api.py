@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+import sqlalchemy as sa
 from apispec import BasePlugin
 from flask import current_app, jsonify, render_template, request
 from flask_babel.speaklater import LazyString
@@ -282,7 +283,6 @@ class PageQuerySchema(ma.Schema):
 
 def paginated(session, stmt, query: dict) -> dict:
     """``{"items", "page", "per_page", "total"}`` for a select statement; two queries."""
-    import sqlalchemy as sa
 
     page, per_page = query["page"], query["per_page"]
     total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from fundtrack.core.api import UNSTORABLE_TEXT, is_unstorable
 from fundtrack.core.errors import DomainError
 from fundtrack.core.i18n import _l
 from fundtrack.core.money import AmountError, parse_yuan, yuan_str
@@ -17,7 +18,6 @@ class Form(FlaskForm):
     refuses it."""
 
     def validate(self, extra_validators=None) -> bool:
-        from fundtrack.core.api import UNSTORABLE_TEXT, is_unstorable
 
         valid = super().validate(extra_validators)
         for field in self:

@@ -9,6 +9,8 @@ import contextlib
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify
 
+from fundtrack.extensions import db
+
 bp = Blueprint("health", __name__)
 
 
@@ -33,7 +35,6 @@ def _reason(error: Exception) -> str:
 @bp.route("/healthz")
 def healthz():
     """200 ``{"status": "ok", "database": "ok"}`` when ``SELECT 1`` answers, else 503."""
-    from fundtrack.extensions import db
 
     try:
         db.session.execute(sa.text("SELECT 1"))

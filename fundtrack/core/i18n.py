@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from flask import Flask, has_request_context, session
+from flask import Flask, g, has_request_context, session
 from flask_babel import Babel, force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "_", "_l", "chinese_documents", "ngettext"]
 
@@ -28,8 +29,6 @@ def select_language() -> str:
     """The signed-in user's choice, else the choice made on the login page, else Chinese."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
-    from flask import g
-    from flask_login import current_user
 
     # an API call is answered in its token user's language; a page in the session user's
     user = g.get("user") or current_user

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import g, has_app_context
-from sqlalchemy_continuum import versioning_manager
+from sqlalchemy_continuum import make_versioned, versioning_manager
 from sqlalchemy_continuum.operation import Operation
 from sqlalchemy_continuum.plugins.base import Plugin
 from sqlalchemy_continuum.transaction import TransactionFactory
 from sqlalchemy_continuum.unit_of_work import UnitOfWork
+from sqlalchemy_continuum.utils import versioned_column_properties
 
 REASON_KEY = "fundtrack_reason"
 ACTION_KEY = "fundtrack_action"
@@ -211,8 +212,6 @@ def _versioned_keys(cls) -> tuple[str, ...]:
     """The keys continuum's ``versioned_column_properties`` yields for ``cls``, cached."""
     keys = _VERSIONED_KEYS.get(cls)
     if keys is None:
-        from sqlalchemy_continuum.utils import versioned_column_properties
-
         keys = tuple(prop.key for prop in versioned_column_properties(cls))
         _VERSIONED_KEYS[cls] = keys
     return keys
@@ -220,7 +219,6 @@ def _versioned_keys(cls) -> tuple[str, ...]:
 
 def install() -> None:
     """Configure continuum; must run before any versioned model is defined."""
-    from sqlalchemy_continuum import make_versioned
 
     versioning_manager.transaction_cls = AuditTransactionFactory()
     versioning_manager.uow_class = AuditUnitOfWork

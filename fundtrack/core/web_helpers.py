@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect
+from flask import flash, redirect, request
 
+from fundtrack.core.api import paginated
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import show_domain_error
 from fundtrack.extensions import db
@@ -12,7 +13,6 @@ from fundtrack.extensions import db
 
 def request_page(per_page: int) -> dict:
     """``page`` (from 1) of the current request's query string, for ``core.api.paginated``."""
-    from flask import request
 
     return {"page": max(request.args.get("page", 1, type=int), 1), "per_page": per_page}
 
@@ -24,10 +24,6 @@ def record_listing(
     ``status`` (where ``transitions`` are given) and a search text ``q`` (over the ``search``
     columns), sorted by ``sort`` (a key of ``sortable``) and ``dir``: the template's items,
     filters, sort, page, per_page, total and status labels."""
-    from flask import request
-
-    from fundtrack.core.api import paginated
-    from fundtrack.extensions import db
 
     filters = {}
     text = (request.args.get("q") or "").strip()[:64]

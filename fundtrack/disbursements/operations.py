@@ -12,9 +12,11 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from fundtrack.audit.operations import log_access
 from fundtrack.core import idnumber
 from fundtrack.core.errors import (
     BenefitCapExceeded,
+    Conflict,
     DuplicateBenefit,
     Forbidden,
     InvalidTransition,
@@ -40,6 +42,7 @@ from fundtrack.disbursements.permissions import (
     can_create_disbursement,
     can_register_beneficiary,
     can_reject_disbursement,
+    can_reveal_id_number,
     can_reverse_disbursement,
 )
 from fundtrack.funds.models import ExpenditureCategory, FundEarmark
@@ -392,7 +395,6 @@ def create_beneficiary(
     session, user, *, region_code: str, name: str, id_number: str, family_type: str
 ) -> Beneficiary:
     """Register a beneficiary; the ID number must pass the GB 11643 check digit and be new."""
-    from fundtrack.core.errors import Conflict
 
     if user is not None and not can_register_beneficiary(session, user, region_code):
         raise Forbidden(_("只能登记本地区的受益人"))
@@ -422,8 +424,6 @@ def create_beneficiary(
 def reveal_id_number(session, user, record, remote_addr: str | None) -> str | None:
     """The full ID number of a payment's payee or of a beneficiary, for a role that needs it;
     every reveal is recorded in the access log. Raises ``Forbidden``."""
-    from fundtrack.audit.operations import log_access
-    from fundtrack.disbursements.permissions import can_reveal_id_number
 
     if not can_reveal_id_number(session, user, record.region_code):
         raise Forbidden(_("无权查看完整身份证号码"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fundtrack.core.web_helpers import text_search
 from fundtrack.disbursements.models import Disbursement
 from fundtrack.regions.operations import subtree_codes
 
@@ -26,8 +27,6 @@ def visible_disbursements(session, user, filters: dict):
         if filters.get(key) not in (None, ""):
             stmt = stmt.where(column == filters[key])
     if filters.get("q"):
-        from fundtrack.core.web_helpers import text_search
-
         stmt = stmt.where(text_search(SEARCH_COLUMNS, filters["q"]))
     if filters.get("paid_from"):
         stmt = stmt.where(Disbursement.paid_on >= filters["paid_from"])

@@ -22,16 +22,28 @@ from fundtrack.audit.reports import decision_trail
 from fundtrack.core.access import get_visible
 from fundtrack.core.forms import ActionForm, OpinionForm, ReasonForm
 from fundtrack.core.i18n import _
+from fundtrack.core.net import client_address
 from fundtrack.core.web_helpers import attempt, record_listing
 from fundtrack.disbursements import operations
-from fundtrack.disbursements.forms import DisbursementForm, ReverseForm
-from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Beneficiary, Disbursement
-from fundtrack.disbursements.permissions import can_create_disbursement, can_view_disbursement
+from fundtrack.disbursements.forms import BeneficiaryForm, DisbursementForm, ReverseForm
+from fundtrack.disbursements.models import (
+    DISBURSEMENT_TRANSITIONS,
+    FAMILY_TYPES,
+    Beneficiary,
+    Disbursement,
+)
+from fundtrack.disbursements.permissions import (
+    can_create_disbursement,
+    can_register_beneficiary,
+    can_reveal_id_number,
+    can_view_disbursement,
+)
 from fundtrack.disbursements.queries import SEARCH_COLUMNS
 from fundtrack.extensions import db
-from fundtrack.funds.balances import region_balance
-from fundtrack.funds.models import FundEarmark
-from fundtrack.funds.permissions import get_visible_fund
+from fundtrack.funds.balances import Balance, funds_balances, region_balance
+from fundtrack.funds.models import Fund, FundEarmark
+from fundtrack.funds.permissions import get_visible_fund, visible_funds_filter
+from fundtrack.regions.models import Region
 from fundtrack.regions.operations import subtree_codes
 
 bp = Blueprint("disbursement_pages", __name__, url_prefix="/disbursements")
@@ -79,9 +91,6 @@ def index():
 
 def _choose_fund(region: str):
     """Without a fund: the active funds the region holds money of, with what it has available."""
-    from fundtrack.funds.balances import Balance, funds_balances
-    from fundtrack.funds.models import Fund
-    from fundtrack.funds.permissions import visible_funds_filter
 
     funds = db.session.scalars(
         sa.select(Fund)
@@ -171,7 +180,6 @@ def new():
 def detail(disbursement_id: int):
     """The payment. Right after a reveal (``reveal_id``) it shows the payee's full ID number,
     once: a reload shows it masked again."""
-    from fundtrack.disbursements.permissions import can_reveal_id_number
 
     disbursement = get_visible(Disbursement, disbursement_id, can_view_disbursement)
     can_reveal = can_reveal_id_number(db.session, current_user, disbursement.region_code)
@@ -222,7 +230,6 @@ def reveal_id(disbursement_id: int):
     """Reveal the full ID number: logged here, once, then shown by the next view of the
     payment's page (Post/Redirect/Get: reloading that page neither posts nor logs again, and
     shows the number masked)."""
-    from fundtrack.core.net import client_address
 
     disbursement = get_visible(Disbursement, disbursement_id, can_view_disbursement)
     if not ActionForm().validate_on_submit():
@@ -282,10 +289,6 @@ def act(disbursement_id: int, action: str):
 @login_required
 def beneficiaries():
     """The beneficiaries of the user's subtree (ID numbers masked), and registration."""
-    from fundtrack.disbursements.forms import BeneficiaryForm
-    from fundtrack.disbursements.models import FAMILY_TYPES
-    from fundtrack.disbursements.permissions import can_register_beneficiary
-    from fundtrack.regions.models import Region
 
     codes = subtree_codes(db.session, current_user.region_code)
     form = BeneficiaryForm()

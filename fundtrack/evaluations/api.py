@@ -15,6 +15,7 @@ from fundtrack.core.auth import token_required
 from fundtrack.evaluations import operations
 from fundtrack.evaluations.models import Evaluation
 from fundtrack.evaluations.permissions import can_view_evaluation
+from fundtrack.evaluations.reports import send_evaluation_report
 from fundtrack.evaluations.schemas import (
     ApproveEvaluationSchema,
     EvaluationCreateSchema,
@@ -183,7 +184,6 @@ class EvaluationReport(MethodView):
     @token_required
     def get(self, evaluation_id):
         """The evaluation as filed, as a PDF with an embedded Chinese font."""
-        from fundtrack.evaluations.reports import send_evaluation_report
 
         return send_evaluation_report(get_visible_evaluation(evaluation_id))
 

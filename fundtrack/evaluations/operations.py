@@ -19,18 +19,22 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 
 import sqlalchemy as sa
+from flask import current_app
 
+from fundtrack.allocations.models import Allocation
 from fundtrack.core.errors import (
     Conflict,
     Forbidden,
+    InvalidTransition,
     NonEarmarkedUse,
     ValidationFailed,
 )
 from fundtrack.core.i18n import _
 from fundtrack.core.models import utcnow
-from fundtrack.core.money import yuan_str
+from fundtrack.core.money import AmountError, parse_yuan, yuan_str
 from fundtrack.core.reasons import optional_reason, require_reason
 from fundtrack.core.versioning import set_action, set_reason
+from fundtrack.disbursements.models import Disbursement
 from fundtrack.evaluations.models import (
     DIMENSIONS,
     EVALUATION_TRANSITIONS,
@@ -46,6 +50,9 @@ from fundtrack.evaluations.permissions import (
     can_edit_evaluation,
     can_review_evaluation,
 )
+from fundtrack.funds.balances import region_balance
+from fundtrack.funds.models import ExpenditureCategory, Fund
+from fundtrack.regions.models import Region
 from fundtrack.regions.operations import subtree_codes
 
 HUNDRED = Decimal(100)
@@ -74,7 +81,6 @@ def templates() -> dict[str, list[dict]]:
 
 
 def received_fen(session, fund, region_code: str) -> int:
-    from fundtrack.funds.balances import region_balance
 
     return region_balance(session, fund, region_code).received_fen
 
@@ -202,9 +208,6 @@ def update_evaluation(
     Invariants: weights sum to exactly 100; each self score lies within its line's weight.
     Raises ``Forbidden``, ``InvalidTransition`` and ``ValidationFailed`` naming the lines.
     """
-    from fundtrack.core.errors import InvalidTransition
-    from fundtrack.core.money import AmountError, parse_yuan
-    from fundtrack.funds.models import ExpenditureCategory
 
     if not can_edit_evaluation(session, user, evaluation):
         raise Forbidden(_("只能由本地区的财务经办人员填报本地区的绩效评价"))
@@ -279,8 +282,6 @@ def update_evaluation(
 def fund_use(session, evaluation: Evaluation) -> list[dict]:
     """The fund-use section: what the region and the regions below it paid, by category
     (from the ledger, pending and approved, net of reversals), beside what it declares."""
-    from fundtrack.disbursements.models import Disbursement
-    from fundtrack.funds.models import ExpenditureCategory
 
     earmark = set(evaluation.fund.earmarked_codes)
     codes = subtree_codes(session, evaluation.region_code)
@@ -422,9 +423,6 @@ def return_evaluation(
 def evaluation_gate(session, fund, region_code: str) -> list[str]:
     """Why ``region_code`` may not receive money of ``fund``'s kind this year: it received
     money of that kind last year and has no approved evaluation for it, or was graded 差."""
-    from fundtrack.allocations.models import Allocation
-    from fundtrack.funds.models import Fund
-    from fundtrack.regions.models import Region
 
     last_year = session.scalars(
         sa.select(Fund).where(
@@ -475,7 +473,6 @@ def evaluation_gate(session, fund, region_code: str) -> list[str]:
 
 def ranking(session, fund) -> dict[str, list[dict]]:
     """Approved evaluations of a fund by level, best first, with rank and spread."""
-    from fundtrack.regions.models import Region
 
     rows = session.execute(
         sa.select(Evaluation, Region)
@@ -503,7 +500,6 @@ def ranking(session, fund) -> dict[str, list[dict]]:
 def configured_deadline() -> tuple[int, int]:
     """(month, day) of ``EVALUATION_DEADLINE``: the day of the following year a year's
     evaluations are due."""
-    from flask import current_app
 
     month, day = current_app.config["EVALUATION_DEADLINE"].split("-")
     return int(month), int(day)
@@ -512,9 +508,6 @@ def configured_deadline() -> tuple[int, int]:
 def overdue(session, region_code: str, today: date, deadline: tuple[int, int]) -> list[dict]:
     """Regions of ``region_code``'s subtree (itself and below) whose evaluation of a fund is
     not submitted although the deadline (month, day of the following year) has passed."""
-    from fundtrack.allocations.models import Allocation
-    from fundtrack.funds.models import Fund
-    from fundtrack.regions.models import Region
 
     month, day = deadline
     last_due_year = today.year - 1 if (today.month, today.day) > (month, day) else today.year - 2

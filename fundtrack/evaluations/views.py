@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 from functools import partial
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy_continuum import version_class, versioning_manager
 
 from fundtrack.core.errors import NotFound
 from fundtrack.core.forms import ActionForm
 from fundtrack.core.i18n import _
 from fundtrack.core.money import yuan_str
+from fundtrack.core.timeparse import LOCAL_ZONE
 from fundtrack.core.web_helpers import attempt, record_listing, run_action
 from fundtrack.evaluations import operations
+from fundtrack.evaluations.api import ranking_payload
 from fundtrack.evaluations.forms import (
     ApproveEvaluationForm,
     EvaluationForm,
@@ -36,11 +39,13 @@ from fundtrack.evaluations.permissions import (
     can_review_evaluation,
     can_view_evaluation,
 )
+from fundtrack.evaluations.reports import send_evaluation_report
 from fundtrack.extensions import db
 from fundtrack.funds.balances import Balance, funds_balances
 from fundtrack.funds.models import ExpenditureCategory, Fund
-from fundtrack.funds.permissions import visible_funds_filter
+from fundtrack.funds.permissions import get_visible_fund, visible_funds_filter
 from fundtrack.regions.operations import subtree_codes
+from fundtrack.users.models import User
 
 #: evaluations per page of the list
 PER_PAGE = 50
@@ -132,7 +137,6 @@ def index():
 @bp.route("/open/<int:fund_id>", methods=["POST"])
 @login_required
 def open_evaluation(fund_id: int):
-    from fundtrack.funds.permissions import get_visible_fund
 
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -301,7 +305,6 @@ def review(evaluation_id: int, action: str):
 @bp.route("/<int:evaluation_id>/report.pdf")
 @login_required
 def report(evaluation_id: int):
-    from fundtrack.evaluations.reports import send_evaluation_report
 
     return send_evaluation_report(_get(evaluation_id))
 
@@ -310,8 +313,6 @@ def report(evaluation_id: int):
 @login_required
 def rankings():
     """Scores by prefecture and county for one fund, with the spread and a bar chart."""
-    from fundtrack.evaluations.api import ranking_payload
-    from fundtrack.funds.permissions import get_visible_fund
 
     funds = db.session.scalars(
         sa.select(Fund)
@@ -347,12 +348,6 @@ def _bar_fill(grade: str) -> str:
 
 def _submission(evaluation: Evaluation) -> dict | None:
     """Who submitted the evaluation last and when (Beijing time), read from its versions."""
-    from datetime import UTC
-
-    from sqlalchemy_continuum import version_class, versioning_manager
-
-    from fundtrack.core.timeparse import LOCAL_ZONE
-    from fundtrack.users.models import User
 
     if evaluation.submitted_at is None:
         return None

@@ -20,6 +20,7 @@ from fundtrack.core.api import NOT_FOUND, file_response
 from fundtrack.core.auth import token_required
 from fundtrack.core.errors import Forbidden, NotFound, ValidationFailed
 from fundtrack.core.i18n import _
+from fundtrack.core.money import yuan_str
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.exchange.bankfiles import send_bank_file
 from fundtrack.exchange.exports import send_export
@@ -46,6 +47,8 @@ from fundtrack.exchange.schemas import (
 from fundtrack.exchange.tables import CSV_MIMETYPE, XLSX_MIMETYPE
 from fundtrack.extensions import db
 from fundtrack.funds.permissions import get_visible_fund
+from fundtrack.regions.operations import subtree_codes
+from fundtrack.users.models import User
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="导出")
 
@@ -183,8 +186,6 @@ bank_blp = Blueprint(
 
 def batch_view(session, batches) -> list[dict]:
     """Batches with their count and total (one aggregate) and who produced them."""
-    from fundtrack.core.money import yuan_str
-    from fundtrack.users.models import User
 
     totals = batch_totals(session, [b.id for b in batches])
     users = {
@@ -211,7 +212,6 @@ def batch_view(session, batches) -> list[dict]:
 
 
 def visible_batches(session, user):
-    from fundtrack.regions.operations import subtree_codes
 
     return (
         sa.select(BankBatch)

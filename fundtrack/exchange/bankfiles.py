@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fundtrack.core.i18n import chinese_documents
 from fundtrack.core.money import yuan_str
+from fundtrack.disbursements.models import Disbursement
 from fundtrack.exchange.models import BankBatch, BankBatchItem
 from fundtrack.exchange.operations import batch_totals
-from fundtrack.reports.export import csv_bytes
+from fundtrack.reports.export import csv_bytes, send_logged_download
 
 SUMMARY_HEADER = ["批次号", "付款单位", "支付日期自", "支付日期至", "笔数", "总金额（元）"]
 DETAIL_HEADER = ["序号", "收款人", "身份证号码", "收款账号", "金额（元）", "附言"]
 
 
 def bank_file_bytes(session, batch: BankBatch, count: int, total_fen: int) -> bytes:
-    from fundtrack.disbursements.models import Disbursement
 
     payments = session.scalars(
         sa.select(Disbursement)
@@ -46,8 +47,6 @@ def bank_file_bytes(session, batch: BankBatch, count: int, total_fen: int) -> by
 
 def send_bank_file(session, batch: BankBatch):
     """Send the file and record who downloaded which batch when (one commit)."""
-    from fundtrack.core.i18n import chinese_documents
-    from fundtrack.reports.export import send_logged_download
 
     count, total = batch_totals(session, [batch.id]).get(batch.id, (0, 0))
     detail = f"银行代发文件 {batch.batch_no}，{count} 笔，{yuan_str(total)} 元（含完整身份证号码）"

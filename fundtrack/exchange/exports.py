@@ -10,10 +10,17 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
+from fundtrack.allocations.models import ALLOCATION_TRANSITIONS, Allocation
+from fundtrack.allocations.queries import visible_allocations
+from fundtrack.audit.reports import KIND_LABELS, LOCAL, history_rows
 from fundtrack.core.errors import ValidationFailed
+from fundtrack.core.i18n import chinese_documents
 from fundtrack.core.idnumber import mask
 from fundtrack.core.money import fen_to_yuan
-from fundtrack.exchange.tables import Column, Table
+from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Disbursement
+from fundtrack.disbursements.queries import visible_disbursements
+from fundtrack.exchange.tables import Column, Table, send_table
+from fundtrack.funds.balances import balance_rows
 from fundtrack.regions.models import LEVELS
 
 #: most rows one export writes; narrow the filters beyond that
@@ -21,7 +28,6 @@ MAX_EXPORT_ROWS = 200_000
 
 
 def _local(moment: datetime | None) -> datetime | None:
-    from fundtrack.audit.reports import LOCAL
 
     if moment is None:
         return None
@@ -38,7 +44,6 @@ def _limited(session, stmt) -> list:
 
 
 def balances_table(session, user, fund, as_of: datetime | None = None) -> Table:
-    from fundtrack.funds.balances import balance_rows
 
     rows = balance_rows(session, fund, user.region_code, as_of)
     when = f"截至 {as_of_text(as_of)}（北京时间）" if as_of else "当前"
@@ -80,8 +85,6 @@ def as_of_text(moment: datetime) -> str:
 
 
 def allocations_table(session, user, filters: dict) -> Table:
-    from fundtrack.allocations.models import ALLOCATION_TRANSITIONS, Allocation
-    from fundtrack.allocations.queries import visible_allocations
 
     stmt = (
         visible_allocations(session, user, filters)
@@ -130,8 +133,6 @@ def allocations_table(session, user, filters: dict) -> Table:
 
 
 def disbursements_table(session, user, filters: dict) -> Table:
-    from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Disbursement
-    from fundtrack.disbursements.queries import visible_disbursements
 
     stmt = (
         visible_disbursements(session, user, filters)
@@ -187,7 +188,6 @@ def disbursements_table(session, user, filters: dict) -> Table:
 
 def history_table(session, kind: str, record_id: int) -> Table:
     """One line per changed field (a change with no field change still gets one line)."""
-    from fundtrack.audit.reports import KIND_LABELS, history_rows
 
     lines = []
     for row in history_rows(session, kind, record_id):
@@ -231,14 +231,12 @@ def send_export(session, user, what: str, fmt: str, **params):
     ``what`` is balances (``fund``, ``as_of``), allocations or disbursements (``filters``)
     or history (``kind``, ``record_id``); the caller has checked the user may see them.
     """
-    from fundtrack.core.i18n import chinese_documents
 
     with chinese_documents():  # a document: Chinese labels whatever the reader's language
         return _send_export(session, user, what, fmt, **params)
 
 
 def _send_export(session, user, what: str, fmt: str, **params):
-    from fundtrack.exchange.tables import send_table
 
     stamp = today_stamp()
     if what == "balances":

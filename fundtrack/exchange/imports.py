@@ -18,14 +18,32 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from zipfile import BadZipFile
 
 import sqlalchemy as sa
+from flask import send_file
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse
 
-from fundtrack.core.errors import DomainError
+from fundtrack.allocations.operations import create_allocation
+from fundtrack.core import idnumber
+from fundtrack.core.errors import DomainError, NotFound, ValidationFailed
 from fundtrack.core.i18n import _, _l
 from fundtrack.core.money import AmountError, parse_yuan
 from fundtrack.core.versioning import fixed_action
+from fundtrack.disbursements.models import Beneficiary
+from fundtrack.disbursements.operations import create_disbursement
+from fundtrack.exchange.tables import XLSX_MIMETYPE, _set_text
+from fundtrack.funds.models import Fund
+from fundtrack.funds.permissions import visible_funds_filter
 from fundtrack.ledger.checks import batch
+from fundtrack.regions.models import Region
+from fundtrack.regions.operations import is_within, subtree_codes
 
 #: most data rows one import takes (a year of a province's payments fits)
 MAX_IMPORT_ROWS = 100_000
@@ -175,8 +193,6 @@ def _blank(value) -> bool:
 
 def _fund_lookup(session, user, rows) -> dict:
     """Funds by code, only those the user can see."""
-    from fundtrack.funds.models import Fund
-    from fundtrack.funds.permissions import visible_funds_filter
 
     codes = {row.get("fund") for row in rows if row.get("fund")}
     funds = session.scalars(
@@ -186,7 +202,6 @@ def _fund_lookup(session, user, rows) -> dict:
 
 
 def _fund(values: dict, lookups: dict):
-    from fundtrack.core.errors import ValidationFailed
 
     fund = lookups["funds"].get(values["fund"])
     if fund is None:
@@ -195,7 +210,6 @@ def _fund(values: dict, lookups: dict):
 
 
 def _create_allocation(session, user, values: dict, lookups: dict):
-    from fundtrack.allocations.operations import create_allocation
 
     return create_allocation(
         session,
@@ -210,8 +224,6 @@ def _create_allocation(session, user, values: dict, lookups: dict):
 
 
 def _prepare_disbursements(session, user, rows) -> dict:
-    from fundtrack.core import idnumber
-    from fundtrack.disbursements.models import Beneficiary
 
     numbers = {
         idnumber.normalise(row["payee_id_number"])
@@ -231,9 +243,6 @@ def _prepare_disbursements(session, user, rows) -> dict:
 
 
 def _create_disbursement(session, user, values: dict, lookups: dict):
-    from fundtrack.core import idnumber
-    from fundtrack.disbursements.operations import create_disbursement
-    from fundtrack.regions.operations import is_within
 
     region_code = values.get("region") or user.region_code
     id_number = values.get("payee_id_number") or None
@@ -436,7 +445,6 @@ KINDS = {
 
 
 def import_kind(name: str) -> ImportKind:
-    from fundtrack.core.errors import NotFound
 
     if name not in KINDS:
         raise NotFound(_("没有这种导入"))
@@ -449,12 +457,6 @@ def import_kind(name: str) -> ImportKind:
 def template_bytes(session, user, kind: ImportKind) -> bytes:
     """The workbook to fill: the data sheet with its header and an example row (to be
     replaced), and a sheet explaining every column with the codes the user may use."""
-    from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    from fundtrack.exchange.tables import _set_text
 
     workbook = Workbook()
     sheet = workbook.active
@@ -489,13 +491,6 @@ def template_bytes(session, user, kind: ImportKind) -> bytes:
 
 
 def _explain(workbook, session, user, kind: ImportKind) -> None:
-    from openpyxl.styles import Font
-
-    from fundtrack.exchange.tables import _set_text
-    from fundtrack.funds.models import Fund
-    from fundtrack.funds.permissions import visible_funds_filter
-    from fundtrack.regions.models import Region
-    from fundtrack.regions.operations import subtree_codes
 
     # the 说明 sheet is part of the template, the file contract: Chinese for every user
     sheet = workbook.create_sheet("说明")  # zh-only: file contract
@@ -586,7 +581,6 @@ def run_import(session, user, kind: ImportKind, data: bytes, filename: str) -> I
 
 def read_rows(kind: ImportKind, data: bytes) -> tuple[dict[str, int], list[tuple[int, list]]]:
     """(column key -> index, [(row number, cells)]) of the data sheet; blank rows skipped."""
-    from zipfile import BadZipFile
 
     try:
         workbook = _load_read_only(data)
@@ -627,11 +621,9 @@ def _load_read_only(data: bytes):
     """``load_workbook(…, read_only=True, data_only=False)``, with the shared strings read
     by ``_read_string_table`` instead of openpyxl's, which builds a ``Text`` object for each
     string of the table (Excel keeps every text cell there)."""
-    from openpyxl.reader.excel import ExcelReader
 
     class Reader(ExcelReader):
         def read_strings(self):
-            from openpyxl.xml.constants import SHARED_STRINGS
 
             part = self.package.find(SHARED_STRINGS)
             if part is not None:
@@ -647,8 +639,6 @@ def _read_string_table(source) -> list[str]:
     """openpyxl's ``read_string_table`` without its objects: the text of each ``<si>`` is its
     own ``<t>`` followed by the ``<t>`` of each ``<r>`` run (phonetic runs left out), with
     the ``x005F_`` escapes removed; tested against openpyxl's on rich text."""
-    from openpyxl.xml.constants import SHEET_MAIN_NS
-    from openpyxl.xml.functions import iterparse
 
     string_tag = f"{{{SHEET_MAIN_NS}}}si"
     strings = []
@@ -746,10 +736,6 @@ _FIELD_ALIASES = {"beneficiary_id": "payee_id_number", "to_region_code": "to_reg
 
 def annotated_workbook(kind: ImportKind, data: bytes, errors: list[dict]) -> bytes:
     """The user's own workbook, with each failed row's errors in a last column (red)."""
-    from openpyxl import load_workbook
-    from openpyxl.styles import Font, PatternFill
-
-    from fundtrack.exchange.tables import _set_text
 
     workbook = load_workbook(io.BytesIO(data))
     sheet = _data_sheet(workbook)
@@ -772,9 +758,6 @@ def annotated_workbook(kind: ImportKind, data: bytes, errors: list[dict]) -> byt
 
 
 def send_template(session, user, kind: ImportKind):
-    from flask import send_file
-
-    from fundtrack.exchange.tables import XLSX_MIMETYPE
 
     data = template_bytes(session, user, kind)
     return send_file(

@@ -8,9 +8,12 @@ import sqlalchemy as sa
 
 from fundtrack.core.errors import Forbidden, ValidationFailed
 from fundtrack.core.i18n import _
+from fundtrack.core.versioning import set_action
+from fundtrack.disbursements.models import Disbursement
 from fundtrack.exchange.imports import ImportKind, ImportResult, run_import
 from fundtrack.exchange.models import BankBatch, BankBatchItem
 from fundtrack.exchange.permissions import can_export_bank_file, can_import
+from fundtrack.regions.models import Region
 
 
 def import_workbook(session, user, kind: ImportKind, data: bytes, filename: str) -> ImportResult:
@@ -27,8 +30,6 @@ MAX_BANK_FILE_DAYS = 366
 def create_bank_batch(session, user, *, region_code: str, paid_from: date, paid_to: date):
     """Put the region's approved payments of the period that are not yet in a batch, and
     have a bank account, into a new batch. Raises ``Forbidden`` or ``ValidationFailed``."""
-    from fundtrack.core.versioning import set_action
-    from fundtrack.regions.models import Region
 
     if session.get(Region, region_code or "") is None:
         raise ValidationFailed(fields={"region": [_("地区不存在")]})
@@ -62,7 +63,6 @@ def _approved_in_period(region_code: str, paid_from: date, paid_to: date) -> tup
     """Conditions: approved payments (not compensations) of the region and period, with no
     reversal proposed (a payment somebody asked to reverse is not sent to the bank while a
     checker decides)."""
-    from fundtrack.disbursements.models import Disbursement
 
     reversal = sa.orm.aliased(Disbursement)
     return (
@@ -76,7 +76,6 @@ def _approved_in_period(region_code: str, paid_from: date, paid_to: date) -> tup
 
 def payable_payments(region_code: str, paid_from: date, paid_to: date):
     """Approved payments of the region and period, with a bank account, in no batch yet."""
-    from fundtrack.disbursements.models import Disbursement
 
     return (
         sa.select(Disbursement)
@@ -92,7 +91,6 @@ def payable_payments(region_code: str, paid_from: date, paid_to: date):
 
 def unpayable_count(session, region_code: str, paid_from: date, paid_to: date) -> int:
     """Approved payments of the period left out for want of a bank account."""
-    from fundtrack.disbursements.models import Disbursement
 
     return session.scalar(
         sa.select(sa.func.count()).where(
@@ -104,7 +102,6 @@ def unpayable_count(session, region_code: str, paid_from: date, paid_to: date) -
 
 def batch_totals(session, batch_ids) -> dict[int, tuple[int, int]]:
     """batch id -> (count, total fen), by one aggregate."""
-    from fundtrack.disbursements.models import Disbursement
 
     rows = session.execute(
         sa.select(

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from fundtrack.reports.export import FORMULA_PREFIXES, csv_bytes
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from fundtrack.core.errors import ValidationFailed
+from fundtrack.reports.export import FORMULA_PREFIXES, csv_bytes, send_logged_download
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIMETYPE = "text/csv; charset=utf-8"
@@ -40,9 +45,6 @@ class Table:
 
 
 def xlsx_bytes(table: Table) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     sheet = workbook.active
@@ -80,7 +82,6 @@ def xlsx_bytes(table: Table) -> bytes:
 
 def _set_text(cell, text: str) -> None:
     """A string cell that no spreadsheet evaluates, whatever its first character."""
-    from openpyxl.styles import Alignment
 
     cell.value = text
     cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
@@ -108,8 +109,6 @@ def table_csv(table: Table) -> bytes:
 
 def send_table(table: Table, fmt: str, name: str, detail: str):
     """Send the table as a download and record the export in the access log (one commit)."""
-    from fundtrack.core.errors import ValidationFailed
-    from fundtrack.reports.export import send_logged_download
 
     if fmt not in FORMATS:
         raise ValidationFailed(fields={"format": ["导出格式只能是 xlsx 或 csv"]})

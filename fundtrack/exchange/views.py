@@ -29,18 +29,26 @@ from fundtrack.audit.history import KIND_RULE, model_for
 from fundtrack.audit.permissions import can_view_record
 from fundtrack.core.i18n import _
 from fundtrack.core.web_helpers import attempt
-from fundtrack.exchange.api import parse_as_of, split_format
+from fundtrack.exchange.api import (
+    batch_view,
+    get_visible_batch,
+    parse_as_of,
+    split_format,
+    visible_batches,
+)
+from fundtrack.exchange.bankfiles import send_bank_file
 from fundtrack.exchange.exports import send_export
-from fundtrack.exchange.forms import ErrorWorkbookForm, ImportForm
+from fundtrack.exchange.forms import BankBatchForm, ErrorWorkbookForm, ImportForm
 from fundtrack.exchange.imports import (
     KINDS,
     ImportRejected,
+    RowError,
     annotated_workbook,
     import_kind,
     send_template,
 )
-from fundtrack.exchange.operations import import_workbook
-from fundtrack.exchange.permissions import can_import
+from fundtrack.exchange.operations import create_bank_batch, import_workbook, unpayable_count
+from fundtrack.exchange.permissions import can_export_bank_file, can_import
 from fundtrack.exchange.schemas import (
     AllocationsExportQuerySchema,
     DisbursementsExportQuerySchema,
@@ -48,6 +56,8 @@ from fundtrack.exchange.schemas import (
 from fundtrack.exchange.tables import XLSX_MIMETYPE
 from fundtrack.extensions import db
 from fundtrack.funds.permissions import get_visible_fund
+from fundtrack.regions.models import Region
+from fundtrack.regions.operations import subtree_codes
 
 bp = Blueprint("exchange_pages", __name__)
 
@@ -180,7 +190,6 @@ def run_import(kind: str):
 
 
 def _readable(spec, row: dict) -> dict:
-    from fundtrack.exchange.imports import RowError
 
     return {"row": row["row"], "text": RowError(**row).text}
 
@@ -208,12 +217,6 @@ def error_workbook():
 @login_required
 def bank_files():
     """Produce a bank payment batch of approved payments; earlier batches to download."""
-    from fundtrack.exchange.api import batch_view, visible_batches
-    from fundtrack.exchange.forms import BankBatchForm
-    from fundtrack.exchange.operations import create_bank_batch, unpayable_count
-    from fundtrack.exchange.permissions import can_export_bank_file
-    from fundtrack.regions.models import Region
-    from fundtrack.regions.operations import subtree_codes
 
     if not can_export_bank_file(db.session, current_user, current_user.region_code):
         abort(403)
@@ -275,9 +278,6 @@ def bank_files():
 @bp.route("/bank-files/<int:batch_id>.csv")
 @login_required
 def bank_file(batch_id: int):
-    from fundtrack.exchange.api import get_visible_batch
-    from fundtrack.exchange.bankfiles import send_bank_file
-    from fundtrack.exchange.permissions import can_export_bank_file
 
     batch = get_visible_batch(batch_id)
     if not can_export_bank_file(db.session, current_user, batch.region_code):

@@ -37,10 +37,14 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy_continuum import version_class, versioning_manager
 
+from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.audit.models import AuditSeal
 from fundtrack.core.cache import app_cache, remembered
 from fundtrack.core.money import ratio
-from fundtrack.funds.models import FUNDED_STATUSES
-from fundtrack.regions.operations import ancestors
+from fundtrack.disbursements.models import Disbursement
+from fundtrack.funds.models import FUNDED_STATUSES, Fund, FundCarryOver
+from fundtrack.regions.models import LEVEL_DEPTH, Region
+from fundtrack.regions.operations import ancestors, is_within, subtree_codes
 
 #: allocation statuses whose money has reached the receiving region
 RECEIVED_STATUSES = ("approved", "recalled")
@@ -96,9 +100,6 @@ def as_of_table(model, moment: datetime):
 
 
 def _tables(as_of: datetime | None):
-    from fundtrack.allocations.models import Allocation, AllocationRecall
-    from fundtrack.disbursements.models import Disbursement
-    from fundtrack.funds.models import FundCarryOver
 
     models = (Allocation, AllocationRecall, Disbursement, FundCarryOver)
     if as_of is None:
@@ -116,7 +117,6 @@ def funds_budget_fen(session, funds, as_of: datetime | None = None) -> dict[int,
     all funds)."""
     if as_of is None:
         return {fund.id: fund.budget_fen if fund.status in FUNDED_STATUSES else 0 for fund in funds}
-    from fundtrack.funds.models import Fund
 
     budgets = dict.fromkeys((fund.id for fund in funds), 0)
     if not budgets:
@@ -138,7 +138,6 @@ CACHE_NAME, CACHE_SIZE_KEY = "balances", "BALANCE_CACHE_SIZE"
 
 def chain_head(session) -> tuple[int, str] | None:
     """(position, hash) of the audit chain's newest link, or None: one primary-key lookup."""
-    from fundtrack.audit.models import AuditSeal
 
     row = session.execute(
         sa.select(AuditSeal.id, AuditSeal.hash).order_by(AuditSeal.id.desc()).limit(1)
@@ -213,7 +212,6 @@ def funds_balances(
     With ``region_code`` the statement reads only the rows that touch that region (and, for
     what was spent, its subtree): its own balance is exact, the others are partial.
     """
-    from fundtrack.regions.operations import subtree_codes
 
     funds = list(funds)
     result: dict[int, dict[str, Balance]] = {fund.id: {} for fund in funds}
@@ -312,8 +310,6 @@ def funds_balances(
             if fund.budget_fen and fund.status in FUNDED_STATUSES:
                 at(fund.id, fund.region_code).received_fen += fund.budget_fen
     else:
-        from fundtrack.funds.models import Fund
-
         f = as_of_table(Fund, as_of).c
         # the budget as it stood then, at the fund's own region (filled in below)
         legs.append(
@@ -391,8 +387,6 @@ def balance_rows(
 ) -> list[BalanceRow]:
     """The balances of ``root_code``'s subtree, in tree order (a region before its children).
     A ``flows`` dict passed in is filled with the fund's allocation edges (money flow chart)."""
-    from fundtrack.regions.models import LEVEL_DEPTH, Region
-    from fundtrack.regions.operations import is_within
 
     balances = fund_balances(session, fund, as_of, flows=flows)
     codes = [code for code in balances if is_within(session, code, root_code)]

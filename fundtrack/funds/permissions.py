@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fundtrack.allocations.models import Allocation
 from fundtrack.core.access import get_visible
+from fundtrack.funds.models import Fund, FundCarryOver, YearEndClose
 from fundtrack.regions.operations import is_within, subtree_codes
 
 #: roles that see every record of their subtree without changing anything
@@ -13,8 +15,6 @@ READ_ONLY_ROLES = {"auditor"}
 
 def visible_funds_filter(session, user):
     """SQL condition: funds held in the user's subtree, or that sent money into it."""
-    from fundtrack.allocations.models import Allocation
-    from fundtrack.funds.models import Fund, FundCarryOver
 
     codes = subtree_codes(session, user.region_code)
     received = sa.select(Allocation.fund_id).where(
@@ -25,7 +25,6 @@ def visible_funds_filter(session, user):
 
 
 def can_view_fund(session, user, fund) -> bool:
-    from fundtrack.funds.models import Fund
 
     if is_within(session, fund.region_code, user.region_code):
         return True
@@ -72,13 +71,11 @@ def can_decide_year_end(session, user, fund) -> bool:
 def get_visible_fund(fund_id: int):
     """The fund, or 404 (pages and API alike) when it does not exist or lies outside the
     caller's subtree."""
-    from fundtrack.funds.models import Fund
 
     return get_visible(Fund, fund_id, can_view_fund)
 
 
 def get_visible_close(close_id: int):
     """A year-end close, or 404 when its fund is not visible to the caller."""
-    from fundtrack.funds.models import YearEndClose
 
     return get_visible(YearEndClose, close_id, can_view_year_end_close)

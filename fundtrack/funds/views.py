@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -12,10 +14,12 @@ from fundtrack.core.forms import OpinionForm, ReasonForm
 from fundtrack.core.i18n import _
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.core.web_helpers import run_action
+from fundtrack.evaluations.operations import configured_deadline, overdue
 from fundtrack.extensions import db
 from fundtrack.funds import operations, year_end
 from fundtrack.funds.balances import Balance, balance_rows, funds_balances
 from fundtrack.funds.charts import money_flow, rate_charts, rate_width
+from fundtrack.funds.dashboard import waiting_for
 from fundtrack.funds.models import Fund, FundEarmark, YearEndClose
 from fundtrack.funds.permissions import (
     can_view_year_end_close,
@@ -41,10 +45,6 @@ def index():
     rows = [
         (fund, balances[fund.id].get(user.region_code, Balance(user.region_code))) for fund in funds
     ]
-    from datetime import date
-
-    from fundtrack.evaluations.operations import configured_deadline, overdue
-    from fundtrack.funds.dashboard import waiting_for
 
     return render_template(
         "funds/home.html",

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from flask import g, has_app_context
 
 from fundtrack.core.money import parse_yuan
+from fundtrack.disbursements.models import BenefitRule
+from fundtrack.funds.models import ExpenditureCategory, FundKind
 from fundtrack.regions.models import Region
 
 
@@ -58,8 +60,6 @@ def load_reference_data(session) -> dict[str, int]:
     Idempotent: rows are matched by code and only changed where the shipped data differs,
     so running it again writes no new versions. Returns the number of rows written per table.
     """
-    from fundtrack.disbursements.models import BenefitRule
-    from fundtrack.funds.models import ExpenditureCategory, FundKind
 
     written = {"regions": 0, "fund_kinds": 0, "categories": 0, "benefit_rules": 0}
 

@@ -6,7 +6,12 @@ import csv
 import io
 from decimal import Decimal
 
+from flask import g, send_file
+
+from fundtrack.audit.operations import log_access
 from fundtrack.core.i18n import chinese_documents
+from fundtrack.core.net import client_address
+from fundtrack.extensions import db
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -42,11 +47,6 @@ def send_logged_download(data: bytes, mimetype: str, filename: str, detail: str,
                          as_attachment: bool = False):  # fmt: skip
     """Send a generated file and record the export in the access log (one commit): PDFs,
     spreadsheets and bank files all leave the system through here."""
-    from flask import g, send_file
-
-    from fundtrack.audit.operations import log_access
-    from fundtrack.core.net import client_address
-    from fundtrack.extensions import db
 
     log_access(db.session, "export", user=g.get("user"), remote_addr=client_address(),
                detail=detail)  # fmt: skip

@@ -13,9 +13,12 @@ import shutil
 import subprocess
 
 from flask import render_template
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
 
 from fundtrack.core.errors import DomainError
 from fundtrack.core.i18n import _l, chinese_documents
+from fundtrack.reports.export import send_logged_download
 
 #: families tried in order; Debian's fonts-noto-cjk provides the first two
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
@@ -50,8 +53,6 @@ def render_pdf(template: str, **context) -> bytes:
     """Render ``templates/pdf/<template>`` to PDF bytes, in Chinese whatever the reader's
     language (lazy labels in the context, such as status or field names, come out Chinese).
     Raises ``PdfUnavailable``."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
 
     family = cjk_font_family()
     if family is None:
@@ -64,6 +65,5 @@ def render_pdf(template: str, **context) -> bytes:
 
 def send_pdf(data: bytes, name: str, detail: str):
     """Send a generated PDF and record the export in the access log (one commit)."""
-    from fundtrack.reports.export import send_logged_download
 
     return send_logged_download(data, "application/pdf", name, f"{detail} ({name})")

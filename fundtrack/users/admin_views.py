@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from fundtrack.audit.history import record_history
 from fundtrack.audit.operations import log_access
+from fundtrack.audit.reports import LOCAL
 from fundtrack.core.forms import ActionForm
 from fundtrack.core.i18n import _, _l
 from fundtrack.core.net import client_address
@@ -140,7 +142,6 @@ def new():
 
 def local_time(moment) -> str:
     """A stored UTC time as Beijing time, to the second; a dash for none."""
-    from fundtrack.audit.reports import LOCAL
 
     if moment is None:
         return "—"
@@ -149,7 +150,6 @@ def local_time(moment) -> str:
 
 def _history(user: User) -> list[dict]:
     """The versions of the account, newest first, in words."""
-    from fundtrack.audit.history import record_history
 
     entries = record_history(db.session, User, user.id)
     codes = {

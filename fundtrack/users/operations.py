@@ -19,10 +19,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from limits import parse
 
+from fundtrack.audit.operations import log_access
 from fundtrack.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from fundtrack.core.i18n import _, _l
 from fundtrack.core.models import utcnow
+from fundtrack.core.reasons import require_reason
 from fundtrack.core.versioning import set_action, set_reason
+from fundtrack.core.web_helpers import text_search
 from fundtrack.extensions import limiter
 from fundtrack.regions.models import Region
 from fundtrack.users.models import ROLES, ApiToken, User
@@ -199,7 +202,6 @@ def update_user(
     ``display_name``, ``role``, ``region``), ``ReasonRequired`` (``fields`` ``reason``),
     ``SelfChange`` (409: an administrator demoting or deactivating themselves) and
     ``LastAdmin`` (409: nobody would be left to manage users)."""
-    from fundtrack.core.reasons import require_reason
 
     _require_manager(actor)
     fields: dict[str, list] = {}
@@ -252,7 +254,6 @@ def reset_password(
 
 def _log_password_reset(session, actor, user: User, remote_addr: str | None) -> None:
     """The access-log entry of an administrator's reset: by ``actor``, of ``user``."""
-    from fundtrack.audit.operations import log_access
 
     log_access(session, "password_reset", user=actor, remote_addr=remote_addr,
                detail=f"重置用户 {user.username} 的密码")  # fmt: skip  # zh-only: stored
@@ -297,7 +298,6 @@ def _log_password_change(
     session, user: User, revoked: list[ApiToken], remote_addr: str | None
 ) -> None:
     """The access-log entry of a user's own password change, naming the tokens revoked."""
-    from fundtrack.audit.operations import log_access
 
     detail = "本人修改密码"  # zh-only: stored
     if revoked:
@@ -309,7 +309,6 @@ def _log_password_change(
 def users_query(filters: dict):
     """Users, by user name, filtered by ``role``, ``active`` and a text ``q`` found in the
     user name or the name."""
-    from fundtrack.core.web_helpers import text_search
 
     stmt = sa.select(User).order_by(User.username)
     if filters.get("role"):
@@ -471,7 +470,6 @@ def revoke_user_tokens(session, user: User) -> list[ApiToken]:
 
 def _log_deactivation(session, actor, user: User, remote_addr: str | None) -> None:
     """The access-log entry of a deactivation: the account's tokens were revoked with it."""
-    from fundtrack.audit.operations import log_access
 
     log_access(session, "token_revoked", user=actor, remote_addr=remote_addr,
                detail=f"all tokens of {user.username}: account deactivated")  # fmt: skip

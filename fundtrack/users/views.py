@@ -19,13 +19,15 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from fundtrack.audit.operations import log_access
 from fundtrack.core.errors import DomainError
-from fundtrack.core.i18n import _
+from fundtrack.core.forms import ActionForm
+from fundtrack.core.i18n import LANGUAGES, _
 from fundtrack.core.net import client_address
 from fundtrack.core.requests import record_after_refusal
 from fundtrack.core.web import AMOUNT_UNITS
 from fundtrack.core.web_helpers import attempt
 from fundtrack.extensions import db
 from fundtrack.users import operations
+from fundtrack.users.admin_views import local_time  # the same Beijing time as /users/
 from fundtrack.users.forms import LoginForm, PasswordChangeForm
 
 bp = Blueprint("account", __name__)
@@ -88,7 +90,6 @@ def logout():
 @login_required
 def amount_unit():
     """Switch the overview tables between 元 and 万元 (kept in the session); back to the page."""
-    from fundtrack.core.forms import ActionForm
 
     form = ActionForm()
     unit = request.form.get("unit")
@@ -100,8 +101,6 @@ def amount_unit():
 @bp.route("/preferences/language", methods=["POST"])
 def language():
     """Switch the page language: kept on the user's account, or in the session before login."""
-    from fundtrack.core.forms import ActionForm
-    from fundtrack.core.i18n import LANGUAGES
 
     form = ActionForm()
     choice = request.form.get("language")
@@ -113,8 +112,6 @@ def language():
 
 
 def _account_page(form=None, status: int = 200):
-    from fundtrack.core.i18n import LANGUAGES
-    from fundtrack.users.admin_views import local_time  # the same Beijing time as /users/
 
     if form is None:
         form = PasswordChangeForm(formdata=None, prefix="password")

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from fundtrack.allocations.models import Allocation
 from tests.api.test_bad_input import assert_refused
 
 
@@ -21,7 +22,6 @@ def money(balance: dict, field: str) -> Decimal:
 
 
 def demo_allocation(db_session, fund: int, giver: str, receiver: str) -> int:
-    from fundtrack.allocations.models import Allocation
 
     return db_session.scalar(
         sa.select(Allocation.id).where(

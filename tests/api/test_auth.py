@@ -1,3 +1,12 @@
+import subprocess
+import sys
+import textwrap
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from fundtrack.users.models import ApiToken
+from tests.api.test_disbursements import created, pay
 from tests.conftest import DEMO_PASSWORD
 
 
@@ -63,11 +72,6 @@ def test_token_request_validation_error_format(client):
 
 
 def test_expired_token_is_refused(client, api, db_session):
-    from datetime import timedelta
-
-    import sqlalchemy as sa
-
-    from fundtrack.users.models import ApiToken
 
     auditor = api("auditor")
     record = db_session.scalars(sa.select(ApiToken).order_by(ApiToken.id.desc())).first()
@@ -117,7 +121,6 @@ def test_a_bearer_token_acts_as_its_user_whatever_session_cookie_comes_along(
 ):
     """A client logged in on the pages as a checker that calls the API with a maker's token
     acts as the maker: the token decides, the cookie is ignored."""
-    from tests.api.test_disbursements import created, pay
 
     web_login("hengyang_checker")
     payment = created(pay(api("leiyang_finance"), fund_id("2017-SJH")))
@@ -128,9 +131,6 @@ def test_a_bearer_token_acts_as_its_user_whatever_session_cookie_comes_along(
 def test_tokens_are_issued_with_rate_limiting_switched_off(tmp_path):
     """``RATELIMIT_ENABLED=False`` (throttling left to a proxy) must not break logins. Its own
     process and database: the limiter is one object shared by every app of a process."""
-    import subprocess
-    import sys
-    import textwrap
 
     script = textwrap.dedent(f"""
         import flask_migrate

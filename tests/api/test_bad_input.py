@@ -3,6 +3,12 @@
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy_continuum import versioning_manager
+
+from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.disbursements.models import Beneficiary, Disbursement
+from fundtrack.funds.balances import fund_balances
+from fundtrack.funds.models import Fund
 
 LONG = "长" * 10_000
 SCRIPT = "<script>alert('x')</script> & \"引号\" </textarea><img src=x onerror=alert(1)>"
@@ -31,12 +37,6 @@ def ledger_state(session) -> dict:
     """Everything a refused request must leave as it was: the number of allocations,
     recalls, disbursements, beneficiaries and history transactions, and every fund's
     balances per region."""
-    from sqlalchemy_continuum import versioning_manager
-
-    from fundtrack.allocations.models import Allocation, AllocationRecall
-    from fundtrack.disbursements.models import Beneficiary, Disbursement
-    from fundtrack.funds.balances import fund_balances
-    from fundtrack.funds.models import Fund
 
     def count(model) -> int:
         return session.scalar(sa.select(sa.func.count()).select_from(model))
@@ -358,8 +358,6 @@ def test_ten_thousand_characters_in_a_disbursement_text_field_are_refused(
 
 
 def test_ten_thousand_characters_in_a_reason_are_refused(api, db_session, fund_id):
-    from fundtrack.allocations.models import Allocation
-    from fundtrack.disbursements.models import Disbursement
 
     draft = api("province_maker").post(
         "/api/v1/allocations", json=allocation_payload(fund_id("2017-SJH"))
@@ -390,9 +388,6 @@ def test_ten_thousand_characters_in_a_reason_are_refused(api, db_session, fund_i
 
 
 def test_markup_in_a_reason_is_stored_verbatim_and_returned_as_json(api, db_session, fund_id):
-    from sqlalchemy_continuum import versioning_manager
-
-    from fundtrack.allocations.models import Allocation
 
     maker = api("province_maker")
     response = maker.post(
@@ -414,7 +409,6 @@ def test_markup_in_a_reason_is_stored_verbatim_and_returned_as_json(api, db_sess
 
 
 def test_markup_in_a_disbursement_purpose_is_stored_verbatim(api, db_session, fund_id):
-    from fundtrack.disbursements.models import Disbursement
 
     response = api("leiyang_finance").post(
         "/api/v1/disbursements", json=disbursement_payload(fund_id("2017-SJH"), purpose=SCRIPT)
@@ -523,7 +517,6 @@ def test_malformed_disbursement_fields_are_refused(api, db_session, fund_id, fie
 
 @pytest.mark.parametrize("amount", ["0.00", -1, "1.234", 1.5, "NaN", None, "1e400"], ids=repr)
 def test_bad_recall_amounts_are_refused(api, db_session, fund_id, amount):
-    from fundtrack.allocations.models import Allocation
 
     allocation = db_session.scalar(
         sa.select(Allocation.id).where(

@@ -1,5 +1,7 @@
 """The balances of the demo province add up at every level, to the fen."""
 
+import time
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -41,8 +43,6 @@ def test_rows_come_in_tree_order_with_names(api, fund_id):
 
 def test_as_of_rebuilds_the_balances_of_a_past_moment(api, fund_id):
     """Before the demo existed there was nothing; after a new payment, the past stays put."""
-    import time
-    from datetime import UTC, datetime
 
     def now() -> str:
         return datetime.now(UTC).isoformat().replace("+00:00", "Z")

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from fundtrack.core.idnumber import check_digit
+from fundtrack.disbursements.models import Beneficiary, Disbursement
 from tests.api.test_bad_input import assert_refused
 
 
@@ -58,7 +59,6 @@ def register(client, seq: int, family_type: str = "special", name: str = "张测
 
 
 def demo_disbursement(db_session, voucher: str) -> int:
-    from fundtrack.disbursements.models import Disbursement
 
     return db_session.scalar(sa.select(Disbursement.id).where(Disbursement.voucher_no == voucher))
 
@@ -460,7 +460,6 @@ def test_rejecting_needs_a_reason_and_a_pending_payment(api, db_session):
 
 
 def test_id_numbers_are_masked_in_every_answer(api, db_session, fund_id):
-    from fundtrack.disbursements.models import Beneficiary
 
     full_numbers = set(db_session.scalars(sa.select(Beneficiary.id_number)))
     leiyang = api("leiyang_finance")
@@ -765,7 +764,6 @@ def test_a_per_day_benefit_needs_a_beneficiary_and_days(api, db_session, fund_id
 
 
 def test_a_beneficiary_of_another_region_cannot_be_paid_here(api, db_session, fund_id):
-    from fundtrack.disbursements.models import Beneficiary
 
     anren_person = db_session.scalar(
         sa.select(Beneficiary.id).where(Beneficiary.region_code == "431028")

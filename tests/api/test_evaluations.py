@@ -13,7 +13,15 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfReader
+from sqlalchemy_continuum import versioning_manager
 
+from fundtrack.allocations.models import Allocation
+from fundtrack.evaluations.models import (
+    Evaluation,
+    EvaluationDeclaredUse,
+    EvaluationIndicator,
+)
 from tests.api.test_bad_input import assert_refused
 
 PREFECTURES_2017_DKTX = {
@@ -69,11 +77,6 @@ def ok(response) -> dict:
 
 def evaluation_rows(db_session) -> dict:
     """Every evaluation, indicator line and declared use as stored."""
-    from fundtrack.evaluations.models import (
-        Evaluation,
-        EvaluationDeclaredUse,
-        EvaluationIndicator,
-    )
 
     def rows(*columns, order):
         return [tuple(row) for row in db_session.execute(sa.select(*columns).order_by(order))]
@@ -110,7 +113,6 @@ def refused(db_session, send, status, code=None) -> dict:
 
 
 def transaction_count(db_session) -> int:
-    from sqlalchemy_continuum import versioning_manager
 
     return db_session.scalar(
         sa.select(sa.func.count()).select_from(versioning_manager.transaction_cls)
@@ -118,7 +120,6 @@ def transaction_count(db_session) -> int:
 
 
 def demo_evaluation(db_session, fund: int, region: str) -> int:
-    from fundtrack.evaluations.models import Evaluation
 
     found = db_session.scalar(
         sa.select(Evaluation.id).where(Evaluation.fund_id == fund, Evaluation.region_code == region)
@@ -128,7 +129,6 @@ def demo_evaluation(db_session, fund: int, region: str) -> int:
 
 
 def demo_allocation(db_session, fund: int, giver: str, receiver: str) -> int:
-    from fundtrack.allocations.models import Allocation
 
     return db_session.scalar(
         sa.select(Allocation.id).where(
@@ -509,7 +509,6 @@ def test_lines_are_edited_in_place(draft):
 
 
 def test_lines_are_replaced_by_the_lines_sent(db_session, draft):
-    from fundtrack.evaluations.models import EvaluationIndicator
 
     client, body = draft
     old_ids = {line["id"] for line in body["indicators"]}
@@ -1279,7 +1278,6 @@ def test_the_list_holds_the_callers_subtree(api, username, regions, total):
 
 
 def test_the_auditor_sees_every_evaluation(api, db_session, fund_id):
-    from fundtrack.evaluations.models import Evaluation
 
     auditor = api("auditor")
     draft = open_evaluation(api("leiyang_finance"), fund_id("2017-DKTX"))
@@ -1402,7 +1400,6 @@ def test_a_region_whose_money_was_all_recalled_is_not_overdue(api, db_session, f
 
 
 def pdf_text(response) -> str:
-    from pypdf import PdfReader
 
     assert response.status_code == 200, response.get_data()[:500]
     assert response.mimetype == "application/pdf"

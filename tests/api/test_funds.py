@@ -1,4 +1,9 @@
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy_continuum import version_class, versioning_manager
+
+from fundtrack.funds.models import Fund, FundEarmark
 
 
 def new_fund(**fields) -> dict:
@@ -87,7 +92,6 @@ def test_a_county_sees_only_its_own_balance(api, fund_id):
 
 
 def test_province_maker_creates_a_fund_with_its_earmark(api, db_session):
-    from fundtrack.funds.models import Fund
 
     response = api("province_maker").post(
         "/api/v1/funds",
@@ -146,7 +150,6 @@ def test_a_refused_fund_frees_its_part_of_the_budget_line(api):
 
 
 def test_a_running_cost_can_never_be_earmarked(api, db_session):
-    from fundtrack.funds.models import Fund
 
     response = api("province_maker").post(
         "/api/v1/funds",
@@ -165,10 +168,6 @@ def test_a_running_cost_can_never_be_earmarked(api, db_session):
 
 
 def test_the_database_itself_refuses_a_running_cost_in_an_earmark(db_session, fund):
-    import pytest
-    from sqlalchemy.exc import IntegrityError
-
-    from fundtrack.funds.models import FundEarmark
 
     db_session.add(FundEarmark(fund_id=fund("2017-SJH").id, category_code="meeting"))
     with pytest.raises(IntegrityError):
@@ -218,9 +217,6 @@ def test_only_a_maker_of_the_region_creates_its_funds(api):
 
 
 def test_creating_a_fund_records_who_when_where_and_why(api, db_session):
-    from sqlalchemy_continuum import version_class
-
-    from fundtrack.funds.models import Fund
 
     api("province_maker").post(
         "/api/v1/funds",
@@ -243,7 +239,6 @@ def test_creating_a_fund_records_who_when_where_and_why(api, db_session):
 
 
 def test_a_refused_request_writes_no_history(api, db_session):
-    from sqlalchemy_continuum import versioning_manager
 
     Transaction = versioning_manager.transaction_cls
     before = db_session.scalar(sa.select(sa.func.count()).select_from(Transaction))

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy_continuum import version_class, versioning_manager
 
+from fundtrack.users.models import User
 from tests.conftest import DEMO_PASSWORD, ApiClient
 
 NEW_PASSWORD = "Ningxiang-2018!"
@@ -74,7 +76,6 @@ def test_create_a_user_who_then_gets_a_token(api, client):
 
 
 def test_create_refusals_have_stable_codes_and_name_the_field(api, db_session):
-    from fundtrack.users.models import User
 
     admin = api("admin")
     before = db_session.scalar(sa.select(sa.func.count()).select_from(User))
@@ -98,9 +99,6 @@ def test_create_refusals_have_stable_codes_and_name_the_field(api, db_session):
 
 
 def test_a_change_needs_a_reason_which_the_history_keeps(api, db_session, user):
-    from sqlalchemy_continuum import version_class, versioning_manager
-
-    from fundtrack.users.models import User
 
     admin = api("admin")
     leiyang_id = user("leiyang_finance").id

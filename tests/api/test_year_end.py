@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from fundtrack.models import AllocationRecall, FundCarryOver
+
 
 def _balances(client_api, fund_id):
     items = client_api.get(f"/api/v1/funds/{fund_id}/balances").get_json()["items"]
@@ -49,7 +51,6 @@ def test_open_records_block_the_proposal_and_are_named(api, fund_id):
 
 
 def test_a_proposal_moves_nothing_and_the_approval_moves_what_it_showed(api, fund_id, db_session):
-    from fundtrack.models import AllocationRecall
 
     sjh = fund_id("2017-SJH")
     _settle_pending(api, sjh)
@@ -135,7 +136,6 @@ def test_the_proposer_cannot_approve_and_a_rejection_moves_nothing(api, fund_id)
 
 
 def test_carry_over_policy_moves_balances_into_next_years_fund(api, fund_id, fund, db_session):
-    from fundtrack.models import FundCarryOver
 
     bx_2017, bx_2018 = fund_id("2017-BX"), fund_id("2018-BX")
     fund("2017-BX").year_end_policy = "carry_over"

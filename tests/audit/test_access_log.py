@@ -2,6 +2,7 @@
 
 import pytest
 
+from fundtrack.audit.operations import DeleteRefused
 from tests.conftest import DEMO_PASSWORD, csrf_token
 
 
@@ -86,7 +87,6 @@ def test_the_auditor_reads_everything_and_changes_nothing(api, fund_id):
 
 
 def test_no_financial_record_can_be_hard_deleted(db_session, fund):
-    from fundtrack.audit.operations import DeleteRefused
 
     db_session.delete(fund("2018-SJH"))
     with pytest.raises(DeleteRefused):

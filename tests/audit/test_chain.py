@@ -2,6 +2,7 @@
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 
 SQL = sa.text
 
@@ -84,7 +85,6 @@ def _disable_chain_triggers(db_session):
 
 
 def test_the_chain_table_refuses_update_and_delete(db_session):
-    from sqlalchemy.exc import DBAPIError
 
     for statement in ("UPDATE audit_seals SET hash = hash", "DELETE FROM audit_seals"):
         nested = db_session.begin_nested()

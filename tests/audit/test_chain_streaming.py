@@ -14,8 +14,10 @@ from fundtrack.audit.chain import (
     check_hashes,
     link_hash,
     verify_chain,
+    verify_live_rows,
 )
 from fundtrack.models import Disbursement, Evaluation
+from tests.audit.test_chain import _disable_chain_triggers
 
 SQL = sa.text
 AWKWARD = 'quote " backslash \\ newline \n tab \t bell \x07 unit \x1f del \x7f / é 中 \u2028 '
@@ -121,7 +123,6 @@ def test_the_first_failing_link_in_chain_order_is_named(runner, db_session):
 
 
 def test_a_changed_row_before_a_broken_link_is_named_first(runner, db_session):
-    from tests.audit.test_chain import _disable_chain_triggers
 
     _disable_chain_triggers(db_session)
     seals = _seals(db_session)
@@ -170,7 +171,6 @@ def test_a_live_value_set_to_null_is_named(runner, db_session):
 
 def test_the_live_rows_are_compared_by_the_database(db_session):
     """Without a chain to fail first: a deletion as newest version, and a live row gone."""
-    from fundtrack.audit.chain import verify_live_rows
 
     connection = db_session.connection()
     target = db_session.execute(SQL("SELECT min(id) FROM funds")).scalar()

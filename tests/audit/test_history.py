@@ -1,5 +1,8 @@
 """History of a record: who, with which role then, when, from where, why, and what changed."""
 
+import time
+from datetime import UTC, datetime
+
 from tests.conftest import csrf_token
 
 
@@ -139,8 +142,6 @@ def test_history_page_links_a_reversal_and_its_original(client, web_login, api, 
 
 
 def test_a_record_as_it_stood_at_a_past_moment(client, web_login, api, fund_id):
-    import time
-    from datetime import UTC, datetime
 
     maker, checker = api("province_maker"), api("province_checker")
     allocation_id = maker.post(

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fundtrack.allocations.models import Allocation
+from fundtrack.audit.models import AccessLog, AuditSeal
 from tests.pdf_text import embedded_fonts, pdf_pages
 
 
 def _hengyang_allocation(db_session) -> int:
-    from fundtrack.allocations.models import Allocation
 
     return db_session.scalar(
         sa.select(Allocation.id).where(
@@ -19,7 +20,6 @@ def _hengyang_allocation(db_session) -> int:
 
 
 def test_history_report_lists_every_change_with_its_seal(api, db_session):
-    from fundtrack.audit.models import AccessLog, AuditSeal
 
     allocation_id = _hengyang_allocation(db_session)
     client = api("auditor")

@@ -27,8 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
 
+import flask
+import flask_migrate
 import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
 
+from fundtrack import create_app
+from fundtrack.demo import load_demo
+from fundtrack.extensions import db
+from fundtrack.users import operations
 from tests.conftest import DEMO_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -60,9 +71,6 @@ def _cheap_password_hashes():
     user re-hashes its password at those costs (``check_needs_rehash``). The production
     hasher is back before any test runs.
     """
-    from argon2 import PasswordHasher
-
-    from fundtrack.users import operations
 
     with mock.patch.object(
         operations, "password_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -81,14 +89,6 @@ class LiveServer:
 def live_server(tmp_path_factory):
     """The app on a scratch SQLite database with the demo, served on a free local port."""
     _require_chromium()
-    import flask
-    import flask_migrate
-    import sqlalchemy as sa
-    from werkzeug.serving import make_server
-
-    from fundtrack import create_app
-    from fundtrack.demo import load_demo
-    from fundtrack.extensions import db
 
     path = tmp_path_factory.mktemp("browser") / "fundtrack-browser.sqlite"
     app = create_app(
@@ -131,7 +131,6 @@ def live_server(tmp_path_factory):
 def browser():
     """One headless Chromium for the whole session."""
     _require_chromium()
-    from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
     try:
@@ -170,8 +169,6 @@ def page(browser, live_server, request):
         yield page
         report = getattr(request.node, "report_call", None)
         if report is not None and report.failed:
-            from playwright.sync_api import Error as PlaywrightError
-
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(PlaywrightError):  # the failure itself is what counts
                 page.screenshot(

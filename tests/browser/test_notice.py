@@ -6,6 +6,7 @@ import io
 import re
 
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from tests.browser.helpers import fact, login, nav, open_pdf, row_with
 
@@ -31,8 +32,6 @@ def test_notice_pdf_downloaded(page, shot):
     pdf = open_pdf(page, page.get_by_role("link", name="下载资金下达通知（PDF）"))
     assert pdf.startswith(b"%PDF")
     shot.pdf("notice-pdf", pdf)
-
-    from pypdf import PdfReader
 
     text = re.sub(r"\s+", "", PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
     for expected in ("衡阳市计划生育协会", "衡计生协〔2017〕5号", "耒阳市", "200,000.00元"):

@@ -1,23 +1,22 @@
 """``bench/generate.py`` on an empty database: sealed history that ``audit verify`` accepts,
 the counts asked for, and no region paying or passing on more than it received."""
 
+import flask_migrate
 import sqlalchemy as sa
 from click.testing import CliRunner
+from sqlalchemy_continuum import versioning_manager
 
 from bench.generate import main as generate_main
+from fundtrack import create_app
+from fundtrack.extensions import db
+from fundtrack.funds.balances import fund_balances
+from fundtrack.models import Allocation, Disbursement, Fund, Region, User
 from tests.conftest import DEMO_PASSWORD
 
 PAYMENTS = 300
 
 
 def test_bench_generate_fills_a_verifiable_consistent_province(scratch_database_url):
-    import flask_migrate
-    from sqlalchemy_continuum import versioning_manager
-
-    from fundtrack import create_app
-    from fundtrack.extensions import db
-    from fundtrack.funds.balances import fund_balances
-    from fundtrack.models import Allocation, Disbursement, Fund, Region, User
 
     app = create_app(
         {

@@ -3,7 +3,9 @@ import subprocess
 import sys
 
 import sqlalchemy as sa
+from sqlalchemy_continuum import versioning_manager
 
+from fundtrack.models import Allocation, Disbursement, Fund, User
 from tests.conftest import DEMO_PASSWORD
 
 
@@ -23,7 +25,6 @@ def test_users_create_adds_a_user_who_can_get_a_token(runner, client):
 
 
 def test_users_create_refuses_weak_passwords_unknown_regions_and_duplicates(runner, db_session):
-    from fundtrack.users.models import User
 
     before = _count(db_session, User)
     cases = [
@@ -40,9 +41,6 @@ def test_users_create_refuses_weak_passwords_unknown_regions_and_duplicates(runn
 
 
 def test_demo_is_idempotent(runner, db_session):
-    from sqlalchemy_continuum import versioning_manager
-
-    from fundtrack.models import Allocation, Disbursement, Fund, User
 
     counted = [Allocation, Disbursement, Fund, User, versioning_manager.transaction_cls]
     before = [_count(db_session, model) for model in counted]

@@ -2,6 +2,9 @@
 
 import pytest
 
+from fundtrack import create_app
+from fundtrack.extensions import db
+
 SECRET_KEY = "health-test-secret-key-0123456789-abcdefghij"
 
 
@@ -22,8 +25,6 @@ def test_ok_with_the_database_and_without_logging_in(client):
     ids=["sqlite-missing-directory", "postgresql-closed-port"],
 )
 def unreachable_app(request, tmp_path):
-    from fundtrack import create_app
-    from fundtrack.extensions import db
 
     url = request.param.format(tmp=tmp_path)
     options = {"connect_args": {"connect_timeout": 3}} if url.startswith("postgresql") else {}

@@ -3,13 +3,14 @@ check never loads the session's user, which would need the database), not a 500.
 
 import pytest
 
+from fundtrack import create_app
+from fundtrack.extensions import db
+
 SECRET_KEY = "health-test-secret-key-0123456789-abcdefghij"
 
 
 @pytest.fixture
 def down_app(tmp_path):
-    from fundtrack import create_app
-    from fundtrack.extensions import db
 
     app = create_app(
         {

@@ -9,6 +9,8 @@ import re
 
 import sqlalchemy as sa
 
+from fundtrack.audit.models import AccessLog
+from fundtrack.exchange.models import BankBatchItem
 from tests.api.test_bad_input import assert_refused
 from tests.conftest import csrf_token
 
@@ -37,8 +39,6 @@ def _file_rows(data: bytes) -> list[list[str]]:
 
 
 def test_a_batch_pays_each_approved_payment_once_with_full_id_numbers(api, fund_id, db_session):
-    from fundtrack.audit.models import AccessLog
-    from fundtrack.exchange.models import BankBatchItem
 
     first = _pay(api, fund_id, "耒-BK-1", "1200.00", id_number=PERSON_ID)
     second = _pay(api, fund_id, "耒-BK-2", "300.50", paid_on="2017-09-20")

@@ -8,7 +8,14 @@ import io
 import zipfile
 
 import sqlalchemy as sa
+from openpyxl import load_workbook
+from openpyxl.reader.strings import read_string_table
+from sqlalchemy_continuum import versioning_manager
+from sqlalchemy_continuum.utils import versioned_column_properties
 
+from fundtrack.core.versioning import _versioned_keys
+from fundtrack.disbursements.models import Disbursement
+from fundtrack.exchange.imports import KINDS, _read_string_table, read_rows
 from tests.exchange.test_imports import payment_row
 from tests.exchange.workbooks import filled_template, upload
 
@@ -28,9 +35,6 @@ SHARED_STRINGS = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 
 def test_shared_strings_are_read_as_openpyxl_reads_them():
-    from openpyxl.reader.strings import read_string_table
-
-    from fundtrack.exchange.imports import _read_string_table
 
     ours = _read_string_table(io.BytesIO(SHARED_STRINGS.encode()))
     assert ours == list(read_string_table(io.BytesIO(SHARED_STRINGS.encode())))
@@ -88,9 +92,6 @@ def _shared_strings_workbook(rows: list[list[str]]) -> bytes:
 
 
 def test_a_workbook_with_shared_strings_reads_as_before():
-    from openpyxl import load_workbook
-
-    from fundtrack.exchange.imports import KINDS, read_rows
 
     kind = KINDS["disbursements"]
     labels = [c.label for c in kind.columns]
@@ -104,7 +105,6 @@ def test_a_workbook_with_shared_strings_reads_as_before():
 
 
 def test_a_batch_takes_its_ids_in_sheet_order_and_audit_verify_accepts_it(api, db_session, runner):
-    from fundtrack.disbursements.models import Disbursement
 
     client = api("leiyang_finance")
     rows = [payment_row(**{"凭证号": f"耒-2017-序{i}", "金额（元）": "1.00"}) for i in range(30)]
@@ -135,10 +135,6 @@ def test_a_batch_takes_its_ids_in_sheet_order_and_audit_verify_accepts_it(api, d
 
 
 def test_version_columns_are_continuums_own():
-    from sqlalchemy_continuum import versioning_manager
-    from sqlalchemy_continuum.utils import versioned_column_properties
-
-    from fundtrack.core.versioning import _versioned_keys
 
     assert versioning_manager.version_class_map
     for cls in versioning_manager.version_class_map:

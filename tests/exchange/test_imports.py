@@ -8,7 +8,10 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
+from sqlalchemy_continuum import version_class
 
+from fundtrack.allocations.models import Allocation
+from fundtrack.disbursements.models import Beneficiary, Disbursement
 from tests.api.test_bad_input import assert_refused, ledger_state
 from tests.conftest import csrf_token
 from tests.exchange.workbooks import XLSX, filled_template, upload
@@ -56,9 +59,6 @@ def test_template_has_the_columns_an_example_and_the_codes_to_use(api):
 
 
 def test_a_good_allocation_table_creates_exactly_its_rows_with_their_history(api, db_session):
-    from sqlalchemy_continuum import version_class
-
-    from fundtrack.allocations.models import Allocation
 
     client = api("province_maker")
     rows = [
@@ -149,7 +149,6 @@ def test_errors_come_back_in_the_same_workbook(api, db_session):
 
 
 def test_payments_keep_the_earmark_and_link_registered_beneficiaries(api, db_session):
-    from fundtrack.disbursements.models import Beneficiary, Disbursement
 
     person = db_session.scalar(sa.select(Beneficiary).where(Beneficiary.name == "王建国"))
     person_id, id_number = person.id, person.id_number
@@ -213,7 +212,6 @@ def test_only_finance_makers_import(api, db_session):
 
 
 def test_a_10000_row_batch_imports_in_one_go(api, db_session):
-    from fundtrack.allocations.models import Allocation
 
     client = api("province_maker")
     prefectures = ["430100", "430200", "430300", "430500", "430600", "430700"]

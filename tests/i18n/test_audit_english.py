@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fundtrack.evaluations.models import Evaluation
 from tests.conftest import switch_language
 from tests.pdf_text import pdf_pages
 
 
 def _demo_evaluation(db_session, fund_id) -> int:
     """The demo's approved 2017 三结合 evaluation of 耒阳市 (lines, review, grade)."""
-    from fundtrack.evaluations.models import Evaluation
 
     return db_session.scalar(
         sa.select(Evaluation.id).where(

@@ -13,6 +13,7 @@ import io
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from fundtrack.allocations.models import Allocation
 from tests.conftest import csrf_token
 from tests.pdf_text import pdf_pages
 
@@ -34,7 +35,6 @@ def _english(user, username: str):
 
 
 def _hengyang_allocation(db_session) -> int:
-    from fundtrack.allocations.models import Allocation
 
     return db_session.scalar(
         sa.select(Allocation.id).where(

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
+
+from fundtrack.allocations.models import Allocation, AllocationRecall
 from tests.conftest import DEMO_PASSWORD, csrf_token, switch_language
 
 
@@ -114,9 +117,6 @@ def test_a_non_earmarked_payment_is_refused_in_english_next_to_its_field(
 def test_a_recall_draft_is_cancelled_from_the_allocation_page_in_either_language(
     app, client, web_login, api, db_session
 ):
-    import sqlalchemy as sa
-
-    from fundtrack.allocations.models import Allocation, AllocationRecall
 
     allocation_id = db_session.scalar(
         sa.select(Allocation.id)

@@ -6,11 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
+
+from fundtrack.allocations.models import Allocation
+from fundtrack.audit.models import AccessLog
+from fundtrack.disbursements.models import Disbursement
+from fundtrack.funds.models import Fund
 
 FORMULA_START = ("=", "+", "-", "@")
 HOSTILE_TEXTS = ['=HYPERLINK("http://evil.example/","点我")', "+1+1", "-2+3", "@SUM(A1:A9)"]
@@ -70,7 +76,6 @@ def test_balances_xlsx_has_the_api_figures_as_numbers(api, fund_id):
 
 
 def test_balances_csv_now_and_as_of_before_a_new_allocation(api, fund_id):
-    from datetime import UTC, datetime
 
     fid = fund_id("2018-SJH")
     before = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
@@ -100,7 +105,6 @@ def test_balances_csv_now_and_as_of_before_a_new_allocation(api, fund_id):
 
 
 def test_balances_of_a_fund_out_of_sight_is_404(api, fund_id, db_session):
-    from fundtrack.funds.models import Fund
 
     client = api("leiyang_finance")
     hidden = db_session.scalar(sa.select(sa.func.max(Fund.id))) + 1000
@@ -136,7 +140,6 @@ def test_a_county_exports_only_its_own_records(api):
 
 
 def test_disbursement_export_masks_id_numbers_and_keeps_reversals_negative(api, db_session):
-    from fundtrack.disbursements.models import Disbursement
 
     original = db_session.scalars(
         sa.select(Disbursement).where(
@@ -190,7 +193,6 @@ def test_text_that_looks_like_a_formula_is_exported_as_text(api, fund_id, fmt):
 
 
 def test_history_export_has_one_line_per_changed_field(api, db_session):
-    from fundtrack.allocations.models import Allocation
 
     allocation_id = db_session.scalar(
         sa.select(Allocation.id).where(
@@ -211,7 +213,6 @@ def test_history_export_has_one_line_per_changed_field(api, db_session):
 
 
 def test_history_export_out_of_sight_is_404(api, db_session):
-    from fundtrack.allocations.models import Allocation
 
     other = db_session.scalar(
         sa.select(Allocation.id).where(Allocation.to_region_code == "430100").limit(1)
@@ -223,7 +224,6 @@ def test_history_export_out_of_sight_is_404(api, db_session):
 
 
 def test_every_export_is_in_the_access_log(api, db_session, fund_id):
-    from fundtrack.audit.models import AccessLog
 
     client = api("auditor")
     client.get(f"/api/v1/exports/allocations?fund_id={fund_id('2017-SJH')}&format=csv")

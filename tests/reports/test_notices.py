@@ -2,12 +2,12 @@
 
 import sqlalchemy as sa
 
+from fundtrack.models import Allocation
 from tests.pdf_text import embedded_fonts as _embedded_fonts
 from tests.pdf_text import pdf_pages as _text
 
 
 def _allocation_id(db_session, document_no, to_region):
-    from fundtrack.models import Allocation
 
     return db_session.scalar(
         sa.select(Allocation.id).where(

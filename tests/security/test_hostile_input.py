@@ -27,7 +27,17 @@ from urllib.parse import urlencode
 import markupsafe
 import pytest
 import sqlalchemy as sa
+from sqlalchemy_continuum import versioning_manager
 
+import fundtrack.models  # noqa: F401  (every package's errors are defined by now)
+from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.core.api import HTTP_CODES
+from fundtrack.core.errors import DomainError
+from fundtrack.core.idnumber import check_digit
+from fundtrack.disbursements.models import Disbursement
+from fundtrack.extensions import db
+from fundtrack.funds.models import YearEndClose
+from fundtrack.users.models import User
 from tests.api.test_bad_input import allocation_payload, disbursement_payload
 from tests.conftest import csrf_token
 
@@ -76,9 +86,6 @@ def snapshot(db_session) -> dict[str, int]:
     """The number of rows of every table (the history's version and transaction tables
     included, so any write to a versioned record shows), but the access log: failed logins
     are logged by design."""
-    from sqlalchemy_continuum import versioning_manager
-
-    from fundtrack.extensions import db
 
     tables = [t for t in db.metadata.sorted_tables if t.name != "access_log"]
     counts = [
@@ -105,9 +112,6 @@ def rolled_back(db_session):
 
 def stable_codes() -> set[str]:
     """Every error code the API may answer: the HTTP ones and every domain error's."""
-    import fundtrack.models  # noqa: F401  (every package's errors are defined by now)
-    from fundtrack.core.api import HTTP_CODES
-    from fundtrack.core.errors import DomainError
 
     codes, classes = set(HTTP_CODES.values()), [DomainError]
     while classes:
@@ -173,7 +177,6 @@ def draft_allocation(ctx: Context) -> int:
 
 
 def approved_allocation(ctx: Context) -> int:
-    from fundtrack.allocations.models import Allocation
 
     return ctx.scalar(
         sa.select(Allocation.id).where(
@@ -201,7 +204,6 @@ def proposed_close(ctx: Context) -> int:
 
 
 def leiyang_disbursement(ctx: Context, status: str) -> int:
-    from fundtrack.disbursements.models import Disbursement
 
     return ctx.scalar(
         sa.select(Disbursement.id)
@@ -216,7 +218,6 @@ def leiyang_disbursement(ctx: Context, status: str) -> int:
 
 
 def leiyang_user(ctx: Context) -> int:
-    from fundtrack.users.models import User
 
     return ctx.scalar(sa.select(User.id).where(User.username == "leiyang_finance"))
 
@@ -241,13 +242,11 @@ def submitted_evaluation(ctx: Context) -> int:
 
 
 def valid_id_number(first17: str = "43048119700101234") -> str:
-    from fundtrack.core.idnumber import check_digit
 
     return first17 + check_digit(first17)
 
 
 def newest_reason(db_session) -> str:
-    from sqlalchemy_continuum import versioning_manager
 
     transactions = versioning_manager.transaction_cls
     stmt = sa.select(transactions.reason).order_by(transactions.id.desc()).limit(1)
@@ -615,13 +614,11 @@ def history_of(kind: str, record_id) -> str:
 
 
 def newest_close(ctx) -> int:
-    from fundtrack.funds.models import YearEndClose
 
     return ctx.scalar(sa.select(sa.func.max(YearEndClose.id)))
 
 
 def newest_recall(ctx) -> int:
-    from fundtrack.allocations.models import AllocationRecall
 
     return ctx.scalar(sa.select(sa.func.max(AllocationRecall.id)))
 

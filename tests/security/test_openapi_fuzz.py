@@ -24,6 +24,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from fundtrack import create_app
+from fundtrack.extensions import db, limiter
 from tests.conftest import DEMO_PASSWORD
 
 ROLES = ["province_maker", "auditor"]
@@ -97,7 +99,6 @@ CHECKS = [
 def _openapi_schema():
     """The document as the app serves it; collection needs it before any fixture exists, so
     it comes from an app of its own that never touches a database."""
-    from fundtrack import create_app
 
     document_app = create_app(
         {
@@ -116,7 +117,6 @@ schema = _openapi_schema()
 def module_connection(app, _schema):
     """``db_session`` for the whole module: the app's session bound to one connection whose
     outer transaction is rolled back at the end."""
-    from fundtrack.extensions import db, limiter
 
     with app.app_context():
         engine = db.engine
@@ -156,7 +156,6 @@ def bearer_headers(app, module_connection):
 @pytest.fixture
 def savepoint(module_connection):
     """Whatever one operation's examples write is rolled back after them."""
-    from fundtrack.extensions import db
 
     db.session.remove()
     nested = module_connection.begin_nested()

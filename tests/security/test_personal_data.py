@@ -2,11 +2,11 @@
 
 import sqlalchemy as sa
 
+from fundtrack.models import Disbursement
 from tests.conftest import csrf_token
 
 
 def _payment_with_id(db_session):
-    from fundtrack.models import Disbursement
 
     return db_session.execute(
         sa.select(Disbursement.id, Disbursement.payee_id_number).where(

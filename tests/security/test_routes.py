@@ -5,6 +5,9 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy_continuum import versioning_manager
+
+from fundtrack.models import Allocation, Beneficiary, Disbursement, Evaluation, Fund
 
 #: (rule, method) reachable without logging in
 PUBLIC = {
@@ -78,9 +81,6 @@ def test_no_route_answers_500_for_any_role(app, client, api, web_login, username
 
 
 def test_the_auditor_changes_nothing_through_any_api_write(app, api, db_session):
-    from sqlalchemy_continuum import versioning_manager
-
-    from fundtrack.models import Allocation, Disbursement, Evaluation, Fund
 
     auditor = api("auditor")
     ids = {
@@ -119,7 +119,6 @@ def test_the_auditor_changes_nothing_through_any_api_write(app, api, db_session)
 
 
 def test_a_county_cannot_reach_another_countys_records_by_any_id(api, db_session):
-    from fundtrack.models import Allocation, Beneficiary, Disbursement, Evaluation
 
     anren = api("anren_finance")
     foreign = {
@@ -161,7 +160,6 @@ RECORD_ARGUMENTS = {
 
 def _foreign_records(api, db_session) -> dict[str, int]:
     """One record of each kind belonging to 耒阳市 (430481), which 安仁县 must not reach."""
-    from fundtrack.models import Allocation, Beneficiary, Disbursement, Evaluation
 
     def first(stmt):
         return db_session.scalar(stmt.limit(1))

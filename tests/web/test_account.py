@@ -6,10 +6,14 @@ API tokens and is in the access log, as is an administrator's reset."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
+from fundtrack.audit.models import AccessLog
+from fundtrack.users.models import User
 from tests.conftest import DEMO_PASSWORD, csrf_token, switch_language
+from tests.security.test_hostile_input import rolled_back
 
 NEW_PASSWORD = "Neue-Kennwort-2019"
 PAGE = "/account"
@@ -36,7 +40,6 @@ def _change(client, current: str, new: str, confirm: str | None = None):
 
 
 def _log(db_session, event: str) -> list[tuple]:
-    from fundtrack.audit.models import AccessLog
 
     return db_session.execute(
         sa.select(AccessLog.username, AccessLog.detail, AccessLog.remote_addr)
@@ -46,7 +49,6 @@ def _log(db_session, event: str) -> list[tuple]:
 
 
 def _password_hash(db_session, username: str) -> str:
-    from fundtrack.users.models import User
 
     return db_session.scalar(sa.select(User.password_hash).where(User.username == username))
 
@@ -157,9 +159,6 @@ def test_hostile_values_in_the_password_fields(client, web_login, db_session):
     NUL) or what is too long is refused. (The page forms' sweep, tests/security/
     test_hostile_input.py, checks that accepted text is shown back escaped: a password is
     never shown, so this form is swept here.)"""
-    from urllib.parse import urlencode
-
-    from tests.security.test_hostile_input import rolled_back
 
     web_login("leiyang_finance")
     before = _password_hash(db_session, "leiyang_finance")

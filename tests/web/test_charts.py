@@ -12,6 +12,10 @@ from decimal import Decimal
 
 import pytest
 
+from fundtrack.funds.balances import Balance, BalanceRow
+from fundtrack.funds.charts import BAR_PLOT, money_flow, rate_charts
+from tests.api.test_allocations import created, draft
+
 BAR = re.compile(
     r'<g class="chart-bar" data-region="(\d+)" data-rate="([0-9.]*)">\s*<title[^>]*>.*?</title>\s*'
     r'<text class="chart-label"[^>]*>([^<]+)</text>',
@@ -154,7 +158,6 @@ def test_drafts_recalls_and_a_direct_allocation_keep_the_flow_whole(
 ):
     """A draft is money reserved; a county that got money straight from the province shows
     it as coming from elsewhere on its prefecture's page."""
-    from tests.api.test_allocations import created, draft
 
     fund = fund_id("2018-SJH")
     created(draft(api("province_maker"), fund, "430200", "30000.00"))  # 株洲市: draft only
@@ -178,7 +181,6 @@ def test_drafts_recalls_and_a_direct_allocation_keep_the_flow_whole(
 
 
 def test_a_region_without_money_shows_no_broken_bar(client, web_login, api, fund_id):
-    from tests.api.test_allocations import created, draft
 
     fund = fund_id("2018-SJH")
     created(draft(api("province_maker"), fund, "430200", "30000.00"))
@@ -252,7 +254,6 @@ def test_the_tree_script_is_loaded_and_rows_know_their_parent(client, web_login,
 
 
 def _row(code, parent, level, received=0, out=0, paid=0, spent=0):
-    from fundtrack.funds.balances import Balance, BalanceRow
 
     depth = {"province": 0, "prefecture": 1, "county": 2}[level]
     balance = Balance(code, received, out, paid, 0, spent)
@@ -262,7 +263,6 @@ def _row(code, parent, level, received=0, out=0, paid=0, spent=0):
 def test_the_flow_keeps_carry_ins_direct_allocations_and_drafts_apart(app_ctx):
     """Built from figures alone: a county got money carried in and one got money straight
     from the province; a draft to another prefecture is still reserved at the province."""
-    from fundtrack.funds.charts import money_flow
 
     rows = [
         _row("430000", None, "province", received=100_000, out=80_000, paid=5_000),
@@ -292,7 +292,6 @@ def test_the_flow_keeps_carry_ins_direct_allocations_and_drafts_apart(app_ctx):
 
 
 def test_rates_above_100_percent_are_capped_in_length_but_not_in_value(app_ctx):
-    from fundtrack.funds.charts import BAR_PLOT, money_flow, rate_charts
 
     rows = [
         _row("430000", None, "province", received=100, out=100, spent=150),

@@ -2,6 +2,9 @@
 
 import re
 
+import sqlalchemy as sa
+
+from fundtrack.evaluations.models import Evaluation
 from tests.conftest import csrf_token
 
 
@@ -103,9 +106,6 @@ def test_overdue_evaluations_show_on_the_home_pages_of_region_and_parent(client,
 
 
 def test_evaluation_pdf_from_the_page(client, web_login, db_session):
-    import sqlalchemy as sa
-
-    from fundtrack.evaluations.models import Evaluation
 
     evaluation_id = db_session.scalar(
         sa.select(Evaluation.id).where(Evaluation.region_code == "430481").limit(1)

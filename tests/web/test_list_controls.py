@@ -8,6 +8,7 @@ import re
 
 from openpyxl import load_workbook
 
+from tests.api.test_disbursements import register
 from tests.conftest import csrf_token
 
 
@@ -89,7 +90,6 @@ def test_the_evaluation_list_pages_sorts_and_searches(client, web_login):
 
 
 def test_the_beneficiary_list_pages_and_searches_by_name(client, web_login, api):
-    from tests.api.test_disbursements import register
 
     maker = api("leiyang_finance")
     for seq in range(3):

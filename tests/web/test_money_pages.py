@@ -4,6 +4,9 @@ import re
 
 import sqlalchemy as sa
 
+from fundtrack.core.idnumber import check_digit
+from fundtrack.extensions import db
+from fundtrack.models import Allocation, Disbursement
 from tests.conftest import csrf_token
 
 
@@ -40,8 +43,6 @@ def test_county_sees_only_its_node_and_not_other_funds(client, web_login, fund_i
 
 
 def test_maker_allocates_and_checker_approves_in_the_browser(client, web_login, fund_id):
-    from fundtrack.extensions import db
-    from fundtrack.models import Allocation
 
     web_login("province_maker")
     response = _form_post(
@@ -117,7 +118,6 @@ def test_disbursement_form_offers_only_the_earmark_and_shows_the_balance(
 def test_a_running_cost_is_refused_in_the_browser_and_nothing_is_written(
     client, web_login, fund_id, db_session
 ):
-    from fundtrack.models import Disbursement
 
     before = db_session.scalar(sa.select(sa.func.count()).select_from(Disbursement))
     web_login("leiyang_finance")
@@ -247,7 +247,6 @@ def test_year_end_closing_from_the_fund_page(client, web_login, fund_id):
 
 
 def test_beneficiaries_are_registered_with_a_checked_and_masked_id(client, web_login):
-    from fundtrack.core.idnumber import check_digit
 
     web_login("leiyang_finance")
     html = client.get("/disbursements/beneficiaries").get_data(as_text=True)

@@ -7,6 +7,9 @@ import re
 
 import sqlalchemy as sa
 
+from fundtrack.disbursements.models import Disbursement
+from tests.conftest import csrf_token
+
 
 def test_the_fund_page_title_is_only_the_fund(client, web_login, fund_id):
     web_login("province_checker")  # may close the year: the page carries that form
@@ -18,7 +21,6 @@ def test_the_fund_page_title_is_only_the_fund(client, web_login, fund_id):
 
 
 def test_history_shows_beijing_time_and_names(client, web_login, db_session):
-    from fundtrack.disbursements.models import Disbursement
 
     payment_id = db_session.scalar(
         sa.select(Disbursement.id).where(
@@ -33,7 +35,6 @@ def test_history_shows_beijing_time_and_names(client, web_login, db_session):
 
 
 def test_a_category_outside_the_earmark_is_marked_at_its_field(client, web_login, fund_id):
-    from tests.conftest import csrf_token
 
     web_login("leiyang_finance")
     fid = fund_id("2017-SJH")
@@ -52,7 +53,6 @@ def test_a_category_outside_the_earmark_is_marked_at_its_field(client, web_login
 
 
 def test_a_reversed_payment_shows_why_and_when(client, web_login, api, db_session):
-    from fundtrack.disbursements.models import Disbursement
 
     payment_id = db_session.scalar(
         sa.select(Disbursement.id).where(

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fundtrack.audit.models import AccessLog
+from fundtrack.models import Disbursement
 from tests.conftest import csrf_token
 
 
 def _payments_with_ids(db_session, count: int = 2) -> list[tuple[int, str]]:
-    from fundtrack.models import Disbursement
 
     return db_session.execute(
         sa.select(Disbursement.id, Disbursement.payee_id_number)
@@ -21,7 +22,6 @@ def _payments_with_ids(db_session, count: int = 2) -> list[tuple[int, str]]:
 
 
 def _reveals(db_session) -> list[str]:
-    from fundtrack.audit.models import AccessLog
 
     return db_session.scalars(
         sa.select(AccessLog.detail).where(AccessLog.event == "reveal").order_by(AccessLog.id)

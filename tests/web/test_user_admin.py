@@ -6,8 +6,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy_continuum import version_class, versioning_manager
 
+from fundtrack.audit.models import AccessLog
+from fundtrack.core.versioning import acting_as
+from fundtrack.extensions import db
+from fundtrack.users import operations
+from fundtrack.users.models import User
 from tests.conftest import DEMO_PASSWORD, csrf_token
 
 NEW_PASSWORD = "Wangfang-2019!"
@@ -16,9 +23,6 @@ NEW_PASSWORD = "Wangfang-2019!"
 def _versions(db_session, username: str) -> list[tuple]:
     """(operation type, role, active, action, reason) of every version of the user, oldest
     first: the program's sentence and the person's own words."""
-    from sqlalchemy_continuum import version_class, versioning_manager
-
-    from fundtrack.users.models import User
 
     version = version_class(User)
     transaction = versioning_manager.transaction_cls
@@ -132,7 +136,6 @@ def test_an_administrator_creates_a_user_who_can_log_in(client, web_login, db_se
 def test_a_weak_password_is_refused_at_its_field_keeping_what_was_typed(
     client, web_login, db_session
 ):
-    from fundtrack.users.models import User
 
     before = db_session.scalar(sa.select(sa.func.count()).select_from(User))
     web_login("admin")
@@ -205,7 +208,6 @@ def test_a_role_change_needs_a_reason_and_is_in_the_history(client, web_login, d
 def test_a_deactivated_user_can_neither_log_in_nor_use_a_token(
     client, web_login, api, db_session, user
 ):
-    from fundtrack.audit.models import AccessLog
 
     leiyang = api("leiyang_finance")
     assert leiyang.get("/api/v1/regions/430481").status_code == 200
@@ -234,9 +236,6 @@ def test_a_deactivated_user_can_neither_log_in_nor_use_a_token(
 
 
 def test_a_session_of_a_deactivated_user_ends_at_its_next_request(app, web_login, user):
-    from fundtrack.core.versioning import acting_as
-    from fundtrack.extensions import db
-    from fundtrack.users import operations
 
     leiyang = app.test_client()
     page = leiyang.get("/login").get_data(as_text=True)
@@ -271,10 +270,6 @@ def test_an_administrator_cannot_lock_themselves_out(client, web_login, user):
 
 
 def test_the_last_active_administrator_cannot_be_demoted_or_deactivated(app_ctx, db_session, user):
-    import pytest
-
-    from fundtrack.core.versioning import acting_as
-    from fundtrack.users import operations
 
     admin = user("admin")
     with acting_as(None):

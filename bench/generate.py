@@ -56,8 +56,8 @@ from fundtrack.core.idnumber import check_digit
 from fundtrack.core.versioning import acting_as, set_action
 from fundtrack.extensions import db
 from fundtrack.funds.models import Fund
+from fundtrack.reference import load_reference_data
 from fundtrack.regions.models import Region
-from fundtrack.regions.operations import load_reference_data
 from fundtrack.users.operations import check_password_strength, hash_password
 
 FIRST_YEAR = 2017

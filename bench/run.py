@@ -38,7 +38,8 @@ from sqlalchemy_continuum import versioning_manager
 
 from fundtrack import create_app
 from fundtrack.config import normalise_database_url
-from fundtrack.exchange.imports import DATA_SHEET, KINDS, template_bytes
+from fundtrack.exchange.contract import DATA_SHEET, KINDS
+from fundtrack.exchange.xlsx import template_bytes
 from fundtrack.extensions import db
 from fundtrack.users.models import User
 

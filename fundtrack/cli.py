@@ -11,7 +11,7 @@ from fundtrack.core.errors import DomainError
 from fundtrack.core.versioning import acting_as, set_action
 from fundtrack.demo import load_demo
 from fundtrack.extensions import db
-from fundtrack.regions.operations import load_reference_data
+from fundtrack.reference import load_reference_data
 from fundtrack.users.operations import create_user
 
 

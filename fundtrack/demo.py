@@ -32,7 +32,7 @@ from fundtrack.evaluations.operations import (
 )
 from fundtrack.funds.models import BudgetLine, Fund
 from fundtrack.funds.operations import approve_fund, create_budget_line, create_fund, unitemised_fen
-from fundtrack.regions.operations import load_reference_data
+from fundtrack.reference import load_reference_data
 from fundtrack.users.models import User
 from fundtrack.users.operations import check_password_strength, create_user, hash_password
 

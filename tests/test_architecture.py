@@ -111,3 +111,29 @@ def test_the_checks_see_what_they_look_for():
     assert "fundtrack.core.requests" in MODULES
     assert "fundtrack.core.versioning" in _imports(MODULES["fundtrack.extensions"], True)
     assert _commits(PACKAGE / "core" / "requests.py")
+
+
+def _server_calendar_calls(path: Path) -> list[int]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        owner = node.func.value
+        name = owner.id if isinstance(owner, ast.Name) else None
+        if (name, node.func.attr) == ("date", "today") or (
+            (name, node.func.attr) == ("datetime", "now") and not node.args and not node.keywords
+        ):
+            found.append(node.lineno)
+    return found
+
+
+def test_business_dates_are_those_of_shanghai_not_of_the_server():
+    """``date.today()`` and a naive ``datetime.now()`` read the server's calendar; a business
+    date is ``core.timeparse.local_today()`` (Asia/Shanghai) whatever the server's zone."""
+    found = {
+        str(path.relative_to(PACKAGE)): lines
+        for path in PACKAGE.rglob("*.py")
+        if (lines := _server_calendar_calls(path))
+    }
+    assert not found, found

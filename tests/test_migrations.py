@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from fundtrack import create_app
 from fundtrack.core.migrations import configure_kwargs
 from fundtrack.extensions import db
-from fundtrack.regions.operations import load_reference_data
+from fundtrack.reference import load_reference_data
 
 
 def test_autogenerate_finds_no_difference_between_models_and_migrations(app, _schema):

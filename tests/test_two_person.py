@@ -27,7 +27,7 @@ from fundtrack.funds.models import FundCarryOver
 from fundtrack.funds.operations import create_fund
 from fundtrack.funds.year_end import propose_year_end
 from fundtrack.movements import MONEY_MOVEMENTS, movement
-from tests.api.test_bad_input import allocation_payload, disbursement_payload
+from tests.helpers import allocation_payload, disbursement_payload
 
 OPINION = "同意，按文件执行"
 

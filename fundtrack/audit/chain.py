@@ -90,7 +90,8 @@ def link_hash(prev_hash: str, transaction: dict | None, versions: list[dict]) ->
 
 
 def head(connection) -> tuple[int, str] | None:
-    """(position, hash) of the newest link, or None for an empty chain."""
+    """(position, hash) of the newest link, or None for an empty chain: one primary-key
+    lookup. ``connection`` is a connection or a session (the balance cache keys on it)."""
     row = connection.execute(
         sa.select(AuditSeal.id, AuditSeal.hash).order_by(AuditSeal.id.desc()).limit(1)
     ).first()

@@ -8,16 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy_continuum import versioning_manager
 
 from fundtrack.audit.chain import seal_before_commit
+from fundtrack.audit.errors import DeleteRefused
 from fundtrack.audit.models import AccessLog
-from fundtrack.core.errors import DomainError
-from fundtrack.core.i18n import _l
 from fundtrack.core.timeparse import parse_moment
-
-
-class DeleteRefused(DomainError):
-    code = "delete_refused"
-    status = 409
-    default_message = _l("财务记录不能删除：请撤销、冲销或收回，历史将保留")
 
 
 def log_access(session, event: str, *, user=None, username: str = "", remote_addr=None,

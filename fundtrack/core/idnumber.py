@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from fundtrack.core.timeparse import local_today
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII only: full-width digits are refused
@@ -25,7 +27,7 @@ def is_valid(number: str | None) -> bool:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return False
-    if born > date.today() or born.year < 1900:
+    if born > local_today() or born.year < 1900:
         return False
     return check_digit(number[:17]) == number[17]
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
@@ -12,6 +10,7 @@ from flask_smorest import Blueprint
 from fundtrack.core.access import get_visible
 from fundtrack.core.api import FORBIDDEN, NOT_FOUND, PDF_RESPONSE, paginated
 from fundtrack.core.auth import token_required
+from fundtrack.core.timeparse import local_today
 from fundtrack.evaluations import operations
 from fundtrack.evaluations.models import Evaluation
 from fundtrack.evaluations.permissions import can_view_evaluation
@@ -97,7 +96,7 @@ class OverdueEvaluations(MethodView):
         """Evaluations of the caller's subtree not submitted by the configured deadline."""
         return {
             "items": operations.overdue(
-                db.session, g.user.region_code, date.today(), operations.configured_deadline()
+                db.session, g.user.region_code, local_today(), operations.configured_deadline()
             )
         }
 

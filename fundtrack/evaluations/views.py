@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC
 from decimal import Decimal
 from functools import partial
 
@@ -15,7 +15,7 @@ from fundtrack.core.errors import NotFound
 from fundtrack.core.forms import ActionForm
 from fundtrack.core.i18n import _
 from fundtrack.core.money import yuan_str
-from fundtrack.core.timeparse import LOCAL_ZONE
+from fundtrack.core.timeparse import LOCAL_ZONE, local_today
 from fundtrack.core.web_helpers import attempt, record_listing, run_action
 from fundtrack.evaluations import operations
 from fundtrack.evaluations.api import ranking_payload
@@ -126,7 +126,7 @@ def index():
         **{k: listing[k] for k in ("filters", "sort", "page", "per_page", "total")},
         to_file=to_file,
         overdue=operations.overdue(
-            db.session, current_user.region_code, date.today(), operations.configured_deadline()
+            db.session, current_user.region_code, local_today(), operations.configured_deadline()
         ),
         statuses=EVALUATION_TRANSITIONS.labels,
         status=listing["filters"].get("status"),

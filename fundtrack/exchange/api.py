@@ -23,13 +23,9 @@ from fundtrack.core.i18n import _
 from fundtrack.core.money import yuan_str
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.exchange.bankfiles import send_bank_file
+from fundtrack.exchange.contract import import_kind
+from fundtrack.exchange.errors import ImportRejected
 from fundtrack.exchange.exports import send_export
-from fundtrack.exchange.imports import (
-    ImportRejected,
-    annotated_workbook,
-    import_kind,
-    send_template,
-)
 from fundtrack.exchange.models import BankBatch
 from fundtrack.exchange.operations import batch_totals, create_bank_batch, import_workbook
 from fundtrack.exchange.permissions import can_export_bank_file, can_view_bank_batch
@@ -45,6 +41,7 @@ from fundtrack.exchange.schemas import (
     UploadSchema,
 )
 from fundtrack.exchange.tables import CSV_MIMETYPE, XLSX_MIMETYPE
+from fundtrack.exchange.xlsx import annotated_workbook, send_template
 from fundtrack.extensions import db
 from fundtrack.funds.permissions import get_visible_fund
 from fundtrack.regions.operations import subtree_codes

@@ -6,7 +6,7 @@ exactly what that user sees on the page (the user's region subtree).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -17,6 +17,7 @@ from fundtrack.core.errors import ValidationFailed
 from fundtrack.core.i18n import chinese_documents
 from fundtrack.core.idnumber import mask
 from fundtrack.core.money import fen_to_yuan
+from fundtrack.core.timeparse import local_today
 from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Disbursement
 from fundtrack.disbursements.queries import visible_disbursements
 from fundtrack.exchange.tables import Column, Table, send_table
@@ -222,7 +223,7 @@ def history_table(session, kind: str, record_id: int) -> Table:
 
 
 def today_stamp() -> str:
-    return date.today().strftime("%Y%m%d")
+    return local_today().strftime("%Y%m%d")
 
 
 def send_export(session, user, what: str, fmt: str, **params):

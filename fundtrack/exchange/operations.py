@@ -10,7 +10,8 @@ from fundtrack.core.errors import Forbidden, ValidationFailed
 from fundtrack.core.i18n import _
 from fundtrack.core.versioning import set_action
 from fundtrack.disbursements.models import Disbursement
-from fundtrack.exchange.imports import ImportKind, ImportResult, run_import
+from fundtrack.exchange.contract import ImportKind, ImportResult
+from fundtrack.exchange.imports import run_import
 from fundtrack.exchange.models import BankBatch, BankBatchItem
 from fundtrack.exchange.permissions import can_export_bank_file, can_import
 from fundtrack.regions.models import Region

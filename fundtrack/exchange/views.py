@@ -37,16 +37,10 @@ from fundtrack.exchange.api import (
     visible_batches,
 )
 from fundtrack.exchange.bankfiles import send_bank_file
+from fundtrack.exchange.contract import KINDS, RowError, import_kind
+from fundtrack.exchange.errors import ImportRejected
 from fundtrack.exchange.exports import send_export
 from fundtrack.exchange.forms import BankBatchForm, ErrorWorkbookForm, ImportForm
-from fundtrack.exchange.imports import (
-    KINDS,
-    ImportRejected,
-    RowError,
-    annotated_workbook,
-    import_kind,
-    send_template,
-)
 from fundtrack.exchange.operations import create_bank_batch, import_workbook, unpayable_count
 from fundtrack.exchange.permissions import can_export_bank_file, can_import
 from fundtrack.exchange.schemas import (
@@ -54,6 +48,7 @@ from fundtrack.exchange.schemas import (
     DisbursementsExportQuerySchema,
 )
 from fundtrack.exchange.tables import XLSX_MIMETYPE
+from fundtrack.exchange.xlsx import annotated_workbook, send_template
 from fundtrack.extensions import db
 from fundtrack.funds.permissions import get_visible_fund
 from fundtrack.regions.models import Region

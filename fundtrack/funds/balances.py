@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy_continuum import version_class, versioning_manager
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
-from fundtrack.audit.models import AuditSeal
+from fundtrack.audit.chain import head as chain_head
 from fundtrack.core.cache import app_cache, remembered
 from fundtrack.core.money import ratio
 from fundtrack.disbursements.models import Disbursement
@@ -134,15 +134,6 @@ def funds_budget_fen(session, funds, as_of: datetime | None = None) -> dict[int,
 
 #: name of the per-app LRU of balance statements (``core.cache``) and its size's config key
 CACHE_NAME, CACHE_SIZE_KEY = "balances", "BALANCE_CACHE_SIZE"
-
-
-def chain_head(session) -> tuple[int, str] | None:
-    """(position, hash) of the audit chain's newest link, or None: one primary-key lookup."""
-
-    row = session.execute(
-        sa.select(AuditSeal.id, AuditSeal.hash).order_by(AuditSeal.id.desc()).limit(1)
-    ).first()
-    return (row[0], row[1]) if row else None
 
 
 def _writes_pending(session) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -14,46 +12,18 @@ from fundtrack.core.forms import OpinionForm, ReasonForm
 from fundtrack.core.i18n import _
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.core.web_helpers import run_action
-from fundtrack.evaluations.operations import configured_deadline, overdue
 from fundtrack.extensions import db
 from fundtrack.funds import operations, year_end
-from fundtrack.funds.balances import Balance, balance_rows, funds_balances
-from fundtrack.funds.charts import money_flow, rate_charts, rate_width
-from fundtrack.funds.dashboard import waiting_for
+from fundtrack.funds.balances import balance_rows
+from fundtrack.funds.charts import money_flow, rate_charts
 from fundtrack.funds.models import Fund, FundEarmark, YearEndClose
 from fundtrack.funds.permissions import (
     can_view_year_end_close,
     get_visible_fund,
-    visible_funds_filter,
 )
 from fundtrack.regions.models import Region
 
-bp = Blueprint("home", __name__)
-
-
-@bp.route("/")
-@login_required
-def index():
-    user = current_user
-    funds = db.session.scalars(
-        sa.select(Fund)
-        .where(visible_funds_filter(db.session, user))
-        .options(sa.orm.selectinload(Fund.kind))
-        .order_by(Fund.fiscal_year.desc(), Fund.code)
-    ).all()
-    balances = funds_balances(db.session, funds)
-    rows = [
-        (fund, balances[fund.id].get(user.region_code, Balance(user.region_code))) for fund in funds
-    ]
-
-    return render_template(
-        "funds/home.html",
-        rows=rows,
-        rate_width=rate_width,
-        budget_lines=operations.budget_lines_within(db.session, user.region_code),
-        overdue=overdue(db.session, user.region_code, date.today(), configured_deadline()),
-        waiting=waiting_for(db.session, user),
-    )
+bp = Blueprint("fund_pages", __name__)
 
 
 @bp.route("/funds/<int:fund_id>")
@@ -128,12 +98,12 @@ def _closing(fund: Fund) -> dict:
 
 def _run(fund: Fund, action, success: str):
     """Run one operation, commit once, or show the refusal; back to the fund's page."""
-    return run_action(action, success, url_for("home.fund_detail", fund_id=fund.id))
+    return run_action(action, success, url_for("fund_pages.fund_detail", fund_id=fund.id))
 
 
 def _refused(form, fund: Fund):
     flash(_("；").join(str(e) for errors in form.errors.values() for e in errors), "error")
-    return redirect(url_for("home.fund_detail", fund_id=fund.id))
+    return redirect(url_for("fund_pages.fund_detail", fund_id=fund.id))
 
 
 @bp.route("/funds/<int:fund_id>/approve", methods=["POST"])

@@ -1,24 +1,11 @@
-"""Region tree queries and the loading of the shipped reference data."""
+"""Region tree queries (the shipped tree itself is loaded by ``fundtrack.reference``)."""
 
 from __future__ import annotations
-
-import csv
-from datetime import date
-from decimal import Decimal
-from importlib import resources
 
 import sqlalchemy as sa
 from flask import g, has_app_context
 
-from fundtrack.core.money import parse_yuan
-from fundtrack.disbursements.models import BenefitRule
-from fundtrack.funds.models import ExpenditureCategory, FundKind
 from fundtrack.regions.models import Region
-
-
-def _read_csv(name: str) -> list[dict]:
-    with resources.files("fundtrack.data").joinpath(name).open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 def parent_map(session) -> dict[str, str | None]:
@@ -29,6 +16,12 @@ def parent_map(session) -> dict[str, str | None]:
         if has_app_context():
             g._region_parents = cached
     return cached
+
+
+def forget_region_tree() -> None:
+    """Drop the request's cached tree (after the regions changed)."""
+    if has_app_context():
+        g.pop("_region_parents", None)
 
 
 def ancestors(session, code: str) -> list[str]:
@@ -52,71 +45,3 @@ def is_within(session, code: str | None, root: str | None) -> bool:
 def subtree_codes(session, root: str) -> set[str]:
     parents = parent_map(session)
     return {code for code in parents if is_within(session, code, root)}
-
-
-def load_reference_data(session) -> dict[str, int]:
-    """Insert or update the shipped regions, fund kinds, categories and benefit rules.
-
-    Idempotent: rows are matched by code and only changed where the shipped data differs,
-    so running it again writes no new versions. Returns the number of rows written per table.
-    """
-
-    written = {"regions": 0, "fund_kinds": 0, "categories": 0, "benefit_rules": 0}
-
-    def upsert(model, key: str, values: dict, counter: str) -> None:
-        row = session.get(model, values[key])
-        if row is None:
-            session.add(model(**values))
-            written[counter] += 1
-            return
-        changed = False
-        for name, value in values.items():
-            if getattr(row, name) != value:
-                setattr(row, name, value)
-                changed = True
-        written[counter] += int(changed)
-
-    # parents before children: the file is sorted by code, the province first
-    for row in _read_csv("regions_hunan.csv"):
-        upsert(
-            Region,
-            "code",
-            {
-                "code": row["code"],
-                "name": row["name"],
-                "level": row["level"],
-                "parent_code": row["parent_code"] or None,
-            },
-            "regions",
-        )
-    session.flush()
-    for row in _read_csv("fund_kinds.csv"):
-        upsert(FundKind, "code", dict(row), "fund_kinds")
-    for row in _read_csv("categories.csv"):
-        upsert(
-            ExpenditureCategory,
-            "code",
-            {**row, "earmarkable": row["earmarkable"] == "true"},
-            "categories",
-        )
-    session.flush()
-    for row in _read_csv("benefit_rules.csv"):
-        upsert(
-            BenefitRule,
-            "code",
-            {
-                "code": row["code"],
-                "category_code": row["category_code"],
-                "name": row["name"],
-                "daily_rate_fen": parse_yuan(Decimal(row["daily_rate"])),
-                "max_days_per_year": int(row["max_days_per_year"]),
-                "effective_from": date.fromisoformat(row["effective_from"]),
-                "family_types": row["family_types"],
-                "source": row["source"],
-            },
-            "benefit_rules",
-        )
-    session.flush()
-    if has_app_context():
-        g.pop("_region_parents", None)
-    return written

@@ -16,20 +16,12 @@ from flask import render_template
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
-from fundtrack.core.errors import DomainError
-from fundtrack.core.i18n import _l, chinese_documents
+from fundtrack.core.i18n import chinese_documents
+from fundtrack.reports.errors import PdfUnavailable
 from fundtrack.reports.export import send_logged_download
 
 #: families tried in order; Debian's fonts-noto-cjk provides the first two
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
-
-
-class PdfUnavailable(DomainError):
-    code = "cjk_font_missing"
-    status = 503
-    default_message = _l(
-        "服务器未安装中文字体，无法生成 PDF（请安装 Debian 软件包 fonts-noto-cjk）"
-    )
 
 
 @functools.cache

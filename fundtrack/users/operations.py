@@ -20,14 +20,21 @@ from flask import current_app
 from limits import parse
 
 from fundtrack.audit.operations import log_access
-from fundtrack.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from fundtrack.core.i18n import _, _l
+from fundtrack.core.errors import Forbidden, NotFound, ValidationFailed
+from fundtrack.core.i18n import _
 from fundtrack.core.models import utcnow
 from fundtrack.core.reasons import require_reason
 from fundtrack.core.versioning import set_action, set_reason
 from fundtrack.core.web_helpers import text_search
 from fundtrack.extensions import limiter
 from fundtrack.regions.models import Region
+from fundtrack.users.errors import (
+    BadCredentials,
+    LastAdmin,
+    SelfChange,
+    TooManyAttempts,
+    UsernameTaken,
+)
 from fundtrack.users.models import ROLES, ApiToken, User
 from fundtrack.users.permissions import can_manage_users
 
@@ -36,45 +43,6 @@ password_hasher = PasswordHasher()
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 MIN_PASSWORD_LENGTH = 10
 MAX_DISPLAY_NAME = 64
-
-
-class _Refusal(DomainError):
-    """A domain error whose message is a plain string in the reader's language (a lazy
-    default message would not survive a flash message or JSON)."""
-
-    def __init__(self, message: str | None = None, **details):
-        super().__init__(str(message or self.default_message), **details)
-
-
-class TooManyAttempts(_Refusal):
-    code = "too_many_attempts"
-    status = 429
-    default_message = _l("登录失败次数过多，请稍后再试")
-
-
-class BadCredentials(_Refusal):
-    code = "invalid_credentials"
-    status = 401
-    default_message = _l("用户名或密码不正确")
-
-
-class UsernameTaken(_Refusal, Conflict):
-    code = "username_taken"
-    default_message = _l("用户名已存在")
-
-
-class SelfChange(_Refusal, Conflict):
-    """An administrator may not lock themselves out: no demoting or deactivating oneself."""
-
-    code = "self_change"
-    default_message = _l("不能停用自己的账户，也不能取消自己的系统管理员角色")
-
-
-class LastAdmin(_Refusal, Conflict):
-    """Someone must be left to manage users."""
-
-    code = "last_admin"
-    default_message = _l("这是最后一个启用的系统管理员，不能停用或改为其他角色")
 
 
 def _require_manager(actor) -> None:

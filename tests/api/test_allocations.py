@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from fundtrack.allocations.models import Allocation
-from tests.api.test_bad_input import assert_refused
+from tests.helpers import assert_refused, created, draft, ok
 
 
 def balances(api, fund: int) -> dict[str, dict]:
@@ -30,31 +30,6 @@ def demo_allocation(db_session, fund: int, giver: str, receiver: str) -> int:
             Allocation.to_region_code == receiver,
         )
     )
-
-
-def draft(client, fund: int, to_region: str, amount: str = "10000.00", **fields):
-    response = client.post(
-        "/api/v1/allocations",
-        json={
-            "fund_id": fund,
-            "to_region": to_region,
-            "amount": amount,
-            "document_no": fields.pop("document_no", "测〔2017〕1号"),
-            "reason": fields.pop("reason", "测试下达"),
-            **fields,
-        },
-    )
-    return response
-
-
-def created(response) -> dict:
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def ok(response) -> dict:
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
 
 
 # --- draft and approval -------------------------------------------------------------------

@@ -6,8 +6,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from fundtrack.users.models import ApiToken
-from tests.api.test_disbursements import created, pay
 from tests.conftest import DEMO_PASSWORD
+from tests.helpers import created, pay
 
 
 def test_token_gives_access_and_revocation_takes_it_away(client, api):
@@ -136,7 +136,7 @@ def test_tokens_are_issued_with_rate_limiting_switched_off(tmp_path):
         import flask_migrate
         from fundtrack import create_app
         from fundtrack.extensions import db
-        from fundtrack.regions.operations import load_reference_data
+        from fundtrack.reference import load_reference_data
         from fundtrack.users.operations import create_user
         from fundtrack.core.versioning import set_reason
 

@@ -5,10 +5,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy_continuum import versioning_manager
 
-from fundtrack.allocations.models import Allocation, AllocationRecall
-from fundtrack.disbursements.models import Beneficiary, Disbursement
-from fundtrack.funds.balances import fund_balances
-from fundtrack.funds.models import Fund
+from fundtrack.allocations.models import Allocation
+from fundtrack.disbursements.models import Disbursement
+from tests.helpers import allocation_payload, assert_refused, disbursement_payload
 
 LONG = "长" * 10_000
 SCRIPT = "<script>alert('x')</script> & \"引号\" </textarea><img src=x onerror=alert(1)>"
@@ -33,83 +32,7 @@ BAD_AMOUNTS = [
 # --- the "nothing changed" snapshot, shared by the other API test modules -------------------
 
 
-def ledger_state(session) -> dict:
-    """Everything a refused request must leave as it was: the number of allocations,
-    recalls, disbursements, beneficiaries and history transactions, and every fund's
-    balances per region."""
-
-    def count(model) -> int:
-        return session.scalar(sa.select(sa.func.count()).select_from(model))
-
-    state = {
-        "allocations": count(Allocation),
-        "allocation_recalls": count(AllocationRecall),
-        "disbursements": count(Disbursement),
-        "beneficiaries": count(Beneficiary),
-        "transactions": count(versioning_manager.transaction_cls),
-        "allocation_statuses": dict(
-            session.execute(sa.select(Allocation.id, Allocation.status)).all()
-        ),
-        "recall_statuses": dict(
-            session.execute(sa.select(AllocationRecall.id, AllocationRecall.status)).all()
-        ),
-        "disbursement_statuses": dict(
-            session.execute(sa.select(Disbursement.id, Disbursement.status)).all()
-        ),
-    }
-    for fund in session.scalars(sa.select(Fund).order_by(Fund.code)):
-        state[fund.code] = {
-            code: (b.received_fen, b.allocated_out_fen, b.disbursed_fen, b.spent_fen)
-            for code, b in fund_balances(session, fund).items()
-        }
-    return state
-
-
-def assert_refused(db_session, send, status: int | tuple[int, ...], code: str | None = None):
-    """Call ``send()`` (one request) and check it is refused with ``status`` (and ``code``),
-    leaving the ledger exactly as it was. Returns the error body."""
-    before = ledger_state(db_session)
-    response = send()
-    statuses = status if isinstance(status, tuple) else (status,)
-    assert response.status_code in statuses, (response.status_code, response.get_data(as_text=True))
-    assert response.mimetype == "application/json"
-    error = response.get_json()["error"]
-    assert isinstance(error["code"], str) and error["code"]
-    assert error["message"]
-    if code is not None:
-        assert error["code"] == code, error
-    assert ledger_state(db_session) == before
-    return error
-
-
 # --- payloads -----------------------------------------------------------------------------
-
-
-def allocation_payload(fund_id, **fields) -> dict:
-    """A valid province allocation of 2017-SJH to 衡阳市, unless told otherwise."""
-    return {
-        "fund_id": fund_id,
-        "to_region": "430400",
-        "amount": "1000.00",
-        "document_no": "湘计生协〔2017〕测试1号",
-        "reason": "测试下达",
-        **fields,
-    }
-
-
-def disbursement_payload(fund_id, **fields) -> dict:
-    """A valid 2017-SJH project payment at 耒阳市, unless told otherwise."""
-    return {
-        "fund_id": fund_id,
-        "category": "project_support",
-        "amount": "1000.00",
-        "paid_on": "2017-10-09",
-        "payee_name": "耒阳市某养殖合作社",
-        "project_name": "三结合项目：养殖扶持",
-        "voucher_no": "耒财〔2017〕测1009-01",
-        "purpose": "测试支出",
-        **fields,
-    }
 
 
 ENDPOINTS = {

@@ -6,56 +6,14 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from fundtrack.core.idnumber import check_digit
 from fundtrack.disbursements.models import Beneficiary, Disbursement
-from tests.api.test_bad_input import assert_refused
+from tests.helpers import assert_refused, created, id_number, ok, pay, register
 
 
 def balances(api, fund: int) -> dict[str, dict]:
     response = api("auditor").get(f"/api/v1/funds/{fund}/balances")
     assert response.status_code == 200
     return {b["region"]: b for b in response.get_json()["items"]}
-
-
-def id_number(seq: int, born: str = "19700101", region: str = "430481") -> str:
-    """A valid GB 11643 resident ID number, different for every ``seq``."""
-    first17 = f"{region}{born}{seq:03d}"
-    return first17 + check_digit(first17)
-
-
-def created(response) -> dict:
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def ok(response) -> dict:
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
-def pay(client, fund: int, amount: str = "1000.00", **fields):
-    payload = {
-        "fund_id": fund,
-        "category": "project_support",
-        "amount": amount,
-        "paid_on": "2017-10-09",
-        "voucher_no": "耒财〔2017〕测1009-01",
-        "purpose": "三结合项目：测试",
-        **fields,
-    }
-    if payload.get("beneficiary_id") is None and "payee_name" not in payload:
-        payload["payee_name"] = "耒阳市某养殖合作社"
-        payload.setdefault("project_name", "养殖扶持")
-    return client.post("/api/v1/disbursements", json=payload)
-
-
-def register(client, seq: int, family_type: str = "special", name: str = "张测试", **fields):
-    return created(
-        client.post(
-            "/api/v1/beneficiaries",
-            json={"name": name, "id_number": id_number(seq), "family_type": family_type, **fields},
-        )
-    )
 
 
 def demo_disbursement(db_session, voucher: str) -> int:

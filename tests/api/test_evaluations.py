@@ -22,7 +22,17 @@ from fundtrack.evaluations.models import (
     EvaluationDeclaredUse,
     EvaluationIndicator,
 )
-from tests.api.test_bad_input import assert_refused
+from tests.helpers import (
+    assert_refused,
+    created,
+    fill,
+    ok,
+    open_evaluation,
+    put,
+    scored,
+    submit,
+    submitted_evaluation,
+)
 
 PREFECTURES_2017_DKTX = {
     "430100", "430200", "430300", "430400", "430500", "430600",
@@ -63,16 +73,6 @@ INSURANCE_LINES = [
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def created(response) -> dict:
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def ok(response) -> dict:
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
 
 
 def evaluation_rows(db_session) -> dict:
@@ -139,34 +139,6 @@ def demo_allocation(db_session, fund: int, giver: str, receiver: str) -> int:
     )
 
 
-def open_evaluation(client, fund: int, **fields) -> dict:
-    return created(client.post("/api/v1/evaluations", json={"fund_id": fund, **fields}))
-
-
-def scored(lines: list[dict], **scores) -> list[dict]:
-    """The lines as the form sends them back, each with an actual value and full marks
-    unless ``scores`` gives another self score for a position (``s0="12.50"``, ``s3=None``)."""
-    result = []
-    for index, line in enumerate(lines):
-        line = {**line, "actual": "已完成"}
-        line["self_score"] = scores.get(f"s{index}", line["weight"])
-        result.append(line)
-    return result
-
-
-def put(client, evaluation: int, **payload):
-    return client.put(f"/api/v1/evaluations/{evaluation}", json=payload)
-
-
-def fill(client, body: dict, **payload) -> dict:
-    """Score every line (full marks), and save."""
-    return ok(put(client, body["id"], indicators=scored(body["indicators"]), **payload))
-
-
-def submit(client, evaluation: int):
-    return client.post(f"/api/v1/evaluations/{evaluation}/submit")
-
-
 def approve(client, evaluation: int, final_score):
     return client.post(
         f"/api/v1/evaluations/{evaluation}/approve", json={"final_score": final_score}
@@ -175,14 +147,6 @@ def approve(client, evaluation: int, final_score):
 
 def send_back(client, evaluation: int, comment: str = "指标说明不充分，请补充"):
     return client.post(f"/api/v1/evaluations/{evaluation}/return", json={"comment": comment})
-
-
-def submitted_evaluation(client, fund: int, **payload) -> int:
-    """Open, fill and submit an evaluation of ``fund`` for the client's region."""
-    body = open_evaluation(client, fund)
-    fill(client, body, **payload)
-    assert ok(submit(client, body["id"]))["status"] == "submitted"
-    return body["id"]
 
 
 def names_line(fields: dict, index: int, kind: str = "indicators") -> bool:

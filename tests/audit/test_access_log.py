@@ -2,7 +2,7 @@
 
 import pytest
 
-from fundtrack.audit.operations import DeleteRefused
+from fundtrack.audit.errors import DeleteRefused
 from tests.conftest import DEMO_PASSWORD, csrf_token
 
 

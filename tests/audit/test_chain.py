@@ -4,6 +4,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
+from tests.helpers import disable_chain_triggers
+
 SQL = sa.text
 
 
@@ -76,14 +78,6 @@ def test_a_changed_transaction_reason_is_named(runner, db_session):
     assert f"transaction {tx}" in output
 
 
-def _disable_chain_triggers(db_session):
-    if _is_postgres(db_session):
-        db_session.execute(SQL("ALTER TABLE audit_seals DISABLE TRIGGER audit_seals_no_change"))
-    else:
-        db_session.execute(SQL("DROP TRIGGER audit_seals_no_update"))
-        db_session.execute(SQL("DROP TRIGGER audit_seals_no_delete"))
-
-
 def test_the_chain_table_refuses_update_and_delete(db_session):
 
     for statement in ("UPDATE audit_seals SET hash = hash", "DELETE FROM audit_seals"):
@@ -94,7 +88,7 @@ def test_the_chain_table_refuses_update_and_delete(db_session):
 
 
 def test_an_altered_chain_row_is_named(runner, db_session):
-    _disable_chain_triggers(db_session)
+    disable_chain_triggers(db_session)
     link = db_session.execute(
         SQL("SELECT id, transaction_id FROM audit_seals ORDER BY id LIMIT 1 OFFSET 5")
     ).one()
@@ -107,7 +101,7 @@ def test_an_altered_chain_row_is_named(runner, db_session):
 
 
 def test_a_deleted_chain_row_is_named(runner, db_session):
-    _disable_chain_triggers(db_session)
+    disable_chain_triggers(db_session)
     link = db_session.execute(
         SQL("SELECT id, transaction_id FROM audit_seals ORDER BY id LIMIT 1 OFFSET 7")
     ).one()

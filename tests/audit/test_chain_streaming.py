@@ -17,7 +17,7 @@ from fundtrack.audit.chain import (
     verify_live_rows,
 )
 from fundtrack.models import Disbursement, Evaluation
-from tests.audit.test_chain import _disable_chain_triggers
+from tests.helpers import disable_chain_triggers
 
 SQL = sa.text
 AWKWARD = 'quote " backslash \\ newline \n tab \t bell \x07 unit \x1f del \x7f / é 中 \u2028 '
@@ -124,7 +124,7 @@ def test_the_first_failing_link_in_chain_order_is_named(runner, db_session):
 
 def test_a_changed_row_before_a_broken_link_is_named_first(runner, db_session):
 
-    _disable_chain_triggers(db_session)
+    disable_chain_triggers(db_session)
     seals = _seals(db_session)
     tx = db_session.execute(SQL("SELECT min(transaction_id) FROM funds_version")).scalar()
     position = next(s[0] for s in seals if s[1] == tx)

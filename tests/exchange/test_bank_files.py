@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from fundtrack.audit.models import AccessLog
 from fundtrack.exchange.models import BankBatchItem
-from tests.api.test_bad_input import assert_refused
 from tests.conftest import csrf_token
+from tests.helpers import assert_refused
 
 PERSON_ID = "110101199003071233"  # a valid GB 11643 number (check digit 3)
 

@@ -3,8 +3,8 @@ per row (earmark, benefit rule, region, category): a longer sheet sends no more 
 
 from __future__ import annotations
 
-from tests.exchange.test_imports import allocation_row, payment_row
 from tests.exchange.workbooks import filled_template, upload
+from tests.helpers import allocation_row, payment_row
 from tests.query_count import count_queries
 
 

@@ -15,9 +15,10 @@ from sqlalchemy_continuum.utils import versioned_column_properties
 
 from fundtrack.core.versioning import _versioned_keys
 from fundtrack.disbursements.models import Disbursement
-from fundtrack.exchange.imports import KINDS, _read_string_table, read_rows
-from tests.exchange.test_imports import payment_row
+from fundtrack.exchange.contract import KINDS
+from fundtrack.exchange.xlsx import _read_string_table, read_rows
 from tests.exchange.workbooks import filled_template, upload
+from tests.helpers import payment_row
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 SHARED_STRINGS = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>

@@ -12,27 +12,14 @@ from sqlalchemy_continuum import version_class
 
 from fundtrack.allocations.models import Allocation
 from fundtrack.disbursements.models import Beneficiary, Disbursement
-from tests.api.test_bad_input import assert_refused, ledger_state
 from tests.conftest import csrf_token
 from tests.exchange.workbooks import XLSX, filled_template, upload
-
-
-def allocation_row(
-    to_region="430100",
-    amount="1000.00",
-    document_no="湘计生协〔2018〕31号",
-    fund="2018-SJH",
-    reason=None,
-) -> dict:
-    row = {"资金编号": fund, "接收地区代码": to_region, "金额（元）": amount, "文号": document_no}
-    return row if reason is None else {**row, "事由": reason}
-
-
-def payment_row(**fields) -> dict:
-    row = {"资金编号": "2017-SJH", "支出科目代码": "project_support", "金额（元）": 800,
-           "支付日期": "2017-09-01", "收款人": "耒阳市某合作社", "凭证号": "耒-2017-901",
-           "银行账号": "6217000011112222333"}  # fmt: skip
-    return {**row, **fields}
+from tests.helpers import (
+    allocation_row,
+    assert_refused,
+    ledger_state,
+    payment_row,
+)
 
 
 def province_available(client, fund_id) -> Decimal:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from tests.api.test_evaluations import submitted_evaluation
 from tests.conftest import csrf_token, switch_language
+from tests.helpers import submitted_evaluation
 
 
 def _logout(client):

@@ -15,7 +15,6 @@ transaction that is rolled back after it; a route's or form's values share one l
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import html.parser
 import json
@@ -38,8 +37,8 @@ from fundtrack.disbursements.models import Disbursement
 from fundtrack.extensions import db
 from fundtrack.funds.models import YearEndClose
 from fundtrack.users.models import User
-from tests.api.test_bad_input import allocation_payload, disbursement_payload
 from tests.conftest import csrf_token
+from tests.helpers import allocation_payload, disbursement_payload, rolled_back
 
 # --- the values ---------------------------------------------------------------------------
 
@@ -96,18 +95,6 @@ def snapshot(db_session) -> dict[str, int]:
         sa.select(sa.func.count()).select_from(transactions).scalar_subquery().label("_tx")
     )
     return dict(db_session.execute(sa.select(*counts)).one()._mapping)
-
-
-@contextlib.contextmanager
-def rolled_back(db_session):
-    """Whatever happens inside is undone: a savepoint of the test's transaction."""
-    db_session.remove()
-    nested = db_session.get_bind().begin_nested()
-    try:
-        yield
-    finally:
-        db_session.remove()
-        nested.rollback()
 
 
 def stable_codes() -> set[str]:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from fundtrack.audit.models import AccessLog
 from fundtrack.users.models import User
 from tests.conftest import DEMO_PASSWORD, csrf_token, switch_language
-from tests.security.test_hostile_input import rolled_back
+from tests.helpers import rolled_back
 
 NEW_PASSWORD = "Neue-Kennwort-2019"
 PAGE = "/account"

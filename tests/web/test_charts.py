@@ -14,7 +14,7 @@ import pytest
 
 from fundtrack.funds.balances import Balance, BalanceRow
 from fundtrack.funds.charts import BAR_PLOT, money_flow, rate_charts
-from tests.api.test_allocations import created, draft
+from tests.helpers import created, draft
 
 BAR = re.compile(
     r'<g class="chart-bar" data-region="(\d+)" data-rate="([0-9.]*)">\s*<title[^>]*>.*?</title>\s*'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.api.test_disbursements import created, pay
+from tests.helpers import created, pay
 
 
 def _waiting(html: str) -> dict[str, tuple[int, str]]:

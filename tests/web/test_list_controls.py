@@ -8,8 +8,8 @@ import re
 
 from openpyxl import load_workbook
 
-from tests.api.test_disbursements import register
 from tests.conftest import csrf_token
+from tests.helpers import register
 
 
 def _amounts(html: str) -> list[str]:

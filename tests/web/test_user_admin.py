@@ -14,6 +14,7 @@ from fundtrack.audit.models import AccessLog
 from fundtrack.core.versioning import acting_as
 from fundtrack.extensions import db
 from fundtrack.users import operations
+from fundtrack.users.errors import LastAdmin, SelfChange
 from fundtrack.users.models import User
 from tests.conftest import DEMO_PASSWORD, csrf_token
 
@@ -276,7 +277,7 @@ def test_the_last_active_administrator_cannot_be_demoted_or_deactivated(app_ctx,
         for change in ({"active": False}, {"role": "maker"}):
             values = {"display_name": admin.display_name, "role": admin.role,
                       "region_code": admin.region_code, "active": True, **change}  # fmt: skip
-            with pytest.raises(operations.LastAdmin) as refused:
+            with pytest.raises(LastAdmin) as refused:
                 operations.update_user(db_session, None, admin, reason="测试", **values)
             assert refused.value.code == "last_admin" and refused.value.status == 409
             db_session.rollback()
@@ -288,7 +289,7 @@ def test_the_last_active_administrator_cannot_be_demoted_or_deactivated(app_ctx,
                                role="auditor", region_code=admin.region_code, active=True,
                                reason="改任审计")  # fmt: skip
         assert admin.role == "auditor"
-        with pytest.raises(operations.SelfChange):
+        with pytest.raises(SelfChange):
             operations.update_user(db_session, second, second, display_name="x", role="maker",
                                    region_code="430000", active=True, reason="测试")  # fmt: skip
 

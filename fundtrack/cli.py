@@ -27,7 +27,6 @@ reference_cli = AppGroup("reference", help="Shipped reference data (regions, cat
 @reference_cli.command("load")
 def reference_load():
     """Load or refresh Hunan's regions, fund kinds, categories and benefit rules."""
-
     with acting_as(None):
         set_action(db.session, "加载参考数据")  # zh-only: stored audit action
         written = load_reference_data(db.session)
@@ -46,7 +45,6 @@ users_cli = AppGroup("users", help="User accounts.")
 @click.password_option("--password", help="at least 10 characters, letters and digits")
 def users_create(username, role, region_code, display_name, password):
     """Add a user."""
-
     try:
         with acting_as(None):
             set_action(db.session, f"创建用户 {username}")  # zh-only: stored audit action
@@ -69,7 +67,6 @@ def users_create(username, role, region_code, display_name, password):
 @with_appcontext
 def demo_command(password):
     """Load the demo data of the 2018 report and the demo users (idempotent)."""
-
     try:
         summary = load_demo(db.session, password)
     except DomainError as exc:
@@ -88,7 +85,6 @@ def audit_verify():
     Exits 0 when everything agrees; 1, naming the first transaction or record that does
     not, otherwise.
     """
-
     connection = db.session.connection()
     links, finding = verify_chain(connection)
     if finding is None:
@@ -103,7 +99,6 @@ def audit_verify():
 @audit_cli.command("head")
 def audit_head():
     """Print the newest link of the chain (position and hash), to keep outside the database."""
-
     current = head(db.session.connection())
     db.session.rollback()
     if current is None:

@@ -392,7 +392,6 @@ def load_demo(session, password: str) -> list[str]:
 
 def _evaluate_2017(session, funds, users) -> None:
     """File, submit and approve the 2017 evaluations, each step by the right person."""
-
     makers = {user.region_code: user for user in users.values() if user.role == "maker"}
     for fund_code, scores in EVALUATIONS_2017.items():
         fund = funds[fund_code]

@@ -27,7 +27,6 @@ def load_reference_data(session) -> dict[str, int]:
     Idempotent: rows are matched by code and only changed where the shipped data differs,
     so running it again writes no new versions. Returns the number of rows written per table.
     """
-
     written = {"regions": 0, "fund_kinds": 0, "categories": 0, "benefit_rules": 0}
 
     def upsert(model, key: str, values: dict, counter: str) -> None:

@@ -42,7 +42,6 @@ def scratch_database_url(database_url, tmp_path):
     For tests that need real commits (migrations, concurrency) outside the rolled-back
     transaction of ``db_session``.
     """
-
     url = sa.engine.make_url(database_url)
     if url.get_backend_name() == "sqlite":
         yield f"sqlite:///{tmp_path / 'scratch.sqlite'}"
@@ -78,7 +77,6 @@ def app(database_url, tmp_path_factory):
 @pytest.fixture(scope="session")
 def _schema(app):
     """alembic upgrade head, then the demo data, once per session (committed)."""
-
     with app.app_context():
         flask_migrate.upgrade()
         load_demo(db.session, DEMO_PASSWORD)
@@ -94,7 +92,6 @@ def db_session(app, _schema):
     own, as in production (a shared one would share ``g`` between requests). Tests that
     call operations directly ask for ``app_ctx``.
     """
-
     with app.app_context():
         engine = db.engine
         limiter.reset()

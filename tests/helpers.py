@@ -8,7 +8,6 @@ import contextlib
 import sqlalchemy as sa
 from sqlalchemy_continuum import versioning_manager
 
-import fundtrack.models  # noqa: F401  (every package's errors are defined by now)
 from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.core.idnumber import check_digit
 from fundtrack.disbursements.models import Beneficiary, Disbursement

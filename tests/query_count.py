@@ -31,7 +31,6 @@ class CountedQueries:
 @contextlib.contextmanager
 def count_queries(app):
     """Count the statements executed on ``app``'s engine inside the block."""
-
     with app.app_context():
         engine = db.engine
     counted = CountedQueries()

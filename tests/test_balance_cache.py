@@ -32,7 +32,6 @@ _serial = itertools.count(1)
 @pytest.fixture(scope="module")
 def other_app(database_url):
     """A second app on the same database: its own per-process cache, as a second worker."""
-
     return create_app(
         {
             "TESTING": True,
@@ -115,7 +114,6 @@ def test_a_write_shows_at_once_through_the_api(client, db_session):
 def test_a_write_shows_at_once_on_the_pages(app, client, db_session):
     """The home page's figures (one cached statement over every visible fund) move with a
     payment made through the API."""
-
     fund_id = _fund_id(db_session, "2017-SJH")
     maker = _login(client, "leiyang_finance")
     page = app.test_client()
@@ -184,7 +182,6 @@ def test_disabled_cache_gives_identical_figures(app, app_ctx, db_session):
 def test_nothing_cached_where_the_head_does_not_say_what_is_seen(app, app_ctx, db_session):
     """Uncommitted writes of the session itself, a moment not yet past, one region's
     balance (the balance checks of writes) and versioning switched off all bypass the cache."""
-
     fund = db_session.scalar(sa.select(Fund).where(Fund.code == "2017-SJH"))
     funds_balances(db_session, [fund])  # cached for the current head
     cache = _cache(app)
@@ -277,7 +274,6 @@ def committed_app(scratch_database_url):
 
 def test_two_workers_with_real_commits(committed_app):
     """As above, with real commits on PostgreSQL: two apps, two engines, two caches."""
-
     first, second = committed_app
     with first.app_context():
         fund_id = db.session.scalar(sa.select(Fund.id).where(Fund.code == "2017-SJH"))

@@ -36,7 +36,6 @@ from fundtrack.users.models import User
 def _reference(session, funds, as_of=None, region_code=None):
     """The previous implementation (four grouped queries, five with ``as_of``), kept verbatim
     in substance as the oracle."""
-
     funds = list(funds)
     result = {fund.id: {} for fund in funds}
     ids = list(result)
@@ -131,7 +130,6 @@ def _random_rows(session, rng: random.Random, funds, regions, user_id, checker_i
     """Allocations, recalls, payments (reversals among them) and carry-overs of every
     status, between random regions of random funds: no business rule, only the schema's and
     its two people (every row names a proposer and another approver)."""
-
     allocations = []
     for _ in range(40):
         giver, receiver = rng.sample(regions, 2)

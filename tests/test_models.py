@@ -46,7 +46,6 @@ def test_money_columns_are_integer_fen():
 
 def test_every_column_is_documented():
     """Every column has a ``#:`` comment right above it (the Indico convention)."""
-
     for model in [*VERSIONED, models.ApiToken, models.FundKind]:
         source = inspect.getsource(model)
         for column in model.__table__.c:

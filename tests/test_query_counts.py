@@ -401,7 +401,6 @@ def test_balances_of_many_funds_at_once_are_those_of_each_fund(app, db_session):
     """``funds_balances`` (the home page's one set of queries) gives every fund exactly what
     ``fund_balances`` gives it alone, with recalls and a year-end carry-over among them, now
     and as of a moment."""
-
     world = World(app)
     world.grow()
     db_session.scalar(sa.select(Fund).where(Fund.code == "2017-BX")).year_end_policy = "carry_over"

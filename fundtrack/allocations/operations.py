@@ -129,7 +129,6 @@ def approve_allocation(
     a reason, which the history keeps. Raises ``SameUserApproval``, ``Forbidden``,
     ``InvalidTransition``, ``ReasonRequired`` (too long) or ``EvaluationRequired``.
     """
-
     if allocation.created_by_id == user.id:
         raise SameUserApproval()
     if not can_approve_allocation(session, user, allocation):

@@ -85,7 +85,6 @@ class HistoryReport(MethodView):
     def get(self, kind, record_id):
         """The record's history as a PDF: current state, every change with who, when, from
         where and why, and each change's seal in the audit hash chain."""
-
         record = db.session.get(model_for(kind), record_id)
         if not can_view_record(db.session, g.user, kind, record):
             raise NotFound()
@@ -133,7 +132,6 @@ class AuditPacket(MethodView):
     @token_required
     def get(self, fund_id):
         """The audit packet of a fund, for auditors; the export is recorded in the access log."""
-
         fund = get_visible_fund(fund_id)
         if not can_export_audit_packet(g.user):
             raise Forbidden(_("只有审计人员和系统管理员可以导出审计资料包"))

@@ -149,7 +149,6 @@ def model_for(kind: str):
 
 def _children(model) -> list[tuple]:
     """(child model, foreign key to the parent, column naming a child row, api name)."""
-
     return {
         Evaluation: [
             (EvaluationIndicator, "evaluation_id", "name", "indicators"),
@@ -197,7 +196,6 @@ def _user_info(user, transaction) -> dict | None:
 def record_history(session, model, record_id) -> list[Entry]:
     """Every version of one record, oldest first, with the transaction that wrote it; the
     changes of its child rows (an evaluation's lines, a fund's earmark) in the same list."""
-
     version = version_class(model)
     columns = [c.name for c in version.__table__.c if c.name not in BOOKKEEPING]
     rows = _versions(session, model, "id", record_id)
@@ -291,7 +289,6 @@ def api_name(column: str) -> str:
 
 def api_value(column: str, value):
     """Amounts as yuan strings; ID numbers masked; dates ISO."""
-
     if value is None:
         return None
     if column.endswith("_fen"):
@@ -310,7 +307,6 @@ def api_value(column: str, value):
 def display_value(column: str, value, labels: dict) -> str:
     """A value as a person reads it: 1,000.00, 已审批, 耒阳市, masked ID numbers (a str, in the
     language of the moment)."""
-
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):

@@ -30,7 +30,6 @@ def log_access(session, event: str, *, user=None, username: str = "", remote_add
 
 def refuse_hard_deletes(session, flush_context, instances) -> None:
     """Session hook: no versioned (financial or reference) record is ever deleted."""
-
     protected = tuple(versioning_manager.version_class_map)
     for obj in session.deleted:
         if isinstance(obj, protected) and not getattr(obj, "may_be_deleted", lambda: False)():
@@ -50,7 +49,6 @@ def install() -> None:
 
 def access_log_query(filters: dict):
     """The access log, newest first, filtered by event, user name and date range (Shanghai)."""
-
     stmt = sa.select(AccessLog).order_by(AccessLog.id.desc())
     if filters.get("event"):
         stmt = stmt.where(AccessLog.event == filters["event"])

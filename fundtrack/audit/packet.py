@@ -68,7 +68,6 @@ def _who(user: dict | None, roles: dict) -> str:
 
 def _changes_after_approval(session, fund) -> list[dict]:
     """Every change made to an allocation, recall or payment that was already approved."""
-
     found = []
     kinds = (
         ("资金下达", Allocation, sa.select(Allocation.id).where(Allocation.fund_id == fund.id)),
@@ -108,7 +107,6 @@ def _changes_after_approval(session, fund) -> list[dict]:
 
 def build_audit_packet(session, fund, user) -> tuple[str, bytes]:
     """(file name, ZIP bytes) of the fund's audit packet."""
-
     connection = session.connection()
     now = datetime.now(UTC)
     chain_head = head(connection)
@@ -187,7 +185,6 @@ def build_audit_packet(session, fund, user) -> tuple[str, bytes]:
 
 def send_audit_packet(fund, user):
     """Build the packet, record the export in the access log, commit, send the file."""
-
     # a document for the file: its labels in Chinese whatever the reader's language
     with chinese_documents():
         name, data = build_audit_packet(db.session, fund, user)

@@ -58,7 +58,6 @@ KIND_LABELS = {
 
 def value_labels(session, kind: str, entries) -> dict[str, dict[str, str]]:
     """Readable names for the codes and ids that appear in the changes."""
-
     regions = dict(session.execute(sa.select(Region.code, Region.name)).all())
     categories = dict(
         session.execute(sa.select(ExpenditureCategory.code, ExpenditureCategory.name)).all()
@@ -133,7 +132,6 @@ def value_labels(session, kind: str, entries) -> dict[str, dict[str, str]]:
 
 def linked_records(session, kind: str, record) -> list[tuple[str, str, str]]:
     """(label, kind, id) of the records an auditor follows from this one."""
-
     links = []
     if kind == "allocations":
         links += [(_("收回 #%(id)s", id=r.id), "recalls", r.id) for r in record.recalls]
@@ -215,18 +213,29 @@ class HistoryRow:
         )
 
 
+def _history_row(*, issued_at, operation: str, user: dict | None, region, **fields) -> HistoryRow:
+    """One row as the page, the PDF and the exports show it: Beijing time, the operation's
+    and the actor's role's labels, the actor's region (only with an actor)."""
+    return HistoryRow(
+        when=issued_at.replace(tzinfo=UTC).astimezone(LOCAL),
+        operation=str(OPERATION_LABELS.get(operation, operation)),
+        user=user,
+        role=str(ROLES.get(user["role"], user["role"])) if user else None,
+        region=region if user else None,
+        **fields,
+    )
+
+
 def history_rows(session, kind: str, record_id: int) -> list[HistoryRow]:
     """Every change of one record, oldest first, with readable values."""
-
     entries = record_history(session, model_for(kind), record_id)
     labels = value_labels(session, kind, entries)
     return [
-        HistoryRow(
+        _history_row(
             transaction_id=entry.transaction_id,
-            when=entry.issued_at.replace(tzinfo=UTC).astimezone(LOCAL),
-            operation=str(OPERATION_LABELS.get(entry.operation, entry.operation)),
+            issued_at=entry.issued_at,
+            operation=entry.operation,
             user=entry.user,
-            role=str(ROLES.get(entry.user["role"], entry.user["role"])) if entry.user else None,
             region=labels["region_code"].get(entry.user["region"]) if entry.user else None,
             remote_addr=entry.remote_addr,
             action=entry.action,
@@ -248,7 +257,6 @@ def decision_trail(session, kind: str, record_id: int) -> list[HistoryRow]:
     """The steps of a record that a person took with words: who proposed it, when and why,
     and every decision with the approver's opinion, oldest first (the record's page shows
     them before anybody decides)."""
-
     # One statement: the record's page shows this on every visit, and the full history
     # (diffs, value labels of every code) is not needed for it.
     version = version_class(model_for(kind))
@@ -278,12 +286,10 @@ def decision_trail(session, kind: str, record_id: int) -> list[HistoryRow]:
         .order_by(transaction.id)
     ).all()
     return [
-        HistoryRow(
+        _history_row(
             transaction_id=row.id,
-            when=row.issued_at.replace(tzinfo=UTC).astimezone(LOCAL),
-            operation=str(
-                OPERATION_LABELS.get(OPERATIONS.get(row.operation_type), row.operation_type)
-            ),
+            issued_at=row.issued_at,
+            operation=OPERATIONS.get(row.operation_type, row.operation_type),
             user=None
             if row.user_id is None
             else {
@@ -293,8 +299,7 @@ def decision_trail(session, kind: str, record_id: int) -> list[HistoryRow]:
                 "role": row.actor_role,
                 "region": row.actor_region_code,
             },
-            role=str(ROLES.get(row.actor_role, row.actor_role)) if row.user_id else None,
-            region=row.region_name if row.user_id else None,
+            region=row.region_name,
             remote_addr=row.remote_addr,
             action=row.action,
             reason=row.reason,
@@ -307,7 +312,6 @@ def decision_trail(session, kind: str, record_id: int) -> list[HistoryRow]:
 def readable_state(session, kind: str, record_id: int, moment: datetime):
     """The record as it stood at ``moment`` (naive UTC) as (field label, value) pairs, or
     None when it did not exist then."""
-
     found = record_state_as_of(session, model_for(kind), record_id, moment)
     if found is None:
         return None

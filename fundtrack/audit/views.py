@@ -84,7 +84,6 @@ def history_report(kind: str, record_id: int):
 @login_required
 def access_log():
     """Logins, failed logins, tokens, exports and reveals, for auditors and administrators."""
-
     if not can_read_access_log(current_user):
         abort(403)
     filters, errors = {}, []

@@ -11,7 +11,6 @@ from fundtrack.extensions import db
 
 def get_visible(model, record_id, can_view):
     """``model`` row ``record_id`` if ``can_view(session, g.user, row)``; else ``NotFound``."""
-
     record = db.session.get(model, record_id)
     if record is None or not can_view(db.session, g.user, record):
         raise NotFound()

@@ -283,7 +283,6 @@ class PageQuerySchema(ma.Schema):
 
 def paginated(session, stmt, query: dict) -> dict:
     """``{"items", "page", "per_page", "total"}`` for a select statement; two queries."""
-
     page, per_page = query["page"], query["per_page"]
     total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
     items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()

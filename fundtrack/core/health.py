@@ -35,7 +35,6 @@ def _reason(error: Exception) -> str:
 @bp.route("/healthz")
 def healthz():
     """200 ``{"status": "ok", "database": "ok"}`` when ``SELECT 1`` answers, else 503."""
-
     try:
         db.session.execute(sa.text("SELECT 1"))
     except Exception as error:  # anything at all: the check answers, it does not crash

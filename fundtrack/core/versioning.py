@@ -219,7 +219,6 @@ def _versioned_keys(cls) -> tuple[str, ...]:
 
 def install() -> None:
     """Configure continuum; must run before any versioned model is defined."""
-
     versioning_manager.transaction_cls = AuditTransactionFactory()
     versioning_manager.uow_class = AuditUnitOfWork
     make_versioned(user_cls="User", plugins=[AuditPlugin()])

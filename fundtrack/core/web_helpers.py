@@ -13,7 +13,6 @@ from fundtrack.extensions import db
 
 def request_page(per_page: int) -> dict:
     """``page`` (from 1) of the current request's query string, for ``core.api.paginated``."""
-
     return {"page": max(request.args.get("page", 1, type=int), 1), "per_page": per_page}
 
 
@@ -24,7 +23,6 @@ def record_listing(
     ``status`` (where ``transitions`` are given) and a search text ``q`` (over the ``search``
     columns), sorted by ``sort`` (a key of ``sortable``) and ``dir``: the template's items,
     filters, sort, page, per_page, total and status labels."""
-
     filters = {}
     text = (request.args.get("q") or "").strip()[:64]
     if text and search:

@@ -395,7 +395,6 @@ def create_beneficiary(
     session, user, *, region_code: str, name: str, id_number: str, family_type: str
 ) -> Beneficiary:
     """Register a beneficiary; the ID number must pass the GB 11643 check digit and be new."""
-
     if user is not None and not can_register_beneficiary(session, user, region_code):
         raise Forbidden(_("只能登记本地区的受益人"))
     fields = {}
@@ -424,7 +423,6 @@ def create_beneficiary(
 def reveal_id_number(session, user, record, remote_addr: str | None) -> str | None:
     """The full ID number of a payment's payee or of a beneficiary, for a role that needs it;
     every reveal is recorded in the access log. Raises ``Forbidden``."""
-
     if not can_reveal_id_number(session, user, record.region_code):
         raise Forbidden(_("无权查看完整身份证号码"))
     number = record.payee_id_number if isinstance(record, Disbursement) else record.id_number

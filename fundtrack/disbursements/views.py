@@ -91,7 +91,6 @@ def index():
 
 def _choose_fund(region: str):
     """Without a fund: the active funds the region holds money of, with what it has available."""
-
     funds = db.session.scalars(
         sa.select(Fund)
         .where(visible_funds_filter(db.session, current_user), Fund.status == "active")
@@ -180,7 +179,6 @@ def new():
 def detail(disbursement_id: int):
     """The payment. Right after a reveal (``reveal_id``) it shows the payee's full ID number,
     once: a reload shows it masked again."""
-
     disbursement = get_visible(Disbursement, disbursement_id, can_view_disbursement)
     can_reveal = can_reveal_id_number(db.session, current_user, disbursement.region_code)
     revealed = None
@@ -230,7 +228,6 @@ def reveal_id(disbursement_id: int):
     """Reveal the full ID number: logged here, once, then shown by the next view of the
     payment's page (Post/Redirect/Get: reloading that page neither posts nor logs again, and
     shows the number masked)."""
-
     disbursement = get_visible(Disbursement, disbursement_id, can_view_disbursement)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -289,7 +286,6 @@ def act(disbursement_id: int, action: str):
 @login_required
 def beneficiaries():
     """The beneficiaries of the user's subtree (ID numbers masked), and registration."""
-
     codes = subtree_codes(db.session, current_user.region_code)
     form = BeneficiaryForm()
     form.family_type.choices = list(FAMILY_TYPES.items())

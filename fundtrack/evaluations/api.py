@@ -183,7 +183,6 @@ class EvaluationReport(MethodView):
     @token_required
     def get(self, evaluation_id):
         """The evaluation as filed, as a PDF with an embedded Chinese font."""
-
         return send_evaluation_report(get_visible_evaluation(evaluation_id))
 
 

@@ -208,7 +208,6 @@ def update_evaluation(
     Invariants: weights sum to exactly 100; each self score lies within its line's weight.
     Raises ``Forbidden``, ``InvalidTransition`` and ``ValidationFailed`` naming the lines.
     """
-
     if not can_edit_evaluation(session, user, evaluation):
         raise Forbidden(_("只能由本地区的财务经办人员填报本地区的绩效评价"))
     if evaluation.status not in ("draft", "returned"):
@@ -282,7 +281,6 @@ def update_evaluation(
 def fund_use(session, evaluation: Evaluation) -> list[dict]:
     """The fund-use section: what the region and the regions below it paid, by category
     (from the ledger, pending and approved, net of reversals), beside what it declares."""
-
     earmark = set(evaluation.fund.earmarked_codes)
     codes = subtree_codes(session, evaluation.region_code)
     ledger = dict(
@@ -423,7 +421,6 @@ def return_evaluation(
 def evaluation_gate(session, fund, region_code: str) -> list[str]:
     """Why ``region_code`` may not receive money of ``fund``'s kind this year: it received
     money of that kind last year and has no approved evaluation for it, or was graded 差."""
-
     last_year = session.scalars(
         sa.select(Fund).where(
             Fund.kind_code == fund.kind_code, Fund.fiscal_year == fund.fiscal_year - 1
@@ -473,7 +470,6 @@ def evaluation_gate(session, fund, region_code: str) -> list[str]:
 
 def ranking(session, fund) -> dict[str, list[dict]]:
     """Approved evaluations of a fund by level, best first, with rank and spread."""
-
     rows = session.execute(
         sa.select(Evaluation, Region)
         .join(Region, Evaluation.region_code == Region.code)
@@ -500,7 +496,6 @@ def ranking(session, fund) -> dict[str, list[dict]]:
 def configured_deadline() -> tuple[int, int]:
     """(month, day) of ``EVALUATION_DEADLINE``: the day of the following year a year's
     evaluations are due."""
-
     month, day = current_app.config["EVALUATION_DEADLINE"].split("-")
     return int(month), int(day)
 
@@ -508,7 +503,6 @@ def configured_deadline() -> tuple[int, int]:
 def overdue(session, region_code: str, today: date, deadline: tuple[int, int]) -> list[dict]:
     """Regions of ``region_code``'s subtree (itself and below) whose evaluation of a fund is
     not submitted although the deadline (month, day of the following year) has passed."""
-
     month, day = deadline
     last_due_year = today.year - 1 if (today.month, today.day) > (month, day) else today.year - 2
     codes = subtree_codes(session, region_code)

@@ -313,7 +313,6 @@ def report(evaluation_id: int):
 @login_required
 def rankings():
     """Scores by prefecture and county for one fund, with the spread and a bar chart."""
-
     funds = db.session.scalars(
         sa.select(Fund)
         .where(visible_funds_filter(db.session, current_user))
@@ -348,7 +347,6 @@ def _bar_fill(grade: str) -> str:
 
 def _submission(evaluation: Evaluation) -> dict | None:
     """Who submitted the evaluation last and when (Beijing time), read from its versions."""
-
     if evaluation.submitted_at is None:
         return None
     version = version_class(Evaluation)

@@ -183,7 +183,6 @@ bank_blp = Blueprint(
 
 def batch_view(session, batches) -> list[dict]:
     """Batches with their count and total (one aggregate) and who produced them."""
-
     totals = batch_totals(session, [b.id for b in batches])
     users = {
         u.id: u.username

@@ -47,7 +47,6 @@ def bank_file_bytes(session, batch: BankBatch, count: int, total_fen: int) -> by
 
 def send_bank_file(session, batch: BankBatch):
     """Send the file and record who downloaded which batch when (one commit)."""
-
     count, total = batch_totals(session, [batch.id]).get(batch.id, (0, 0))
     detail = f"银行代发文件 {batch.batch_no}，{count} 笔，{yuan_str(total)} 元（含完整身份证号码）"
     with chinese_documents():  # the bank's format, in Chinese whatever the reader's language

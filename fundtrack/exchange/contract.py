@@ -97,7 +97,6 @@ class ImportResult:
 
 def _fund_lookup(session, user, rows) -> dict:
     """Funds by code, only those the user can see."""
-
     codes = {row.get("fund") for row in rows if row.get("fund")}
     funds = session.scalars(
         sa.select(Fund).where(Fund.code.in_(codes), visible_funds_filter(session, user))

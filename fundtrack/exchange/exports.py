@@ -189,7 +189,6 @@ def disbursements_table(session, user, filters: dict) -> Table:
 
 def history_table(session, kind: str, record_id: int) -> Table:
     """One line per changed field (a change with no field change still gets one line)."""
-
     lines = []
     for row in history_rows(session, kind, record_id):
         common = [
@@ -232,7 +231,6 @@ def send_export(session, user, what: str, fmt: str, **params):
     ``what`` is balances (``fund``, ``as_of``), allocations or disbursements (``filters``)
     or history (``kind``, ``record_id``); the caller has checked the user may see them.
     """
-
     with chinese_documents():  # a document: Chinese labels whatever the reader's language
         return _send_export(session, user, what, fmt, **params)
 

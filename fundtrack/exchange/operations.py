@@ -31,7 +31,6 @@ MAX_BANK_FILE_DAYS = 366
 def create_bank_batch(session, user, *, region_code: str, paid_from: date, paid_to: date):
     """Put the region's approved payments of the period that are not yet in a batch, and
     have a bank account, into a new batch. Raises ``Forbidden`` or ``ValidationFailed``."""
-
     if session.get(Region, region_code or "") is None:
         raise ValidationFailed(fields={"region": [_("地区不存在")]})
     if not can_export_bank_file(session, user, region_code):
@@ -64,7 +63,6 @@ def _approved_in_period(region_code: str, paid_from: date, paid_to: date) -> tup
     """Conditions: approved payments (not compensations) of the region and period, with no
     reversal proposed (a payment somebody asked to reverse is not sent to the bank while a
     checker decides)."""
-
     reversal = sa.orm.aliased(Disbursement)
     return (
         Disbursement.region_code == region_code,
@@ -77,7 +75,6 @@ def _approved_in_period(region_code: str, paid_from: date, paid_to: date) -> tup
 
 def payable_payments(region_code: str, paid_from: date, paid_to: date):
     """Approved payments of the region and period, with a bank account, in no batch yet."""
-
     return (
         sa.select(Disbursement)
         .where(
@@ -92,7 +89,6 @@ def payable_payments(region_code: str, paid_from: date, paid_to: date):
 
 def unpayable_count(session, region_code: str, paid_from: date, paid_to: date) -> int:
     """Approved payments of the period left out for want of a bank account."""
-
     return session.scalar(
         sa.select(sa.func.count()).where(
             *_approved_in_period(region_code, paid_from, paid_to),
@@ -103,7 +99,6 @@ def unpayable_count(session, region_code: str, paid_from: date, paid_to: date) -
 
 def batch_totals(session, batch_ids) -> dict[int, tuple[int, int]]:
     """batch id -> (count, total fen), by one aggregate."""
-
     rows = session.execute(
         sa.select(
             BankBatchItem.batch_id,

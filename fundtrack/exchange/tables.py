@@ -82,7 +82,6 @@ def xlsx_bytes(table: Table) -> bytes:
 
 def _set_text(cell, text: str) -> None:
     """A string cell that no spreadsheet evaluates, whatever its first character."""
-
     cell.value = text
     cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
     if text.startswith(FORMULA_PREFIXES):
@@ -109,7 +108,6 @@ def table_csv(table: Table) -> bytes:
 
 def send_table(table: Table, fmt: str, name: str, detail: str):
     """Send the table as a download and record the export in the access log (one commit)."""
-
     if fmt not in FORMATS:
         raise ValidationFailed(fields={"format": ["导出格式只能是 xlsx 或 csv"]})
     data = xlsx_bytes(table) if fmt == "xlsx" else table_csv(table)

@@ -212,7 +212,6 @@ def error_workbook():
 @login_required
 def bank_files():
     """Produce a bank payment batch of approved payments; earlier batches to download."""
-
     if not can_export_bank_file(db.session, current_user, current_user.region_code):
         abort(403)
     form = BankBatchForm()

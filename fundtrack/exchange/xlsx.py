@@ -107,7 +107,6 @@ def _blank(value) -> bool:
 def template_bytes(session, user, kind: ImportKind) -> bytes:
     """The workbook to fill: the data sheet with its header and an example row (to be
     replaced), and a sheet explaining every column with the codes the user may use."""
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = DATA_SHEET
@@ -189,7 +188,6 @@ def _explain(workbook, session, user, kind: ImportKind) -> None:
 
 def read_rows(kind: ImportKind, data: bytes) -> tuple[dict[str, int], list[tuple[int, list]]]:
     """(column key -> index, [(row number, cells)]) of the data sheet; blank rows skipped."""
-
     try:
         workbook = _load_read_only(data)
     except (BadZipFile, KeyError, ValueError, OSError, TypeError):
@@ -247,7 +245,6 @@ def _read_string_table(source) -> list[str]:
     """openpyxl's ``read_string_table`` without its objects: the text of each ``<si>`` is its
     own ``<t>`` followed by the ``<t>`` of each ``<r>`` run (phonetic runs left out), with
     the ``x005F_`` escapes removed; tested against openpyxl's on rich text."""
-
     string_tag = f"{{{SHEET_MAIN_NS}}}si"
     strings = []
     for _event, node in iterparse(source):
@@ -326,7 +323,6 @@ def _is_example(kind: ImportKind, raw: list) -> bool:
 
 def annotated_workbook(kind: ImportKind, data: bytes, errors: list[dict]) -> bytes:
     """The user's own workbook, with each failed row's errors in a last column (red)."""
-
     workbook = load_workbook(io.BytesIO(data))
     sheet = _data_sheet(workbook)
     titles = [_header_text(c.value) for c in sheet[1]]

@@ -203,7 +203,6 @@ def funds_balances(
     With ``region_code`` the statement reads only the rows that touch that region (and, for
     what was spent, its subtree): its own balance is exact, the others are partial.
     """
-
     funds = list(funds)
     result: dict[int, dict[str, Balance]] = {fund.id: {} for fund in funds}
     if not funds:
@@ -378,7 +377,6 @@ def balance_rows(
 ) -> list[BalanceRow]:
     """The balances of ``root_code``'s subtree, in tree order (a region before its children).
     A ``flows`` dict passed in is filled with the fund's allocation edges (money flow chart)."""
-
     balances = fund_balances(session, fund, as_of, flows=flows)
     codes = [code for code in balances if is_within(session, code, root_code)]
     regions = {r.code: r for r in session.scalars(sa.select(Region).where(Region.code.in_(codes)))}

@@ -15,7 +15,6 @@ READ_ONLY_ROLES = {"auditor"}
 
 def visible_funds_filter(session, user):
     """SQL condition: funds held in the user's subtree, or that sent money into it."""
-
     codes = subtree_codes(session, user.region_code)
     received = sa.select(Allocation.fund_id).where(
         Allocation.to_region_code.in_(codes), Allocation.status.in_(("approved", "recalled"))
@@ -71,11 +70,9 @@ def can_decide_year_end(session, user, fund) -> bool:
 def get_visible_fund(fund_id: int):
     """The fund, or 404 (pages and API alike) when it does not exist or lies outside the
     caller's subtree."""
-
     return get_visible(Fund, fund_id, can_view_fund)
 
 
 def get_visible_close(close_id: int):
     """A year-end close, or 404 when its fund is not visible to the caller."""
-
     return get_visible(YearEndClose, close_id, can_view_year_end_close)

@@ -183,15 +183,6 @@ def close_moves(session, closing: YearEndClose) -> list[YearEndMove]:
     ]
 
 
-def open_close(session, fund: Fund) -> YearEndClose | None:
-    """The proposed close of ``fund`` awaiting its decision, if any."""
-    return session.scalar(
-        sa.select(YearEndClose).where(
-            YearEndClose.fund_id == fund.id, YearEndClose.status == "proposed"
-        )
-    )
-
-
 def _require_settled(session, fund: Fund) -> None:
     open_records = unsettled_records(session, fund)
     if open_records:

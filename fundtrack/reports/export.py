@@ -47,7 +47,6 @@ def send_logged_download(data: bytes, mimetype: str, filename: str, detail: str,
                          as_attachment: bool = False):  # fmt: skip
     """Send a generated file and record the export in the access log (one commit): PDFs,
     spreadsheets and bank files all leave the system through here."""
-
     log_access(db.session, "export", user=g.get("user"), remote_addr=client_address(),
                detail=detail)  # fmt: skip
     return send_file(io.BytesIO(data), mimetype=mimetype, download_name=filename,

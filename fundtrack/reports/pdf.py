@@ -45,7 +45,6 @@ def render_pdf(template: str, **context) -> bytes:
     """Render ``templates/pdf/<template>`` to PDF bytes, in Chinese whatever the reader's
     language (lazy labels in the context, such as status or field names, come out Chinese).
     Raises ``PdfUnavailable``."""
-
     family = cjk_font_family()
     if family is None:
         raise PdfUnavailable()
@@ -57,5 +56,4 @@ def render_pdf(template: str, **context) -> bytes:
 
 def send_pdf(data: bytes, name: str, detail: str):
     """Send a generated PDF and record the export in the access log (one commit)."""
-
     return send_logged_download(data, "application/pdf", name, f"{detail} ({name})")

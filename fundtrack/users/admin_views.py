@@ -142,7 +142,6 @@ def new():
 
 def local_time(moment) -> str:
     """A stored UTC time as Beijing time, to the second; a dash for none."""
-
     if moment is None:
         return "—"
     return moment.replace(tzinfo=UTC).astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S")
@@ -150,7 +149,6 @@ def local_time(moment) -> str:
 
 def _history(user: User) -> list[dict]:
     """The versions of the account, newest first, in words."""
-
     entries = record_history(db.session, User, user.id)
     codes = {
         value

@@ -170,7 +170,6 @@ def update_user(
     ``display_name``, ``role``, ``region``), ``ReasonRequired`` (``fields`` ``reason``),
     ``SelfChange`` (409: an administrator demoting or deactivating themselves) and
     ``LastAdmin`` (409: nobody would be left to manage users)."""
-
     _require_manager(actor)
     fields: dict[str, list] = {}
     name = _clean_display_name(display_name, fields)
@@ -222,7 +221,6 @@ def reset_password(
 
 def _log_password_reset(session, actor, user: User, remote_addr: str | None) -> None:
     """The access-log entry of an administrator's reset: by ``actor``, of ``user``."""
-
     log_access(session, "password_reset", user=actor, remote_addr=remote_addr,
                detail=f"重置用户 {user.username} 的密码")  # fmt: skip  # zh-only: stored
 
@@ -266,7 +264,6 @@ def _log_password_change(
     session, user: User, revoked: list[ApiToken], remote_addr: str | None
 ) -> None:
     """The access-log entry of a user's own password change, naming the tokens revoked."""
-
     detail = "本人修改密码"  # zh-only: stored
     if revoked:
         ids = "、".join(f"#{record.id}" for record in revoked)  # zh-only: stored
@@ -277,7 +274,6 @@ def _log_password_change(
 def users_query(filters: dict):
     """Users, by user name, filtered by ``role``, ``active`` and a text ``q`` found in the
     user name or the name."""
-
     stmt = sa.select(User).order_by(User.username)
     if filters.get("role"):
         stmt = stmt.where(User.role == filters["role"])
@@ -438,7 +434,6 @@ def revoke_user_tokens(session, user: User) -> list[ApiToken]:
 
 def _log_deactivation(session, actor, user: User, remote_addr: str | None) -> None:
     """The access-log entry of a deactivation: the account's tokens were revoked with it."""
-
     log_access(session, "token_revoked", user=actor, remote_addr=remote_addr,
                detail=f"all tokens of {user.username}: account deactivated")  # fmt: skip
 

@@ -90,7 +90,6 @@ def logout():
 @login_required
 def amount_unit():
     """Switch the overview tables between 元 and 万元 (kept in the session); back to the page."""
-
     form = ActionForm()
     unit = request.form.get("unit")
     if form.validate_on_submit() and unit in AMOUNT_UNITS:
@@ -101,7 +100,6 @@ def amount_unit():
 @bp.route("/preferences/language", methods=["POST"])
 def language():
     """Switch the page language: kept on the user's account, or in the session before login."""
-
     form = ActionForm()
     choice = request.form.get("language")
     if form.validate_on_submit() and choice in LANGUAGES:

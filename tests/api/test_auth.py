@@ -121,7 +121,6 @@ def test_a_bearer_token_acts_as_its_user_whatever_session_cookie_comes_along(
 ):
     """A client logged in on the pages as a checker that calls the API with a maker's token
     acts as the maker: the token decides, the cookie is ignored."""
-
     web_login("hengyang_checker")
     payment = created(pay(api("leiyang_finance"), fund_id("2017-SJH")))
     history = api("auditor").get(f"/api/v1/history/disbursements/{payment['id']}").get_json()
@@ -131,7 +130,6 @@ def test_a_bearer_token_acts_as_its_user_whatever_session_cookie_comes_along(
 def test_tokens_are_issued_with_rate_limiting_switched_off(tmp_path):
     """``RATELIMIT_ENABLED=False`` (throttling left to a proxy) must not break logins. Its own
     process and database: the limiter is one object shared by every app of a process."""
-
     script = textwrap.dedent(f"""
         import flask_migrate
         from fundtrack import create_app

@@ -171,7 +171,6 @@ def test_a_live_value_set_to_null_is_named(runner, db_session):
 
 def test_the_live_rows_are_compared_by_the_database(db_session):
     """Without a chain to fail first: a deletion as newest version, and a live row gone."""
-
     connection = db_session.connection()
     target = db_session.execute(SQL("SELECT min(id) FROM funds")).scalar()
     db_session.execute(

@@ -71,7 +71,6 @@ def _cheap_password_hashes():
     user re-hashes its password at those costs (``check_needs_rehash``). The production
     hasher is back before any test runs.
     """
-
     with mock.patch.object(
         operations, "password_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     ):

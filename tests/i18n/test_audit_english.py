@@ -16,7 +16,6 @@ from tests.pdf_text import pdf_pages
 
 def _demo_evaluation(db_session, fund_id) -> int:
     """The demo's approved 2017 三结合 evaluation of 耒阳市 (lines, review, grade)."""
-
     return db_session.scalar(
         sa.select(Evaluation.id).where(
             Evaluation.fund_id == fund_id("2017-SJH"), Evaluation.region_code == "430481"

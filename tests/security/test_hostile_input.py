@@ -28,7 +28,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy_continuum import versioning_manager
 
-import fundtrack.models  # noqa: F401  (every package's errors are defined by now)
+import fundtrack.models  # noqa: F401  (every domain's errors exist before the walk below)
 from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.core.api import HTTP_CODES
 from fundtrack.core.errors import DomainError
@@ -85,7 +85,6 @@ def snapshot(db_session) -> dict[str, int]:
     """The number of rows of every table (the history's version and transaction tables
     included, so any write to a versioned record shows), but the access log: failed logins
     are logged by design."""
-
     tables = [t for t in db.metadata.sorted_tables if t.name != "access_log"]
     counts = [
         sa.select(sa.func.count()).select_from(t).scalar_subquery().label(t.name) for t in tables
@@ -99,7 +98,6 @@ def snapshot(db_session) -> dict[str, int]:
 
 def stable_codes() -> set[str]:
     """Every error code the API may answer: the HTTP ones and every domain error's."""
-
     codes, classes = set(HTTP_CODES.values()), [DomainError]
     while classes:
         cls = classes.pop()

@@ -99,7 +99,6 @@ CHECKS = [
 def _openapi_schema():
     """The document as the app serves it; collection needs it before any fixture exists, so
     it comes from an app of its own that never touches a database."""
-
     document_app = create_app(
         {
             "TESTING": True,
@@ -117,7 +116,6 @@ schema = _openapi_schema()
 def module_connection(app, _schema):
     """``db_session`` for the whole module: the app's session bound to one connection whose
     outer transaction is rolled back at the end."""
-
     with app.app_context():
         engine = db.engine
         limiter.reset()
@@ -156,7 +154,6 @@ def bearer_headers(app, module_connection):
 @pytest.fixture
 def savepoint(module_connection):
     """Whatever one operation's examples write is rolled back after them."""
-
     db.session.remove()
     nested = module_connection.begin_nested()
     try:

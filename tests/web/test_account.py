@@ -159,7 +159,6 @@ def test_hostile_values_in_the_password_fields(client, web_login, db_session):
     NUL) or what is too long is refused. (The page forms' sweep, tests/security/
     test_hostile_input.py, checks that accepted text is shown back escaped: a password is
     never shown, so this form is swept here.)"""
-
     web_login("leiyang_finance")
     before = _password_hash(db_session, "leiyang_finance")
     always_refused = ("零\x00字节-1", "长1" * 5_000)

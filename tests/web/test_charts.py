@@ -158,7 +158,6 @@ def test_drafts_recalls_and_a_direct_allocation_keep_the_flow_whole(
 ):
     """A draft is money reserved; a county that got money straight from the province shows
     it as coming from elsewhere on its prefecture's page."""
-
     fund = fund_id("2018-SJH")
     created(draft(api("province_maker"), fund, "430200", "30000.00"))  # 株洲市: draft only
     direct = created(draft(api("province_maker"), fund, "430481", "50000.00"))  # to 耒阳市
@@ -263,7 +262,6 @@ def _row(code, parent, level, received=0, out=0, paid=0, spent=0):
 def test_the_flow_keeps_carry_ins_direct_allocations_and_drafts_apart(app_ctx):
     """Built from figures alone: a county got money carried in and one got money straight
     from the province; a draft to another prefecture is still reserved at the province."""
-
     rows = [
         _row("430000", None, "province", received=100_000, out=80_000, paid=5_000),
         _row("430100", "430000", "prefecture", received=60_000, out=20_000),

@@ -24,7 +24,6 @@ NEW_PASSWORD = "Wangfang-2019!"
 def _versions(db_session, username: str) -> list[tuple]:
     """(operation type, role, active, action, reason) of every version of the user, oldest
     first: the program's sentence and the person's own words."""
-
     version = version_class(User)
     transaction = versioning_manager.transaction_cls
     return db_session.execute(

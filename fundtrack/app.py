@@ -29,11 +29,23 @@ from fundtrack.exchange import register as exchange
 from fundtrack.extensions import csrf, db, limiter, migrate
 from fundtrack.funds import register as funds
 from fundtrack.home import register as home
+from fundtrack.ledger import register as ledger
 from fundtrack.regions import register as regions
 from fundtrack.users import register as users
 
 #: in the order of the API document and of the navigation
-DOMAINS = (users, regions, home, funds, allocations, disbursements, evaluations, audit, exchange)
+DOMAINS = (
+    users,
+    regions,
+    home,
+    ledger,
+    funds,
+    allocations,
+    disbursements,
+    evaluations,
+    audit,
+    exchange,
+)
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -6,11 +6,12 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from fundtrack.audit.chain import head, verify_chain, verify_live_rows
+from fundtrack.audit.chain import Finding, head, verify_chain, verify_live_rows
 from fundtrack.core.errors import DomainError
 from fundtrack.core.versioning import acting_as, set_action
 from fundtrack.demo import load_demo
 from fundtrack.extensions import db
+from fundtrack.ledger.verify import verify_balances
 from fundtrack.reference import load_reference_data
 from fundtrack.users.operations import create_user
 
@@ -80,20 +81,27 @@ audit_cli = AppGroup("audit", help="The audit trail's hash chain.")
 
 @audit_cli.command("verify")
 def audit_verify():
-    """Walk the hash chain and compare every live record with its newest version.
+    """Walk the hash chain, compare every live record with its newest version and every
+    kept balance with the balance recomputed from the records.
 
-    Exits 0 when everything agrees; 1, naming the first transaction or record that does
-    not, otherwise.
+    Exits 0 when everything agrees; 1, naming the first transaction, record or balance that
+    does not, otherwise.
     """
     connection = db.session.connection()
     links, finding = verify_chain(connection)
     if finding is None:
         records, finding = verify_live_rows(connection)
+    if finding is None:
+        balances, difference = verify_balances(db.session)
+        finding = None if difference is None else Finding("balance", difference)
     db.session.rollback()
     if finding is not None:
         click.echo(f"audit verify FAILED: {finding}", err=True)
         raise SystemExit(1)
-    click.echo(f"audit verify OK: {links} sealed transactions, {records} live records agree")
+    click.echo(
+        f"audit verify OK: {links} sealed transactions, {records} live records and "
+        f"{balances} kept balances agree"
+    )
 
 
 @audit_cli.command("head")

@@ -44,10 +44,6 @@ class DefaultConfig:
     #: month-day of the following year by which a year's evaluations are due
     EVALUATION_DEADLINE = "03-31"
 
-    #: per-process LRU of computed fund balances, keyed on the audit chain's head (every
-    #: committed change of money is sealed there): entries kept; 0 disables the cache
-    BALANCE_CACHE_SIZE = 64
-
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

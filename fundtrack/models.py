@@ -16,6 +16,7 @@ from fundtrack.funds.models import (
     FundKind,
     YearEndClose,
 )
+from fundtrack.ledger.models import FundBalance
 from fundtrack.regions.models import Region
 from fundtrack.users.models import ApiToken, User
 
@@ -39,6 +40,7 @@ __all__ = [
     "EvaluationIndicator",
     "ExpenditureCategory",
     "Fund",
+    "FundBalance",
     "FundCarryOver",
     "FundEarmark",
     "FundKind",

@@ -4,21 +4,25 @@
 from __future__ import annotations
 
 import contextlib
+import io
 
 import sqlalchemy as sa
+from openpyxl import Workbook
 from sqlalchemy_continuum import versioning_manager
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.core.idnumber import check_digit
 from fundtrack.disbursements.models import Beneficiary, Disbursement
-from fundtrack.funds.balances import fund_balances
+from fundtrack.exchange.contract import DATA_SHEET
 from fundtrack.funds.models import Fund
+from fundtrack.ledger.balances import fund_balances
+from fundtrack.ledger.verify import verify_balances
 
 
 def ledger_state(session) -> dict:
     """Everything a refused request must leave as it was: the number of allocations,
-    recalls, disbursements, beneficiaries and history transactions, and every fund's
-    balances per region."""
+    recalls, disbursements, beneficiaries and history transactions, every fund's kept
+    balances per region, and their agreement with the records (``None``: no finding)."""
 
     def count(model) -> int:
         return session.scalar(sa.select(sa.func.count()).select_from(model))
@@ -44,6 +48,7 @@ def ledger_state(session) -> dict:
             code: (b.received_fen, b.allocated_out_fen, b.disbursed_fen, b.spent_fen)
             for code, b in fund_balances(session, fund).items()
         }
+    state["kept balances differ"] = verify_balances(session)[1]
     return state
 
 
@@ -60,7 +65,9 @@ def assert_refused(db_session, send, status: int | tuple[int, ...], code: str | 
     assert error["message"]
     if code is not None:
         assert error["code"] == code, error
-    assert ledger_state(db_session) == before
+    after = ledger_state(db_session)
+    assert after == before
+    assert after["kept balances differ"] is None
     return error
 
 
@@ -220,3 +227,17 @@ def disable_chain_triggers(db_session):
     else:
         db_session.execute(sa.text("DROP TRIGGER audit_seals_no_update"))
         db_session.execute(sa.text("DROP TRIGGER audit_seals_no_delete"))
+
+
+def workbook(kind, rows: list[dict]) -> bytes:
+    """The import template with ``rows`` (column label -> value) from row 2 on."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = DATA_SHEET
+    labels = [column.label for column in kind.columns]
+    sheet.append(labels)
+    for row in rows:
+        sheet.append([row.get(label) for label in labels])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
 
 from fundtrack import create_app
+from fundtrack.core.versioning import acting_as
 from fundtrack.demo import load_demo
+from fundtrack.exchange.contract import KINDS
+from fundtrack.exchange.imports import run_import
 from fundtrack.extensions import db
 from fundtrack.funds.models import Fund
+from fundtrack.ledger.checks import batch, lock_balances, lock_batch
+from fundtrack.users.models import User
 from tests.conftest import DEMO_PASSWORD
+from tests.helpers import payment_row, workbook
 
-CONCURRENT_REQUESTS = 24
+CONCURRENT_REQUESTS = 30
 
 
 @pytest.fixture
@@ -95,3 +103,113 @@ def test_concurrent_disbursements_never_overspend_one_balance(committed_app):
     after = _balance(client, token, fund_id, "430481")
     assert after["available"] == "7000.00"
     assert after["disbursed"] == "193000.00"
+
+
+def _pay_in_thread(app, token, fund_id, voucher, answers, amount="100.00"):
+    def send():
+        response = app.test_client().post(
+            "/api/v1/disbursements",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"fund_id": fund_id, "category": "project_support", "amount": amount,
+                  "paid_on": "2017-12-01", "payee_name": "并发测试户", "voucher_no": voucher},
+        )  # fmt: skip
+        answers.append(response.status_code)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread
+
+
+def test_a_payment_in_another_county_completes_while_an_import_is_open(committed_app):
+    """耒阳市's import holds its transaction open (rows written, not yet committed): a
+    payment at 安仁县 from the same fund completes meanwhile; one at 耒阳市 waits for it."""
+    client = committed_app.test_client()
+    tokens = {
+        name: client.post(
+            "/api/v1/tokens", json={"username": name, "password": DEMO_PASSWORD}
+        ).get_json()["token"]
+        for name in ("leiyang_finance", "anren_finance")
+    }
+    imported, release, failure = threading.Event(), threading.Event(), []
+
+    def open_import():
+        try:
+            with committed_app.app_context():
+                session = db.session
+                maker = session.scalar(sa.select(User).where(User.username == "leiyang_finance"))
+                kind = KINDS["disbursements"]
+                rows = [payment_row(凭证号=f"导入-{n}", **{"金额（元）": 10}) for n in range(50)]
+                with acting_as(maker):
+                    run_import(session, maker, kind, workbook(kind, rows), "open.xlsx")
+                imported.set()
+                release.wait(timeout=60)
+                session.rollback()
+                session.remove()
+        except Exception as exc:
+            failure.append(exc)
+            imported.set()
+
+    with committed_app.app_context():
+        fund_id = db.session.scalar(sa.select(Fund.id).where(Fund.code == "2017-SJH"))
+        db.session.remove()
+    importer = threading.Thread(target=open_import)
+    importer.start()
+    assert imported.wait(timeout=60) and not failure, failure
+    try:
+        other, same = [], []
+        elsewhere = _pay_in_thread(committed_app, tokens["anren_finance"], fund_id, "安仁-1", other)
+        elsewhere.join(timeout=15)
+        assert not elsewhere.is_alive(), "a payment in another county waited for the import"
+        assert other == [201]
+        blocked = _pay_in_thread(committed_app, tokens["leiyang_finance"], fund_id, "耒阳-1", same)
+        blocked.join(timeout=2)
+        assert blocked.is_alive(), "a payment in the importing county did not wait for it"
+    finally:
+        release.set()
+        importer.join(timeout=60)
+    blocked.join(timeout=30)
+    assert same == [201]
+
+
+def _lock_in_sheet_order(app, codes, started, failures):
+    """As an import does: the whole sheet's rows first (``lock_batch``), then each row in
+    sheet order, slowly, as rows are created."""
+    try:
+        with app.app_context():
+            session = db.session
+            fund = session.scalar(sa.select(Fund).where(Fund.code == "2017-SJH"))
+            started.wait(timeout=30)
+            with batch(session):
+                lock_batch(session, [(fund, code) for code in codes])
+                for code in codes:
+                    lock_balances(session, fund, (code,))
+                    time.sleep(0.5)
+            session.rollback()
+            session.remove()
+    except Exception as exc:
+        failures.append(exc)
+
+
+def _two_imports_in_opposite_orders(app) -> list[Exception]:
+    started, failures = threading.Barrier(2), []
+    threads = [
+        threading.Thread(target=_lock_in_sheet_order, args=(app, codes, started, failures))
+        for codes in (("430481", "431028"), ("431028", "430481"))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return failures
+
+
+def test_imports_touching_the_same_regions_in_opposite_orders_never_deadlock(
+    committed_app, monkeypatch
+):
+    failures = _two_imports_in_opposite_orders(committed_app)
+    assert failures == []
+    # the control: without the whole sheet locked first, the same two imports deadlock
+    # (PostgreSQL cancels one of them): this test can fail
+    monkeypatch.setattr(sys.modules[__name__], "lock_batch", lambda session, moves: None)
+    failures = _two_imports_in_opposite_orders(committed_app)
+    assert any(isinstance(exc, sa.exc.OperationalError) for exc in failures), failures

@@ -4,12 +4,10 @@ CLI and the imports do), each refusal leaving the balances as they were."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from openpyxl import Workbook
 
 from fundtrack.allocations import operations as allocations
 from fundtrack.allocations.models import Allocation
@@ -24,12 +22,12 @@ from fundtrack.core.versioning import acting_as
 from fundtrack.disbursements import operations as disbursements
 from fundtrack.disbursements.models import Disbursement
 from fundtrack.evaluations import operations as evaluations
-from fundtrack.exchange.contract import DATA_SHEET, KINDS
+from fundtrack.exchange.contract import KINDS
 from fundtrack.exchange.errors import ImportRejected
 from fundtrack.exchange.imports import run_import
 from fundtrack.funds import year_end
-from fundtrack.funds.balances import fund_balances, region_balance
-from tests.helpers import allocation_row
+from fundtrack.ledger.balances import fund_balances, region_balance
+from tests.helpers import allocation_row, workbook
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
@@ -46,20 +44,6 @@ def pay_directly(db_session, maker, fund, amount_fen: int):
         payee_name="耒阳市某合作社",
         voucher_no="耒-操作-2",
     )
-
-
-def workbook(kind, rows: list[dict]) -> bytes:
-    """The import template with ``rows`` (column label -> value) from row 2 on."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = DATA_SHEET
-    labels = [column.label for column in kind.columns]
-    sheet.append(labels)
-    for row in rows:
-        sheet.append([row.get(label) for label in labels])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def _available(db_session, fund, region_code: str) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from fundtrack.funds.balances import fund_balances, region_balance
 from fundtrack.funds.models import Fund
+from fundtrack.ledger.balances import fund_balances, region_balance
 
 
 def test_region_balance_equals_the_whole_funds_figures(app_ctx, db_session, api, fund_id):

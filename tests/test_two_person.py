@@ -26,6 +26,7 @@ from fundtrack.extensions import db
 from fundtrack.funds.models import FundCarryOver
 from fundtrack.funds.operations import create_fund
 from fundtrack.funds.year_end import propose_year_end
+from fundtrack.ledger.postings import RULES as POSTING_RULES
 from fundtrack.movements import MONEY_MOVEMENTS, movement
 from tests.helpers import allocation_payload, disbursement_payload
 
@@ -208,6 +209,8 @@ NOT_MONEY_MOVEMENTS = {
     "BudgetLine": "a planning total that funds itemise; it moves no money by itself",
     "BenefitRule": "a rate per day or per year, not an amount of anybody's money",
     "EvaluationDeclaredUse": "what a county reports it spent, in its evaluation; moves nothing",
+    "FundBalance": "the balances kept from the movements (ledger.postings), never written "
+    "by an operation",
 }
 
 
@@ -223,6 +226,19 @@ def test_every_model_with_money_declares_two_people_and_is_a_listed_movement():
             assert isinstance(getattr(model, "__two_person__", None), TwoPerson), model
             assert model in listed, model
     assert _models_with_rules() <= listed
+
+
+def test_every_movement_posts_to_the_kept_balances():
+    """A model that moves money without a posting rule would leave the kept balances (which
+    the pages and the balance checks read) behind its records."""
+    amounts = {
+        model
+        for m in MONEY_MOVEMENTS
+        for model in m.models
+        if any(c.name.endswith("_fen") for c in model.__table__.columns)
+    }
+    assert len(amounts) >= 5
+    assert amounts <= set(POSTING_RULES), amounts - set(POSTING_RULES)
 
 
 def _draft_fund(session, user):

@@ -2,8 +2,9 @@
 
 Conservation: for every region and fund, allocated out (draft and approved) + disbursed
 (pending and approved) never exceeds what the region received. Every operation that moves
-money takes the fund's row lock first (``lock_fund``) and checks the balance after it, in
-the transaction that writes.
+money locks the balance rows of the regions it touches first (``ledger.checks.lock_balances``)
+and checks the kept balance after it, in the transaction that writes; the rows' CHECK is the
+database's own refusal underneath.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from fundtrack.core.reasons import optional_reason, require_reason
 from fundtrack.core.timeparse import local_today
 from fundtrack.core.versioning import set_action, set_reason
 from fundtrack.evaluations.operations import evaluation_gate
-from fundtrack.ledger.checks import batch_get, flush_write, lock_fund, require_available
+from fundtrack.ledger.checks import batch_get, flush_write, lock_balances, require_available
 from fundtrack.regions.models import LEVEL_DEPTH, Region
 from fundtrack.regions.operations import is_within
 
@@ -95,7 +96,7 @@ def create_allocation(
         fields["reason"] = [_("事由不超过 2000 个字符")]
     if fields:
         raise ValidationFailed(fields=fields)
-    lock_fund(session, fund)
+    lock_balances(session, fund, (from_region_code, to_region_code))
     require_available(session, fund, from_region_code, amount_fen)
     allocation = Allocation(
         fund_id=fund.id,
@@ -135,7 +136,9 @@ def approve_allocation(
         raise Forbidden(_("没有审批该地区资金下达的权限"))
     opinion = optional_reason(reason)
     ALLOCATION_TRANSITIONS.target(allocation.status, "approve")
-    lock_fund(session, allocation.fund)
+    lock_balances(
+        session, allocation.fund, (allocation.from_region_code, allocation.to_region_code)
+    )
     problems = evaluation_gate(session, allocation.fund, allocation.to_region_code)
     override = (evaluation_override_reason or "").strip()
     if problems and not override:
@@ -242,7 +245,9 @@ def create_recall(
             fields["redistribute_to"] = [_("调剂的接收地区不能是被收回的地区")]
     if fields:
         raise ValidationFailed(fields=fields)
-    lock_fund(session, allocation.fund)
+    lock_balances(
+        session, allocation.fund, (allocation.from_region_code, allocation.to_region_code)
+    )
     remaining = recallable_fen(session, allocation)
     if amount_fen > remaining:
         raise InsufficientFunds(
@@ -286,7 +291,9 @@ def approve_recall(
         raise Forbidden(_("没有审批该地区资金收回的权限"))
     opinion = optional_reason(reason)
     RECALL_TRANSITIONS.target(recall.status, "approve")
-    lock_fund(session, allocation.fund)
+    lock_balances(
+        session, allocation.fund, (allocation.from_region_code, allocation.to_region_code)
+    )
     RECALL_TRANSITIONS.apply(recall, "approve")
     recall.approved_by_id = user.id
     recall.approved_at = utcnow()

@@ -26,8 +26,8 @@ from fundtrack.evaluations.models import (
     EvaluationIndicator,
 )
 from fundtrack.extensions import db
-from fundtrack.funds.balances import balance_rows
 from fundtrack.funds.models import Fund, FundCarryOver, FundEarmark
+from fundtrack.ledger.balances import balance_rows
 from fundtrack.reports.export import csv_bytes
 from fundtrack.reports.pdf import render_pdf
 from fundtrack.users.models import ROLES

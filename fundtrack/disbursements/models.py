@@ -124,6 +124,13 @@ class Disbursement(db.Model):
             postgresql_where=sa.text("status <> 'rejected'"),
             sqlite_where=sa.text("status <> 'rejected'"),
         ),
+        # what waits for a checker (the home page's counts): only the few pending rows
+        sa.Index(
+            "ix_disbursements_pending",
+            "region_code",
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        ),
     )
     #: a payment is spent once approved, a reversal takes effect once approved: each by a
     #: checker who is not the one who recorded or proposed it

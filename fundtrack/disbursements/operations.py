@@ -50,7 +50,7 @@ from fundtrack.ledger.checks import (
     batch_cached,
     batch_get,
     flush_write,
-    lock_fund,
+    lock_balances,
     require_available,
 )
 from fundtrack.regions.models import Region
@@ -242,7 +242,7 @@ def create_disbursement(
             fields["days"] = [_("%(benefit)s按天发放，必须填写天数", benefit=rule.name)]
     if fields:
         raise ValidationFailed(fields=fields)
-    lock_fund(session, fund)
+    lock_balances(session, fund, (region_code,))
     if rule is not None:
         # one lock per person, so that two payments to the same person cannot both pass
         session.execute(
@@ -290,7 +290,7 @@ def approve_disbursement(
     DISBURSEMENT_TRANSITIONS.target(disbursement.status, "approve")
     original = disbursement.reverses
     if original is not None:
-        lock_fund(session, disbursement.fund)  # money becomes available: one mover at a time
+        lock_balances(session, disbursement.fund, (disbursement.region_code,))
         DISBURSEMENT_TRANSITIONS.apply(original, "reverse")
     DISBURSEMENT_TRANSITIONS.apply(disbursement, "approve")
     disbursement.approved_by_id = user.id
@@ -353,7 +353,7 @@ def propose_reversal(
             today=today.isoformat(),
         )
         raise ValidationFailed(message, fields={"reversed_on": [message]})
-    lock_fund(session, disbursement.fund)
+    lock_balances(session, disbursement.fund, (disbursement.region_code,))
     # the payment's row, locked: two proposals for the same payment cannot both pass
     session.execute(
         sa.select(Disbursement.id).where(Disbursement.id == disbursement.id).with_for_update()

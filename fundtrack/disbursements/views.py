@@ -40,9 +40,9 @@ from fundtrack.disbursements.permissions import (
 )
 from fundtrack.disbursements.queries import SEARCH_COLUMNS
 from fundtrack.extensions import db
-from fundtrack.funds.balances import Balance, funds_balances, region_balance
 from fundtrack.funds.models import Fund, FundEarmark
 from fundtrack.funds.permissions import get_visible_fund, visible_funds_filter
+from fundtrack.ledger.balances import Balance, funds_balances, region_balance
 from fundtrack.regions.models import Region
 from fundtrack.regions.operations import subtree_codes
 

@@ -50,8 +50,8 @@ from fundtrack.evaluations.permissions import (
     can_edit_evaluation,
     can_review_evaluation,
 )
-from fundtrack.funds.balances import region_balance
 from fundtrack.funds.models import ExpenditureCategory, Fund
+from fundtrack.ledger.balances import region_balance
 from fundtrack.regions.models import Region
 from fundtrack.regions.operations import subtree_codes
 

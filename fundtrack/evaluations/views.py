@@ -41,9 +41,9 @@ from fundtrack.evaluations.permissions import (
 )
 from fundtrack.evaluations.reports import send_evaluation_report
 from fundtrack.extensions import db
-from fundtrack.funds.balances import Balance, funds_balances
 from fundtrack.funds.models import ExpenditureCategory, Fund
 from fundtrack.funds.permissions import get_visible_fund, visible_funds_filter
+from fundtrack.ledger.balances import Balance, funds_balances
 from fundtrack.regions.operations import subtree_codes
 from fundtrack.users.models import User
 

@@ -58,6 +58,9 @@ class ImportKind:
     create: Callable
     #: (session, user, parsed rows) -> lookups shared by all rows (one query each)
     prepare: Callable
+    #: (user, values, lookups) -> the (fund, region) balance rows a row moves, locked for
+    #: the whole batch before its first row (``ledger.checks.lock_batch``)
+    touches: Callable = lambda user, values, lookups: ()
     #: the title on pages, in the user's language (``title`` is the workbook's, Chinese)
     heading: object = None
 
@@ -110,6 +113,19 @@ def _fund(values: dict, lookups: dict):
     if fund is None:
         raise ValidationFailed(fields={"fund": [_("资金编号不存在，或不在本地区范围内")]})
     return fund
+
+
+def _allocation_touches(user, values: dict, lookups: dict):
+    fund = lookups["funds"].get(values.get("fund"))
+    if fund is None:  # the row's own error says why
+        return ()
+    giver = values.get("from_region") or user.region_code
+    return ((fund, giver), (fund, values["to_region"]))
+
+
+def _disbursement_touches(user, values: dict, lookups: dict):
+    fund = lookups["funds"].get(values.get("fund"))
+    return () if fund is None else ((fund, values.get("region") or user.region_code),)
 
 
 def _create_allocation(session, user, values: dict, lookups: dict):
@@ -237,6 +253,7 @@ KINDS = {
         ),
         create=_create_allocation,
         prepare=_fund_lookup,
+        touches=_allocation_touches,
     ),
     "disbursements": ImportKind(
         name="disbursements",
@@ -343,6 +360,7 @@ KINDS = {
         ),
         create=_create_disbursement,
         prepare=_prepare_disbursements,
+        touches=_disbursement_touches,
     ),
 }
 

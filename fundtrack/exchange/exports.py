@@ -21,7 +21,7 @@ from fundtrack.core.timeparse import local_today
 from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Disbursement
 from fundtrack.disbursements.queries import visible_disbursements
 from fundtrack.exchange.tables import Column, Table, send_table
-from fundtrack.funds.balances import balance_rows
+from fundtrack.ledger.balances import balance_rows
 from fundtrack.regions.models import LEVELS
 
 #: most rows one export writes; narrow the filters beyond that

@@ -15,7 +15,7 @@ from fundtrack.core.versioning import fixed_action
 from fundtrack.exchange.contract import ImportKind, ImportResult, RowError
 from fundtrack.exchange.errors import ImportRejected
 from fundtrack.exchange.xlsx import _parse_row, read_rows
-from fundtrack.ledger.checks import batch
+from fundtrack.ledger.checks import batch, lock_batch
 
 
 def run_import(session, user, kind: ImportKind, data: bytes, filename: str) -> ImportResult:
@@ -38,6 +38,12 @@ def run_import(session, user, kind: ImportKind, data: bytes, filename: str) -> I
     labels = {c.key: c.label for c in kind.columns}
     action = f"Excel 导入{kind.title}「{filename[:100]}」，{len(rows)} 行"  # zh-only: stored
     with fixed_action(session, action), batch(session):
+        # every balance row the sheet moves, locked at once in key order: two imports
+        # never wait for each other in a circle, and no other region waits for this one
+        lock_batch(
+            session,
+            [move for _, values in parsed for move in kind.touches(user, values, lookups)],
+        )
         for number, values in parsed:
             try:
                 result.created.append(kind.create(session, user, values, lookups))

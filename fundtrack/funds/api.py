@@ -17,7 +17,6 @@ from fundtrack.core.schemas import DecisionSchema, ReasonSchema
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.extensions import db
 from fundtrack.funds import operations, year_end
-from fundtrack.funds.balances import balance_rows
 from fundtrack.funds.models import ExpenditureCategory, Fund, YearEndClose
 from fundtrack.funds.permissions import (
     get_visible_close,
@@ -35,6 +34,7 @@ from fundtrack.funds.schemas import (
     FundSchema,
     YearEndCloseSchema,
 )
+from fundtrack.ledger.balances import balance_rows
 
 blp = Blueprint("funds", __name__, url_prefix="/api/v1", description="专项资金")
 

@@ -14,13 +14,13 @@ from fundtrack.core.timeparse import parse_moment
 from fundtrack.core.web_helpers import run_action
 from fundtrack.extensions import db
 from fundtrack.funds import operations, year_end
-from fundtrack.funds.balances import balance_rows
 from fundtrack.funds.charts import money_flow, rate_charts
 from fundtrack.funds.models import Fund, FundEarmark, YearEndClose
 from fundtrack.funds.permissions import (
     can_view_year_end_close,
     get_visible_fund,
 )
+from fundtrack.ledger.balances import balance_rows
 from fundtrack.regions.models import Region
 
 bp = Blueprint("fund_pages", __name__)

@@ -23,7 +23,6 @@ from fundtrack.core.reasons import optional_reason, require_reason
 from fundtrack.core.timeparse import local_today
 from fundtrack.core.versioning import set_action, set_reason
 from fundtrack.disbursements.models import Disbursement
-from fundtrack.funds.balances import fund_balances
 from fundtrack.funds.models import (
     FUND_TRANSITIONS,
     YEAR_END_TRANSITIONS,
@@ -32,6 +31,7 @@ from fundtrack.funds.models import (
     YearEndClose,
 )
 from fundtrack.funds.permissions import can_decide_year_end, can_propose_year_end
+from fundtrack.ledger.balances import fund_balances
 from fundtrack.ledger.checks import lock_fund
 from fundtrack.regions.models import LEVEL_DEPTH, Region
 

@@ -1,7 +1,7 @@
 """What waits for the signed-in user: the approvals and reviews listed on the home page.
 
 One statement of counts (scalar subqueries), so the home page costs the same however much
-waits, remembered under the audit chain's head as the balances are; the same permission rules
+waits (each count reads an index of what is pending, not the records); the same permission rules
 as the buttons (a checker over the region approves, the region above reviews an evaluation,
 the region's maker fixes what came back). A checker's list leaves out what they proposed
 themselves: somebody else decides it.
@@ -15,11 +15,9 @@ import sqlalchemy as sa
 from flask import url_for
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
-from fundtrack.core.cache import app_cache, remembered
 from fundtrack.core.i18n import _l
 from fundtrack.disbursements.models import Disbursement
 from fundtrack.evaluations.models import Evaluation
-from fundtrack.funds.balances import CACHE_SIZE_KEY, records_state
 from fundtrack.funds.models import Fund, YearEndClose
 from fundtrack.regions.operations import subtree_codes
 
@@ -38,13 +36,9 @@ def _count(model, *conditions):
     return sa.select(sa.func.count()).select_from(model).where(*conditions).scalar_subquery()
 
 
-def _counts(session, user, queries) -> tuple[int, ...]:
-    """The counts, remembered under the audit chain's head like the balances (a province
-    checker's counts run over every pending payment of the province)."""
-    cache = app_cache("waiting", CACHE_SIZE_KEY)
-    head = records_state(session) if cache is not None else None
-    key = (head, user.id, user.role, user.region_code) if head is not None else None
-    return remembered(cache, key, lambda: tuple(session.execute(sa.select(*queries)).one()))
+def _counts(session, queries) -> tuple[int, ...]:
+    """The counts, in one statement."""
+    return tuple(session.execute(sa.select(*queries)).one())
 
 
 def waiting_for(session, user) -> list[Waiting]:
@@ -161,7 +155,7 @@ def waiting_for(session, user) -> list[Waiting]:
                 url_for("disbursement_pages.index", status="pending"),
             ),
         }
-    counts = _counts(session, user, [count for _label, count, _url in wanted.values()])
+    counts = _counts(session, [count for _label, count, _url in wanted.values()])
     return [
         Waiting(label=label, count=count, url=url)
         for (label, _count_query, url), count in zip(wanted.values(), counts, strict=True)

@@ -11,11 +11,11 @@ from fundtrack.core.timeparse import local_today
 from fundtrack.evaluations.operations import configured_deadline, overdue
 from fundtrack.extensions import db
 from fundtrack.funds import operations
-from fundtrack.funds.balances import Balance, funds_balances
 from fundtrack.funds.charts import rate_width
 from fundtrack.funds.models import Fund
 from fundtrack.funds.permissions import visible_funds_filter
 from fundtrack.home.dashboard import waiting_for
+from fundtrack.ledger.balances import Balance, funds_balances
 
 bp = Blueprint("home", __name__)
 

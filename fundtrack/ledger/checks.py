@@ -1,5 +1,12 @@
 """The checks and locks of anything that moves money of a fund, and the batch that runs many
-movements in one transaction (an import)."""
+movements in one transaction (an import).
+
+Locks as narrow as the money: a movement takes the fund's row *shared* (any number of
+movements of one fund at once, none beside a year-end close, which takes it exclusively)
+and then the balance rows of the regions it touches, in key order, until its commit; it
+checks the kept balance under those locks. Two counties paying from one fund never wait
+for each other; a county's import waits only for the regions in its sheet.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +18,10 @@ import sqlalchemy as sa
 from fundtrack.core.errors import FundNotActive, InsufficientFunds
 from fundtrack.core.i18n import _
 from fundtrack.core.money import yuan_str
-from fundtrack.funds.balances import region_balance
 from fundtrack.funds.models import Fund
+from fundtrack.ledger.models import AVAILABLE_SQL, FundBalance
+from fundtrack.ledger.postings import ensure_rows
+from fundtrack.regions.models import Region
 
 BATCH_KEY = "fundtrack_batch"
 
@@ -21,8 +30,10 @@ BATCH_KEY = "fundtrack_batch"
 class Batch:
     """Money movements of one batch (an import) in one transaction."""
 
-    #: funds already locked by this transaction
-    locked: set[int] = field(default_factory=set)
+    #: funds already locked (shared) by this transaction, with the status they had then
+    funds: dict[int, str] = field(default_factory=dict)
+    #: (fund id, region) balance rows already locked by this transaction
+    locked: set[tuple[int, str]] = field(default_factory=set)
     #: (fund id, region) -> available fen: read by SQL once, then less the batch's own rows
     available: dict[tuple[int, str], int] = field(default_factory=dict)
     #: lookups that no row of the batch changes (earmarks, benefit rules), by key
@@ -110,24 +121,78 @@ def flush_write(session) -> None:
 
 
 def lock_fund(session, fund, status: str = "active") -> None:
-    """Serialise every money movement of one fund (row lock on PostgreSQL), and refuse it
-    (``FundNotActive``) unless the fund is in ``status`` (the decision of a year-end close
-    locks a fund that stands still, ``closing``).
-
-    Balances are checked after this lock and written in the same transaction, so two
-    concurrent requests can never both spend the same available money.
-    """
-    current = session.info.get(BATCH_KEY)
-    fund_status = fund.status
-    if current is None or fund.id not in current.locked:
-        # the status as it stands once the row is locked (a close may have just committed)
-        fund_status = session.scalar(
-            sa.select(Fund.status).where(Fund.id == fund.id).with_for_update()
-        )
-        if current is not None:
-            current.locked.add(fund.id)
+    """Hold every money movement of one fund still (an exclusive row lock on PostgreSQL)
+    and refuse (``FundNotActive``) unless the fund is in ``status``: for a year-end close,
+    which moves every region's money at once (its decision locks a fund that stands still,
+    ``closing``)."""
+    fund_status = session.scalar(sa.select(Fund.status).where(Fund.id == fund.id).with_for_update())
     if fund_status != status:
         raise FundNotActive(fund_status=fund_status)
+
+
+def lock_balances(session, fund, region_codes, status: str = "active") -> None:
+    """Lock the balance rows of ``region_codes`` of one fund until the commit, in key
+    order (creating the rows that do not exist yet), after taking the fund's row shared and
+    refusing (``FundNotActive``) unless the fund is in ``status``.
+
+    Balances are checked after this lock and written in the same transaction, so two
+    concurrent requests can never both spend the same available money; movements of other
+    regions of the fund go on meanwhile. Inside ``batch`` each row is locked once.
+    """
+    current = session.info.get(BATCH_KEY)
+    fund_status = current.funds.get(fund.id) if current is not None else None
+    if fund_status is None:
+        # the status as it stands once the row is held (a close may have just committed)
+        fund_status = session.scalar(
+            sa.select(Fund.status).where(Fund.id == fund.id).with_for_update(read=True)
+        )
+        if current is not None:
+            current.funds[fund.id] = fund_status
+    if fund_status != status:
+        raise FundNotActive(fund_status=fund_status)
+    wanted = {(fund.id, code) for code in region_codes}
+    if current is not None:
+        wanted -= current.locked
+        current.locked |= wanted
+    if not wanted:
+        return
+    ensure_rows(session, wanted)
+    session.execute(
+        sa.select(FundBalance.region_code)
+        .where(
+            FundBalance.fund_id == fund.id,
+            FundBalance.region_code.in_(sorted(c for _f, c in wanted)),
+        )
+        .order_by(FundBalance.region_code)
+        .with_for_update()
+    )
+
+
+def lock_batch(session, moves) -> None:
+    """Inside ``batch``: lock every (fund, region) of ``moves`` at once, in key order, so
+    that two imports touching the same regions in opposite orders never deadlock."""
+    moves = list(moves)
+    # a region that does not exist is the row's own error, not a lock
+    known = set(
+        session.scalars(sa.select(Region.code).where(Region.code.in_({c for _f, c in moves})))
+    )
+    by_fund: dict[int, tuple[Fund, set[str]]] = {}
+    for fund, region_code in moves:
+        if region_code in known:
+            by_fund.setdefault(fund.id, (fund, set()))[1].add(region_code)
+    for _fund_id, (fund, codes) in sorted(by_fund.items()):
+        with contextlib.suppress(FundNotActive):  # each of its rows is refused, by name
+            lock_balances(session, fund, sorted(codes))
+
+
+def kept_available_fen(session, fund, region_code: str) -> int:
+    """The region's available balance from its kept row (0 without one)."""
+    available = session.scalar(
+        sa.select(sa.literal_column(AVAILABLE_SQL))
+        .select_from(FundBalance)
+        .where(FundBalance.fund_id == fund.id, FundBalance.region_code == region_code)
+    )
+    return int(available or 0)
 
 
 def require_available(session, fund, region_code: str, amount_fen: int) -> None:
@@ -140,7 +205,7 @@ def require_available(session, fund, region_code: str, amount_fen: int) -> None:
     if current is not None and key in current.available:
         available = current.available[key]
     else:
-        available = region_balance(session, fund, region_code).available_fen
+        available = kept_available_fen(session, fund, region_code)
     if amount_fen > available:
         raise InsufficientFunds(
             _(

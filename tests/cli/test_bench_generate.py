@@ -9,11 +9,23 @@ from sqlalchemy_continuum import versioning_manager
 from bench.generate import main as generate_main
 from fundtrack import create_app
 from fundtrack.extensions import db
-from fundtrack.funds.balances import fund_balances
+from fundtrack.ledger.balances import fund_balances
+from fundtrack.ledger.models import FundBalance
+from fundtrack.ledger.postings import COMPONENTS
 from fundtrack.models import Allocation, Disbursement, Fund, Region, User
 from tests.conftest import DEMO_PASSWORD
 
 PAYMENTS = 300
+#: the revision before the balances were kept by the database
+BEFORE_KEPT_BALANCES = "7a8756f4cf28"
+
+
+def _nonzero_rows(session) -> dict:
+    return {
+        (row.fund_id, row.region_code): tuple(getattr(row, name) for name in COMPONENTS)
+        for row in session.scalars(sa.select(FundBalance))
+        if any(getattr(row, name) for name in COMPONENTS)
+    }
 
 
 def test_bench_generate_fills_a_verifiable_consistent_province(scratch_database_url):
@@ -61,7 +73,17 @@ def test_bench_generate_fills_a_verifiable_consistent_province(scratch_database_
                 negative = {c: b.available_fen for c, b in balances.items() if b.available_fen < 0}
                 assert not negative, (fund.code, negative)
                 assert all(b.received_fen > 0 for b in balances.values())
+            kept = _nonzero_rows(session)
             db.session.remove()
+
+            # years of history upgrade in place: the balance rows are built from the records
+            flask_migrate.downgrade(revision=BEFORE_KEPT_BALANCES)
+            assert not sa.inspect(db.engine).has_table("fund_balances")
+            flask_migrate.upgrade()
+            assert _nonzero_rows(db.session) == kept
+            db.session.remove()
+        verified = runner.invoke(args=["audit", "verify"])
+        assert verified.exit_code == 0, verified.output
     finally:
         with app.app_context():
             db.engine.dispose()

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from fundtrack.funds.balances import Balance, BalanceRow
 from fundtrack.funds.charts import BAR_PLOT, money_flow, rate_charts
+from fundtrack.ledger.balances import Balance, BalanceRow
 from tests.helpers import created, draft
 
 BAR = re.compile(

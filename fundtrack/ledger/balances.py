@@ -1,4 +1,5 @@
-"""Balances of a fund per region, computed by SQL aggregates over the records.
+"""Balances of a fund per region: the kept rows (``ledger.models.FundBalance``) for now, the
+SQL aggregate over the records for any moment in the past and for verification.
 
 For every region and fund:
 - received       = the approved budget (at the fund's own region) + approved allocations in
@@ -13,48 +14,45 @@ For every region and fund:
 - spent          = approved disbursements net of reversals, of the region and everything below it
 - execution_rate = spent / received
 
-The same statement runs over the live tables or, for ``as_of``, over the version tables as
-they stood at that moment. One statement (a ``UNION ALL`` of every kind of row, grouped by
-fund and region) covers the whole province, and any number of funds at once
-(``funds_balances``).
+Now: the rows ``ledger.postings`` keeps in the same transaction as every movement, read by
+primary key (one fund's rows, or one region's). Nothing is cached: a read costs what a
+cache lookup would, and a payment in one fund never makes another fund's page slower.
 
-The statement's result is remembered per process (``BALANCE_CACHE_SIZE`` entries, 0 disables)
-under the head of the audit chain: every committed change of a record the statement reads
-(allocations, recalls, payments, carry-overs, and the funds and regions themselves) is a
-versioned write, sealed into the chain inside its own transaction in commit order, so a new
-committed change is a new head and a new key. The head is read before the statement, so a
-result is never older than its key. Not cached: one region's balance (the balance checks of
-writes), a session with writes of its own not yet committed, versioning switched off, an empty
-chain, and ``as_of`` moments not strictly in the past.
+``as_of`` and ``recomputed_balances``: one statement (a ``UNION ALL`` of every kind of row,
+grouped by fund and region) over the live tables or, for ``as_of``, over the version tables
+as they stood at that moment, for any number of funds at once; ``flask audit verify``
+compares it with the kept rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy_continuum import version_class, versioning_manager
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
-from fundtrack.audit.chain import head as chain_head
-from fundtrack.core.cache import app_cache, remembered
 from fundtrack.core.money import ratio
 from fundtrack.disbursements.models import Disbursement
 from fundtrack.funds.models import FUNDED_STATUSES, Fund, FundCarryOver
+from fundtrack.ledger.models import FundBalance
+from fundtrack.ledger.postings import (
+    DISBURSED_STATUSES,
+    OUTGOING_STATUSES,
+    RECEIVED_STATUSES,
+    SPENT_STATUSES,
+)
 from fundtrack.regions.models import LEVEL_DEPTH, Region
 from fundtrack.regions.operations import ancestors, is_within, subtree_codes
 
-#: allocation statuses whose money has reached the receiving region
-RECEIVED_STATUSES = ("approved", "recalled")
-#: allocation statuses whose money has left (or is reserved at) the giving region
-OUTGOING_STATUSES = ("draft", "approved", "recalled")
-#: disbursement statuses that use money (pending reserves it; a pending reversal, with its
-#: negative amount, gives nothing back until approved)
-DISBURSED_STATUSES = ("pending", "approved", "reversed")
-#: disbursement statuses that count as spent
-SPENT_STATUSES = ("approved", "reversed")
+__all__ = [
+    "DISBURSED_STATUSES",
+    "OUTGOING_STATUSES",
+    "RECEIVED_STATUSES",
+    "SPENT_STATUSES",
+]
 
 
 @dataclass
@@ -132,48 +130,6 @@ def funds_budget_fen(session, funds, as_of: datetime | None = None) -> dict[int,
     return budgets
 
 
-#: name of the per-app LRU of balance statements (``core.cache``) and its size's config key
-CACHE_NAME, CACHE_SIZE_KEY = "balances", "BALANCE_CACHE_SIZE"
-
-
-def _writes_pending(session) -> bool:
-    """True when the session holds changes of its own not yet committed (new, changed or
-    deleted objects, or versioned rows already flushed in this transaction): the chain's head
-    does not describe what this session sees."""
-    if isinstance(session, sa.orm.scoped_session):
-        session = session()
-    if session.new or session.dirty or session.deleted:
-        return True
-    if not session.in_transaction():
-        return False
-    uow = versioning_manager.units_of_work.get(session.connection())
-    return uow is not None and uow.current_transaction is not None
-
-
-def _cache_key(session, ids, as_of: datetime | None, region_code: str | None):
-    """The key of ``funds_balances``' statement for this state of the records, or None when
-    its result must not be cached (then no head is read either)."""
-    if region_code is not None:  # balance checks: exact, cheap, often inside writes
-        return None
-    if as_of is not None:
-        moment = as_of.astimezone(UTC).replace(tzinfo=None) if as_of.tzinfo else as_of
-        if moment >= datetime.now(UTC).replace(tzinfo=None):
-            return None
-    head = records_state(session)
-    return None if head is None else (*head, tuple(sorted(ids)), as_of)
-
-
-def records_state(session) -> tuple[int, str] | None:
-    """The audit chain's head when it describes every record this session sees (so a result
-    read now may be cached under it), else None: versioning off, the session's own writes
-    pending, or no chain at all (rows may have been written without seals)."""
-    if not versioning_manager.options.get("versioning", True):  # writes would go unsealed
-        return None
-    if _writes_pending(session):
-        return None
-    return chain_head(session)
-
-
 #: (giver, receiver) -> money that reached the receiver by approved allocations, net of
 #: approved recalls, in fen: the edges of a fund's money flow (charts)
 Flows = dict[tuple[str, str], int]
@@ -196,21 +152,102 @@ def funds_balances(
     region_code: str | None = None,
     flows: dict[int, Flows] | None = None,
 ) -> dict[int, dict[str, Balance]]:
-    """``fund_balances`` of several funds at once, by fund id: one ``UNION ALL`` aggregate
-    statement (allocations in and out, recalls, carry-overs, payments and, for ``as_of``, the
-    budgets), grouped by fund and region, however many funds there are.
+    """``fund_balances`` of several funds at once, by fund id: now, the kept rows (one
+    statement by primary key for all of them); at ``as_of``, recomputed from the version
+    tables. With ``region_code`` only that region's balance is exact (the rows of its
+    subtree are read for what it spent, the others are left out)."""
+    if as_of is not None:
+        return recomputed_balances(session, funds, as_of, region_code, flows)
+    funds = list(funds)
+    result: dict[int, dict[str, Balance]] = {fund.id: {} for fund in funds}
+    if not funds:
+        return result
+    b = FundBalance.__table__.c
+    statement = sa.select(
+        b.fund_id, b.region_code, b.received_fen, b.allocated_out_fen, b.disbursed_fen,
+        b.carried_over_fen, b.spent_fen,
+    ).where(b.fund_id.in_(list(result)))  # fmt: skip
+    if region_code is not None:
+        statement = statement.where(b.region_code.in_(subtree_codes(session, region_code)))
+    own_region = {fund.id: fund.region_code for fund in funds}
+    spent_own: dict[tuple[int, str], int] = {}
+    # a fund's own region first (as the aggregate lists it), then by code
+    rows = sorted(session.execute(statement), key=lambda r: (r[1] != own_region[r[0]], r[1]))
+    for fund_id, code, received, out, disbursed, carried, spent in rows:
+        result[fund_id][code] = Balance(code, received, out, disbursed, carried)
+        if spent:
+            spent_own[(fund_id, code)] = spent
+    _roll_up_spent(session, result, spent_own)
+    if region_code is not None:
+        for balances in result.values():
+            for code in [c for c in balances if c != region_code]:
+                del balances[code]
+    if flows is not None:
+        for fund_id, edges in allocation_flows(
+            session, [f for f in funds if f.id in flows]
+        ).items():
+            flows[fund_id].update(edges)
+    return result
+
+
+def _roll_up_spent(session, result, spent_own: dict[tuple[int, str], int]) -> None:
+    """Add what each region spent to itself and every region above it that holds money of
+    the fund, so a prefecture's rate covers its counties."""
+    for (fund_id, code), spent in spent_own.items():
+        balances = result[fund_id]
+        balances[code].spent_fen += spent
+        for above in ancestors(session, code):
+            if above in balances:
+                balances[above].spent_fen += spent
+
+
+def allocation_flows(session, funds) -> dict[int, Flows]:
+    """fund id -> the fund's allocation edges (``Flows``): approved allocations less
+    approved recalls of them, from the allocation tables alone (one statement)."""
+    ids = [fund.id for fund in funds]
+    result: dict[int, Flows] = {fund_id: {} for fund_id in ids}
+    if not ids:
+        return result
+    a, r = Allocation.__table__.c, AllocationRecall.__table__.c
+    received = sa.case((a.status.in_(RECEIVED_STATUSES), a.amount_fen), else_=0)
+    recalled = sa.func.coalesce(
+        sa.select(sa.func.sum(r.amount_fen))
+        .where(r.allocation_id == a.id, r.status == "approved")
+        .scalar_subquery(),
+        0,
+    )
+    rows = session.execute(
+        sa.select(a.fund_id, a.from_region_code, a.to_region_code, sa.func.sum(received - recalled))
+        .where(a.fund_id.in_(ids))
+        .group_by(a.fund_id, a.from_region_code, a.to_region_code)
+    )
+    for fund_id, giver, receiver, amount in rows:
+        result[fund_id][(giver, receiver)] = int(amount or 0)
+    return result
+
+
+def recomputed_balances(
+    session,
+    funds,
+    as_of: datetime | None = None,
+    region_code: str | None = None,
+    flows: dict[int, Flows] | None = None,
+    roll_up: bool = True,
+) -> dict[int, dict[str, Balance]]:
+    """The balances of several funds recomputed from the records, by fund id: one
+    ``UNION ALL`` aggregate statement (allocations in and out, recalls, carry-overs, payments
+    and, for ``as_of``, the budgets), grouped by fund and region, however many funds there
+    are.
 
     With ``region_code`` the statement reads only the rows that touch that region (and, for
-    what was spent, its subtree): its own balance is exact, the others are partial.
+    what was spent, its subtree): its own balance is exact, the others are partial. Without
+    ``roll_up`` each region's ``spent_fen`` is its own, as its kept row holds it.
     """
     funds = list(funds)
     result: dict[int, dict[str, Balance]] = {fund.id: {} for fund in funds}
     if not funds:
         return result
     ids = list(result)
-    # the chain's head first: a result is never older than the key it is kept under
-    cache = app_cache(CACHE_NAME, CACHE_SIZE_KEY)
-    key = _cache_key(session, ids, as_of, region_code) if cache is not None else None
     allocations, recalls, disbursements, carry_overs = _tables(as_of)
 
     def at(fund_id: int, code: str) -> Balance:
@@ -319,10 +356,7 @@ def funds_balances(
         sa.func.sum(m.spent),
         m.giver,
     ).group_by(m.fund_id, m.region, m.giver)
-    # plain tuples: immutable, so a cached result is shared safely
-    rows = list(
-        remembered(cache, key, lambda: tuple(tuple(row) for row in session.execute(statement)))
-    )
+    rows = [tuple(row) for row in session.execute(statement)]
     # budgets first, so that a fund's own region comes first (as it always did)
     rows.sort(key=lambda row: row[1] is not None)
     codes = {fund.id: fund.region_code for fund in funds}
@@ -340,13 +374,11 @@ def funds_balances(
             key = (fund_id, balance.region_code)
             spent_own[key] = spent_own.get(key, 0) + int(spent)
 
-    # roll what was spent up the tree, so a prefecture's rate covers its counties
-    for (fund_id, code), spent in spent_own.items():
-        balances = result[fund_id]
-        balances[code].spent_fen += spent
-        for above in ancestors(session, code):
-            if above in balances:
-                balances[above].spent_fen += spent
+    if roll_up:
+        _roll_up_spent(session, result, spent_own)
+    else:
+        for (fund_id, code), spent in spent_own.items():
+            result[fund_id][code].spent_fen += spent
     return result
 
 

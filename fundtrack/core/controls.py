@@ -72,11 +72,13 @@ def _is_effective(rule: TwoPerson, status: str | None, exists: bool) -> bool:
 def check_movements(session, flush_context=None, instances=None) -> None:
     """``before_flush``: refuse money that one person moves alone (see the module)."""
     actor = current_actor()
-    for obj in (*session.new, *session.dirty):
+    # each of session.new and .dirty builds a new set when read: once, not once per row
+    new = session.new
+    for obj in (*new, *session.dirty):
         rule = getattr(type(obj), "__two_person__", None)
         if rule is None:
             continue
-        is_new = obj in session.new
+        is_new = obj in new
         before, after = _status_change(obj, rule, is_new)
         was_effective = not is_new and _is_effective(rule, before, exists=True)
         if was_effective:

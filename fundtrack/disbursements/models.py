@@ -124,10 +124,12 @@ class Disbursement(db.Model):
             postgresql_where=sa.text("status <> 'rejected'"),
             sqlite_where=sa.text("status <> 'rejected'"),
         ),
-        # what waits for a checker (the home page's counts): only the few pending rows
+        # what waits for a checker (the home page's counts): only the pending rows, by
+        # region and sign (payments and proposed reversals are counted apart)
         sa.Index(
             "ix_disbursements_pending",
             "region_code",
+            "amount_fen",
             postgresql_where=sa.text("status = 'pending'"),
             sqlite_where=sa.text("status = 'pending'"),
         ),

@@ -96,7 +96,7 @@ def _choose_fund(region: str):
         .where(visible_funds_filter(db.session, current_user), Fund.status == "active")
         .order_by(Fund.fiscal_year.desc(), Fund.code)
     ).all()
-    balances = funds_balances(db.session, funds)
+    balances = funds_balances(db.session, funds, region_code=region)
     rows = [(fund, balances[fund.id].get(region, Balance(region))) for fund in funds]
     rows = [(fund, balance) for fund, balance in rows if balance.received_fen > 0]
     return render_template("disbursements/choose_fund.html", rows=rows)

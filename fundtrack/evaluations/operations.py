@@ -515,10 +515,11 @@ def overdue(session, region_code: str, today: date, deadline: tuple[int, int]) -
         )
         .exists()
     )
-    rows = session.execute(
-        sa.select(Fund, Region)
+    # (fund, region) keys first, then each fund and region once: a province with a year
+    # of evaluations outstanding has thousands of pairs but only a few funds
+    pairs = session.execute(
+        sa.select(Fund.id, Allocation.to_region_code)
         .join(Allocation, Allocation.fund_id == Fund.id)
-        .join(Region, Region.code == Allocation.to_region_code)
         .where(
             Allocation.to_region_code.in_(codes),
             # a wholly recalled allocation left the region nothing to account for
@@ -527,13 +528,25 @@ def overdue(session, region_code: str, today: date, deadline: tuple[int, int]) -
             ~filed,
         )
         .distinct()
-        .order_by(Fund.fiscal_year, Fund.code, Region.code)
     ).all()
+    funds = {
+        fund.id: fund
+        for fund in session.scalars(sa.select(Fund).where(Fund.id.in_({f for f, _ in pairs})))
+    }
+    regions = {
+        region.code: region
+        for region in session.scalars(
+            sa.select(Region).where(Region.code.in_({r for _, r in pairs}))
+        )
+    }
+    ordered = sorted(
+        pairs, key=lambda pair: (funds[pair[0]].fiscal_year, funds[pair[0]].code, pair[1])
+    )
     return [
         {
-            "fund": fund,
-            "region": region,
-            "due": date(fund.fiscal_year + 1, month, day),
+            "fund": funds[fund_id],
+            "region": regions[code],
+            "due": date(funds[fund_id].fiscal_year + 1, month, day),
         }
-        for fund, region in rows
+        for fund_id, code in ordered
     ]

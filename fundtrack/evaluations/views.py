@@ -113,8 +113,8 @@ def index():
             for fund in funds
             if fund.id not in filed and fund.region_code != current_user.region_code
         ]
-        # what the region received of each, in one set of grouped queries for all of them
-        balances = funds_balances(db.session, candidates)
+        # what the region received of each: its own rows, one statement for all of them
+        balances = funds_balances(db.session, candidates, region_code=current_user.region_code)
         to_file = [
             fund
             for fund in candidates

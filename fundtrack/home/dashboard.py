@@ -26,14 +26,24 @@ from fundtrack.regions.operations import subtree_codes
 class Waiting:
     #: what waits, for the list on the home page
     label: str
-    #: how many
+    #: how many, counted up to COUNT_CAP
     count: int
     #: the list that shows them
     url: str
 
+    @property
+    def shown(self) -> str:
+        return f"{COUNT_CAP}+" if self.count >= COUNT_CAP else str(self.count)
+
+
+#: counted up to this many; more shows as "1000+": a queue of a hundred thousand payments
+#: reads no more rows than one of a thousand (the list behind the link has them all)
+COUNT_CAP = 1000
+
 
 def _count(model, *conditions):
-    return sa.select(sa.func.count()).select_from(model).where(*conditions).scalar_subquery()
+    capped = sa.select(sa.literal(1)).select_from(model).where(*conditions).limit(COUNT_CAP)
+    return sa.select(sa.func.count()).select_from(capped.subquery()).scalar_subquery()
 
 
 def _counts(session, queries) -> tuple[int, ...]:

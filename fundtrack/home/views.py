@@ -30,7 +30,7 @@ def index():
         .options(sa.orm.selectinload(Fund.kind))
         .order_by(Fund.fiscal_year.desc(), Fund.code)
     ).all()
-    balances = funds_balances(db.session, funds)
+    balances = funds_balances(db.session, funds, region_code=user.region_code)
     rows = [
         (fund, balances[fund.id].get(user.region_code, Balance(user.region_code))) for fund in funds
     ]

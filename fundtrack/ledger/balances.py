@@ -154,8 +154,8 @@ def funds_balances(
 ) -> dict[int, dict[str, Balance]]:
     """``fund_balances`` of several funds at once, by fund id: now, the kept rows (one
     statement by primary key for all of them); at ``as_of``, recomputed from the version
-    tables. With ``region_code`` only that region's balance is exact (the rows of its
-    subtree are read for what it spent, the others are left out)."""
+    tables. With ``region_code`` only that region's balance, what its subtree spent summed by
+    the database (the aggregate's, for ``as_of``: exact for that region)."""
     if as_of is not None:
         return recomputed_balances(session, funds, as_of, region_code, flows)
     funds = list(funds)
@@ -163,29 +163,36 @@ def funds_balances(
     if not funds:
         return result
     b = FundBalance.__table__.c
-    statement = sa.select(
-        b.fund_id, b.region_code, b.received_fen, b.allocated_out_fen, b.disbursed_fen,
-        b.carried_over_fen, b.spent_fen,
-    ).where(b.fund_id.in_(list(result)))  # fmt: skip
+    columns = (b.fund_id, b.region_code, b.received_fen, b.allocated_out_fen, b.disbursed_fen,
+               b.carried_over_fen)  # fmt: skip
     if region_code is not None:
-        statement = statement.where(b.region_code.in_(subtree_codes(session, region_code)))
+        # the region's own row, and what its subtree spent summed by the database
+        subtree = subtree_codes(session, region_code)
+        below = FundBalance.__table__.alias("below").c
+        spent = sa.select(sa.func.sum(below.spent_fen)).where(
+            below.fund_id == b.fund_id, below.region_code.in_(subtree)
+        )
+        statement = sa.select(*columns, spent.scalar_subquery()).where(
+            b.fund_id.in_(list(result)), b.region_code == region_code
+        )
+        for fund_id, code, received, out, disbursed, carried, spent_fen in session.execute(
+            statement
+        ):
+            result[fund_id][code] = Balance(code, received, out, disbursed, carried, spent_fen or 0)
+        return result
+    statement = sa.select(*columns, b.spent_fen).where(b.fund_id.in_(list(result)))
     own_region = {fund.id: fund.region_code for fund in funds}
     spent_own: dict[tuple[int, str], int] = {}
     # a fund's own region first (as the aggregate lists it), then by code
     rows = sorted(session.execute(statement), key=lambda r: (r[1] != own_region[r[0]], r[1]))
-    for fund_id, code, received, out, disbursed, carried, spent in rows:
+    for fund_id, code, received, out, disbursed, carried, spent_fen in rows:
         result[fund_id][code] = Balance(code, received, out, disbursed, carried)
-        if spent:
-            spent_own[(fund_id, code)] = spent
+        if spent_fen:
+            spent_own[(fund_id, code)] = spent_fen
     _roll_up_spent(session, result, spent_own)
-    if region_code is not None:
-        for balances in result.values():
-            for code in [c for c in balances if c != region_code]:
-                del balances[code]
     if flows is not None:
-        for fund_id, edges in allocation_flows(
-            session, [f for f in funds if f.id in flows]
-        ).items():
+        charted = [fund for fund in funds if fund.id in flows]
+        for fund_id, edges in allocation_flows(session, charted).items():
             flows[fund_id].update(edges)
     return result
 
@@ -193,10 +200,13 @@ def funds_balances(
 def _roll_up_spent(session, result, spent_own: dict[tuple[int, str], int]) -> None:
     """Add what each region spent to itself and every region above it that holds money of
     the fund, so a prefecture's rate covers its counties."""
+    above_of: dict[str, list[str]] = {}
     for (fund_id, code), spent in spent_own.items():
         balances = result[fund_id]
         balances[code].spent_fen += spent
-        for above in ancestors(session, code):
+        if code not in above_of:
+            above_of[code] = ancestors(session, code)
+        for above in above_of[code]:
             if above in balances:
                 balances[above].spent_fen += spent
 

@@ -133,19 +133,21 @@ def flush_postings(session) -> Postings:
     """What this flush moves: for each money record new, changed or deleted in it, its
     contribution after the flush less its contribution before."""
     postings: Postings = defaultdict(dict)
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    # each of session.new, .dirty and .deleted builds a new set when read: once each
+    new, dirty, deleted = session.new, session.dirty, session.deleted
+    for obj in (*new, *dirty, *deleted):
         model = type(obj)
         if model not in RULES:
             continue
         state = sa.inspect(obj)
         _rule, attributes = RULES[model]
-        if obj not in session.new:
-            if obj in session.dirty and not any(
+        if obj not in new:
+            if obj in dirty and not any(
                 state.attrs[key].history.has_changes() for key in attributes
             ):
                 continue
             contribution(session, model, lambda key, s=state: _before(s, key), -1, postings)
-        if obj not in session.deleted:
+        if obj not in deleted:
             contribution(session, model, lambda key, o=obj: getattr(o, key), +1, postings)
     return postings
 

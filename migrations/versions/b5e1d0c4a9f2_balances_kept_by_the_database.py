@@ -92,7 +92,7 @@ def upgrade():
     op.create_index(
         "ix_disbursements_pending",
         "disbursements",
-        ["region_code"],
+        ["region_code", "amount_fen"],
         postgresql_where=sa.text("status = 'pending'"),
         sqlite_where=sa.text("status = 'pending'"),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from fundtrack.home import dashboard
 from tests.helpers import created, pay
 
 
@@ -70,3 +71,18 @@ def test_a_recall_waiting_is_listed_with_its_allocation(api, client, web_login, 
 def test_auditors_have_no_to_do_list(client, web_login):
     web_login("auditor")
     assert 'id="waiting-title"' not in client.get("/").get_data(as_text=True)
+
+
+def test_a_long_queue_is_counted_up_to_the_cap_and_the_list_has_them_all(
+    api, client, web_login, fund_id, monkeypatch
+):
+    """The home page reads at most COUNT_CAP rows per count (a province's queue can hold
+    hundreds of thousands of payments); beyond it the count shows as "N+"."""
+    web_login("hengyang_checker")
+    maker = api("leiyang_finance")
+    for n in range(3):
+        created(pay(maker, fund_id("2017-SJH"), "1.00", voucher_no=f"耒-上限-{n}"))
+    monkeypatch.setattr(dashboard, "COUNT_CAP", 2)
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r"待审批的支出：2\+ 件", html), html.split('id="waiting-title"', 1)[1][:400]
+    assert _pending_in_list(client, "/disbursements/?status=pending") >= 3

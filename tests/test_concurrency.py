@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from decimal import Decimal
 
 import flask_migrate
 import pytest
@@ -18,6 +19,7 @@ from fundtrack.exchange.imports import run_import
 from fundtrack.extensions import db
 from fundtrack.funds.models import Fund
 from fundtrack.ledger.checks import batch, lock_balances, lock_batch
+from fundtrack.ledger.verify import verify_balances
 from fundtrack.users.models import User
 from tests.conftest import DEMO_PASSWORD
 from tests.helpers import payment_row, workbook
@@ -213,3 +215,49 @@ def test_imports_touching_the_same_regions_in_opposite_orders_never_deadlock(
     monkeypatch.setattr(sys.modules[__name__], "lock_batch", lambda session, moves: None)
     failures = _two_imports_in_opposite_orders(committed_app)
     assert any(isinstance(exc, sa.exc.OperationalError) for exc in failures), failures
+
+
+def test_two_checkers_approving_one_draft_at_once_count_its_money_once(committed_app):
+    client = committed_app.test_client()
+
+    def token(name):
+        return client.post(
+            "/api/v1/tokens", json={"username": name, "password": DEMO_PASSWORD}
+        ).get_json()["token"]
+
+    maker, checker = token("province_maker"), token("province_checker")
+    with committed_app.app_context():
+        fund_id = db.session.scalar(sa.select(Fund.id).where(Fund.code == "2018-SJH"))
+        db.session.remove()
+    before = _balance(client, checker, fund_id, "430400")["received"]
+    draft = client.post(
+        "/api/v1/allocations",
+        headers={"Authorization": f"Bearer {maker}"},
+        json={"fund_id": fund_id, "to_region": "430400", "amount": "1000.00",
+              "document_no": "湘计生协〔2018〕并发号"},
+    )  # fmt: skip
+    assert draft.status_code == 201, draft.get_json()
+    barrier, answers = threading.Barrier(6), []
+
+    def approve():
+        own = committed_app.test_client()
+        barrier.wait(timeout=30)
+        response = own.post(
+            f"/api/v1/allocations/{draft.get_json()['id']}/approve",
+            headers={"Authorization": f"Bearer {checker}"},
+            json={"reason": "同意"},
+        )
+        answers.append((response.status_code, (response.get_json() or {}).get("error")))
+
+    threads = [threading.Thread(target=approve) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(status for status, _ in answers) == [200, 409, 409, 409, 409, 409], answers
+    assert {error["code"] for status, error in answers if status == 409} == {"invalid_transition"}
+    after = _balance(client, checker, fund_id, "430400")["received"]
+    assert Decimal(after) == Decimal(before) + Decimal("1000.00")
+    with committed_app.app_context():
+        assert verify_balances(db.session)[1] is None
+        db.session.remove()

@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from fundtrack.core.errors import InsufficientFunds
+from fundtrack.allocations import operations as allocations
+from fundtrack.core.errors import InsufficientFunds, InvalidTransition
 from fundtrack.core.versioning import acting_as
 from fundtrack.disbursements import operations as disbursements
 from fundtrack.ledger import checks
@@ -156,3 +157,33 @@ def test_an_import_locks_its_regions_once_in_key_order(app_ctx, db_session, fund
         checks.lock_batch(db_session, [(sjh, "430481"), (sjh, "430400"), (sjh, "430481")])
         checks.lock_balances(db_session, sjh, ("430481", "430400"))
     assert locked == [["430400", "430481"]]
+
+
+def test_a_decision_taken_meanwhile_by_someone_else_is_not_posted_twice(
+    app_ctx, db_session, user, fund
+):
+    """The session read a draft; another request approved it meanwhile (written here
+    around this session, as a committed row would be). Approving it again from the stale
+    draft is refused, and the receiver's balance does not count the money."""
+    sjh, maker, checker = fund("2017-SJH"), user("province_maker"), user("province_checker")
+    with acting_as(maker):
+        allocation = allocations.create_allocation(
+            db_session,
+            maker,
+            fund=sjh,
+            from_region_code="430000",
+            to_region_code="430400",
+            amount_fen=100_000,
+            document_no="湘计生协〔2017〕并发1号",
+            reason="重复审批测试",
+        )
+    received = region_balance(db_session, sjh, "430400").received_fen
+    db_session.execute(
+        sa.text("UPDATE allocations SET status = 'cancelled' WHERE id = :id"),
+        {"id": allocation.id},
+    )
+    assert allocation.status == "draft"  # what this session still believes
+    with pytest.raises(InvalidTransition), acting_as(checker):
+        allocations.approve_allocation(db_session, checker, allocation, reason="同意")
+    db_session.rollback()
+    assert region_balance(db_session, sjh, "430400").received_fen == received

@@ -291,8 +291,10 @@ def approve_recall(
         raise Forbidden(_("没有审批该地区资金收回的权限"))
     opinion = optional_reason(reason)
     RECALL_TRANSITIONS.target(recall.status, "approve")
+    # a redistribution also moves money into a third region: its row in the same key order
+    regions = (allocation.from_region_code, allocation.to_region_code)
     lock_balances(
-        session, allocation.fund, (allocation.from_region_code, allocation.to_region_code)
+        session, allocation.fund, (*regions, *filter(None, [recall.redistribute_to_code]))
     )
     RECALL_TRANSITIONS.apply(recall, "approve")
     recall.approved_by_id = user.id

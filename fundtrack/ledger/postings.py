@@ -8,7 +8,9 @@ the difference to the rows (``post``: rows created where missing, then one ``UPD
 the balances change in the transaction that changed the records, by whatever operation, and
 nothing else writes them. The rows' ``CHECK`` refuses a flush that would leave a region with
 less than nothing (``InsufficientFunds``): the operations check first, with a message that
-names the amount; this is the database's own refusal underneath.
+names the amount; this is the database's own refusal underneath. Before each flush
+``refuse_stale`` makes sure a changed record still holds, under a row lock, what the change
+started from: a difference posted from a stale start would count the same money twice.
 
 Why a flush hook rather than database triggers: one implementation for PostgreSQL and
 SQLite, the rules in Python next to the aggregate they must agree with, and the same net
@@ -25,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
-from fundtrack.core.errors import InsufficientFunds
+from fundtrack.core.errors import InsufficientFunds, InvalidTransition
 from fundtrack.core.i18n import _
 from fundtrack.disbursements.models import Disbursement
 from fundtrack.funds.models import FUNDED_STATUSES, Fund, FundCarryOver
@@ -209,6 +211,48 @@ def post(session, postings: Postings) -> None:
         ) from exc
 
 
+def refuse_stale(session, flush_context=None, instances=None) -> None:
+    """``before_flush``: refuse a change of a money record whose row no longer holds what
+    this session read (another request decided it meanwhile: a double click on 批准, two
+    checkers at once). Each such row is read again ``FOR UPDATE`` (waiting for the other
+    transaction to end) and compared with the values the change started from; a posting
+    from a stale start would count the same money twice. Raises ``InvalidTransition``."""
+    stale_start: dict = {}
+    for obj in session.dirty:
+        model = type(obj)
+        if model not in RULES:
+            continue
+        state = sa.inspect(obj)
+        columns = [key for key in RULES[model][1] if key in state.mapper.columns]
+        if state.key is None or not any(state.attrs[k].history.has_changes() for k in columns):
+            continue
+        stale_start.setdefault(model, {})[state.identity[0]] = (
+            obj,
+            {key: _before(state, key) for key in columns},
+        )
+    for model, started in stale_start.items():
+        table = model.__table__
+        key = table.primary_key.columns[0]
+        names = list(next(iter(started.values()))[1])
+        with session.no_autoflush:
+            rows = session.execute(
+                sa.select(key, *(table.c[name] for name in names))
+                .where(key.in_(list(started)))
+                .order_by(key)
+                .with_for_update()
+            ).all()
+        for row in rows:
+            obj, expected = started[row[0]]
+            found = dict(zip(names, row[1:], strict=True))
+            if found != expected:
+                raise InvalidTransition(
+                    _("该记录已被他人处理，请刷新页面后重试"),
+                    record=model.__name__,
+                    id=row[0],
+                    status=found.get("status"),
+                )
+
+
 def post_flush(session, flush_context) -> None:
     """``after_flush``: post what the flush moved (foreign keys are set by now, and the
     attribute history still tells what each record was before)."""
@@ -227,5 +271,7 @@ def install() -> None:
             attribute = getattr(model, key)
             if not sa.event.contains(attribute, "set", _keep_old_values):
                 sa.event.listen(attribute, "set", _keep_old_values, active_history=True)
+    if not sa.event.contains(sa.orm.Session, "before_flush", refuse_stale):
+        sa.event.listen(sa.orm.Session, "before_flush", refuse_stale)
     if not sa.event.contains(sa.orm.Session, "after_flush", post_flush):
         sa.event.listen(sa.orm.Session, "after_flush", post_flush)

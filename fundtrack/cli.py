@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from fundtrack.audit.chain import Finding, head, verify_chain, verify_live_rows
+from fundtrack.audit import signing, witness
+from fundtrack.audit.chain import Finding, verify_chain, verify_live_rows
+from fundtrack.audit.tree import tree_problem
 from fundtrack.core.errors import DomainError
 from fundtrack.core.versioning import acting_as, set_action
 from fundtrack.demo import load_demo
@@ -80,15 +84,33 @@ audit_cli = AppGroup("audit", help="The audit trail's hash chain.")
 
 
 @audit_cli.command("verify")
-def audit_verify():
-    """Walk the hash chain, compare every live record with its newest version and every
-    kept balance with the balance recomputed from the records.
+@click.option(
+    "--witness",
+    "witness_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=True, path_type=Path),
+    help="A file of signed heads, one JSON per line (may repeat); AUDIT_DIGEST_DIR is read too.",
+)
+def audit_verify(witness_files):
+    """Walk the hash chain and the Merkle tree over it, compare every live record with its
+    newest version, every kept balance with the balance recomputed from the records, and
+    today's tree with every signed head kept outside the database.
 
-    Exits 0 when everything agrees; 1, naming the first transaction, record or balance that
-    does not, otherwise.
+    Exits 0 when everything agrees; 1, naming the first transaction, record, balance or
+    witness that does not, otherwise.
     """
     connection = db.session.connection()
+    sources = list(witness_files)
+    if current_app.config.get("AUDIT_DIGEST_DIR"):
+        directory = Path(current_app.config["AUDIT_DIGEST_DIR"])
+        if directory.is_dir():
+            sources.append(directory)
+    witnesses = witness.read_witnesses(sources)
     links, finding = verify_chain(connection)
+    if finding is None:
+        finding = _tree_finding(connection)
+    if finding is None:
+        agreeing, finding = witness.verify_witnesses(connection, witnesses, witness.keys().trusted)
     if finding is None:
         records, finding = verify_live_rows(connection)
     if finding is None:
@@ -101,18 +123,59 @@ def audit_verify():
     click.echo(
         f"audit verify OK: {links} sealed transactions, {records} live records and "
         f"{balances} kept balances agree"
+        + (f"; {agreeing} signed heads kept outside agree with today's tree" if witnesses else "")
     )
 
 
+def _tree_finding(connection) -> Finding | None:
+    problem = tree_problem(connection)
+    return None if problem is None else Finding("tree", problem)
+
+
 @audit_cli.command("head")
-def audit_head():
-    """Print the newest link of the chain (position and hash), to keep outside the database."""
-    current = head(db.session.connection())
+@click.option("--json", "as_json", is_flag=True, help="The signed head as one JSON line.")
+def audit_head(as_json):
+    """Print the signed head of today's Merkle tree, to keep outside the database."""
+    head = witness.signed_head(db.session.connection())
     db.session.rollback()
-    if current is None:
-        click.echo("empty chain")
+    if as_json:
+        click.echo(witness.head_text(head))
     else:
-        click.echo(f"{current[0]} {current[1]}")
+        click.echo(f"{head['size']} {head['root']} {head['time']} {head['key_id']}")
+
+
+@audit_cli.command("digest")
+def audit_digest():
+    """Append today's signed head to AUDIT_DIGEST_DIR (also done every AUDIT_DIGEST_EVERY
+    sealed transactions)."""
+    directory = current_app.config.get("AUDIT_DIGEST_DIR")
+    if not directory:
+        raise click.ClickException("AUDIT_DIGEST_DIR is not configured")
+    head = witness.signed_head(db.session.connection())
+    db.session.rollback()
+    witness.append_digest(directory, head)
+    click.echo(f"{witness.digest_file(directory)}: {head['size']} {head['root']}")
+
+
+@audit_cli.command("public-key")
+def audit_public_key():
+    """Print the public key that verifies the signed heads (to publish, and to give to
+    whoever runs the offline verifier)."""
+    click.echo(witness.keys().signing.public.text(), nl=False)
+
+
+@audit_cli.command("new-key")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--algorithm", type=click.Choice(signing.ALGORITHMS), default=signing.ED25519, show_default=True
+)
+def audit_new_key(path, algorithm):
+    """Write a new signing key to PATH (mode 0600; never overwrites)."""
+    try:
+        signing.generate_key_file(path, algorithm)
+    except FileExistsError:
+        raise click.ClickException(f"{path} exists; a key is never overwritten") from None
+    click.echo(f"{path}: key {signing.load_signing_key(path).public.key_id} ({algorithm})")
 
 
 def register_commands(app: Flask) -> None:

@@ -44,6 +44,18 @@ class DefaultConfig:
     #: month-day of the following year by which a year's evaluations are due
     EVALUATION_DEADLINE = "03-31"
 
+    #: the file of the key that signs the audit tree's heads; development makes one in
+    #: instance/ once, production refuses to start without one (README: 审计见证)
+    AUDIT_SIGNING_KEY_FILE: str | None = None
+    #: "ed25519" or "sm2-sm3" (GB/T 39786-2021 商用密码), for a key generated in development
+    AUDIT_SIGNING_ALGORITHM = "ed25519"
+    #: public key files of retired signing keys, whose heads still verify
+    AUDIT_TRUSTED_KEY_FILES: tuple[str, ...] = ()
+    #: a directory outside the database (WORM storage, another machine) where a signed head
+    #: is appended every AUDIT_DIGEST_EVERY sealed transactions; None: no digests
+    AUDIT_DIGEST_DIR: str | None = None
+    AUDIT_DIGEST_EVERY = 100
+
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -66,6 +66,8 @@ def app(database_url, tmp_path_factory):
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            # generated on first use, as in development, but outside the checkout
+            "AUDIT_SIGNING_KEY_FILE": str(tmp_path_factory.mktemp("keys") / "audit.pem"),
         }
     )
     yield app

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 
 import sqlalchemy as sa
@@ -11,6 +12,8 @@ from openpyxl import Workbook
 from sqlalchemy_continuum import versioning_manager
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.audit.chain import sealed_payload
+from fundtrack.audit.tree import keep_missing_nodes
 from fundtrack.core.idnumber import check_digit
 from fundtrack.disbursements.models import Beneficiary, Disbursement
 from fundtrack.exchange.contract import DATA_SHEET
@@ -221,12 +224,39 @@ def payment_row(**fields) -> dict:
 
 
 def disable_chain_triggers(db_session):
-    """Drop the database's guard of the audit seals, to tamper with them as an intruder would."""
-    if db_session.connection().dialect.name == "postgresql":
-        db_session.execute(sa.text("ALTER TABLE audit_seals DISABLE TRIGGER audit_seals_no_change"))
-    else:
-        db_session.execute(sa.text("DROP TRIGGER audit_seals_no_update"))
-        db_session.execute(sa.text("DROP TRIGGER audit_seals_no_delete"))
+    """Drop the database's guard of the audit seals and of the Merkle tree's kept nodes, to
+    tamper with them as an intruder (or the database's owner) would."""
+    for table in ("audit_seals", "audit_tree_nodes"):
+        if db_session.connection().dialect.name == "postgresql":
+            db_session.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_change"))
+        else:
+            db_session.execute(sa.text(f"DROP TRIGGER {table}_no_update"))
+            db_session.execute(sa.text(f"DROP TRIGGER {table}_no_delete"))
+
+
+def reseal_from(db_session, position: int) -> None:
+    """What a database owner who changed history does next: recompute, with the project's
+    own functions, every seal from ``position`` on and the Merkle tree's kept nodes, so that
+    the history verifies again on its own. (Triggers disabled first.)"""
+    connection = db_session.connection()
+    links = connection.execute(
+        sa.text("SELECT id, transaction_id, prev_hash FROM audit_seals WHERE id >= :p ORDER BY id"),
+        {"p": position},
+    ).all()
+    prev_hash = links[0].prev_hash if links else None
+    for link in links:
+        digest = hashlib.sha256(
+            prev_hash.encode("ascii") + sealed_payload(connection, link.transaction_id)
+        ).hexdigest()
+        connection.execute(
+            sa.text("UPDATE audit_seals SET prev_hash = :prev, hash = :h WHERE id = :id"),
+            {"prev": prev_hash, "h": digest, "id": link.id},
+        )
+        prev_hash = digest
+    connection.execute(sa.text("DELETE FROM audit_tree_nodes"))
+    keep_missing_nodes(connection)
+    # kept for the rest of the test (a command's own rollback would undo it otherwise)
+    db_session.commit()
 
 
 def workbook(kind, rows: list[dict]) -> bytes:

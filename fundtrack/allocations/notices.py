@@ -6,9 +6,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from fundtrack.allocations.models import Allocation
+from fundtrack.audit import witness
 from fundtrack.core.errors import InvalidTransition, NotFound
 from fundtrack.core.money import yuan_in_words
-from fundtrack.reports.pdf import render_pdf, send_pdf
+from fundtrack.reports.pdf import proof_qr, render_pdf, send_pdf
 
 ISSUED = ("approved", "recalled")
 
@@ -43,8 +44,14 @@ def render_notices(session, allocations: list[Allocation]) -> bytes:
                 "资金下达尚未审批，不能出具通知", status=allocation.status, action="notice"
             )
     pages = []
+    # one head for the whole document; each notice proves its own allocation in that tree
+    head = witness.signed_head(session)
+    proofs = []
     for allocation in allocations:
         siblings = _siblings(session, allocation)
+        proof = witness.record_proof(session, Allocation, allocation.id, head)
+        if proof is not None:  # None only with versioning off (the benchmark's baseline)
+            proofs.append(proof)
         pages.append(
             {
                 "allocation": allocation,
@@ -54,9 +61,11 @@ def render_notices(session, allocations: list[Allocation]) -> bytes:
                 "total_fen": sum(s.amount_fen for s in siblings),
                 "total_words": yuan_in_words(sum(s.amount_fen for s in siblings)),
                 "earmarks": [e.category.name for e in allocation.fund.earmarks],
+                "proof": proof,
+                "proof_qr": proof and proof_qr(proof),
             }
         )
-    return render_pdf("notice.html", pages=pages)
+    return render_pdf("notice.html", pages=pages, signed_head=head, proofs=tuple(proofs))
 
 
 def send_notice(session, allocation: Allocation):

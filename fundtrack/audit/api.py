@@ -1,4 +1,5 @@
-"""``/api/v1/history/{kind}/{id}``: every version of a record."""
+"""``/api/v1/history/{kind}/{id}``: every version of a record; ``/api/v1/audit``: the signed
+heads of the Merkle tree over the history, their keys and proofs, and checking a witness."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from fundtrack.audit import tree, witness
 from fundtrack.audit.history import (
     KIND_RULE,
     api_name,
@@ -26,9 +28,17 @@ from fundtrack.audit.reports import send_history_report
 from fundtrack.audit.schemas import (
     AccessLogListSchema,
     AccessLogQuerySchema,
+    ConsistencyProofSchema,
+    ConsistencyQuerySchema,
     HistoryListSchema,
+    InclusionProofSchema,
+    InclusionQuerySchema,
+    PublicKeyListSchema,
+    SignedHeadSchema,
     StateQuerySchema,
     StateSchema,
+    WitnessAnswerSchema,
+    WitnessCheckSchema,
 )
 from fundtrack.core.api import PDF_RESPONSE, file_response, paginated
 from fundtrack.core.auth import token_required
@@ -124,7 +134,8 @@ class HistoryState(MethodView):
 class AuditPacket(MethodView):
     @blp.doc(
         responses=file_response(
-            "ZIP: summary.pdf, versions/*.csv, transactions.csv, chain_head.txt", "application/zip"
+            "ZIP: summary.pdf, versions/*.csv, transactions.csv, signed_head.json",
+            "application/zip",
         )
     )
     @blp.alt_response(403, description="仅审计和管理员", schema="Error")
@@ -154,3 +165,114 @@ class AccessLogList(MethodView):
         if not can_read_access_log(g.user):
             raise Forbidden(_("只有审计人员和系统管理员可以查看访问日志"))
         return paginated(db.session, access_log_query(query), query)
+
+
+witness_blp = Blueprint(
+    "audit_witness", __name__, url_prefix="/api/v1/audit", description="审计见证：签名树头与证明"
+)
+
+
+def _tree_size_within(size: int | None, field: str) -> int:
+    """``size`` (today's when None), refused when the tree is not that large yet."""
+    today = tree.tree_size(db.session)
+    if size is None:
+        return today
+    if size > today:
+        raise ValidationFailed(
+            _("审计树尚无这么多交易"), fields={field: [_("不能大于 %(n)s", n=today)]}
+        )
+    return size
+
+
+@witness_blp.route("/keys")
+class AuditKeys(MethodView):
+    @witness_blp.response(200, PublicKeyListSchema)
+    @token_required
+    def get(self):
+        """The public keys that verify signed heads, by id: the current one first, then the
+        retired ones still trusted. Give one to whoever runs the offline verifier."""
+        keys = witness.keys()
+        current = keys.signing.public.key_id
+        items = sorted(keys.trusted.values(), key=lambda k: k.key_id != current)
+        return {
+            "items": [
+                {
+                    "key_id": key.key_id,
+                    "algorithm": key.algorithm,
+                    "public_key": key.text(),
+                    "current": key.key_id == current,
+                }
+                for key in items
+            ]
+        }
+
+
+@witness_blp.route("/head")
+class AuditHead(MethodView):
+    @witness_blp.response(200, SignedHeadSchema)
+    @token_required
+    def get(self):
+        """Today's signed head: keep it outside the system; a later verify proves against it."""
+        return witness.signed_head(db.session)
+
+
+@witness_blp.route("/proofs/inclusion")
+class InclusionProof(MethodView):
+    @witness_blp.arguments(InclusionQuerySchema, location="query")
+    @witness_blp.response(200, InclusionProofSchema)
+    @token_required
+    def get(self, query):
+        """The inclusion proof of the sealed transaction at ``position`` in the tree of
+        ``size`` (RFC 9162, O(log n) hashes)."""
+        size = _tree_size_within(query.get("size"), "size")
+        if query["position"] > size:
+            raise ValidationFailed(
+                _("位置超出树的大小"), fields={"position": [_("不能大于 %(n)s", n=size)]}
+            )
+        root, path = tree.inclusion(db.session, query["position"], size)
+        link = db.session.get(witness.AuditSeal, query["position"]).hash
+        return {
+            "position": query["position"],
+            "size": size,
+            "root": root.hex(),
+            "link": link,
+            "path": [node.hex() for node in path],
+        }
+
+
+@witness_blp.route("/proofs/consistency")
+class ConsistencyProof(MethodView):
+    @witness_blp.arguments(ConsistencyQuerySchema, location="query")
+    @witness_blp.response(200, ConsistencyProofSchema)
+    @token_required
+    def get(self, query):
+        """The proof that the tree of ``first`` is a prefix of the tree of ``second``."""
+        second = _tree_size_within(query.get("second"), "second")
+        if query["first"] > second:
+            raise ValidationFailed(
+                _("first 不能大于 second"), fields={"first": [_("不能大于 %(n)s", n=second)]}
+            )
+        return {
+            "first": query["first"],
+            "second": second,
+            "first_root": tree.root(db.session, query["first"]).hex(),
+            "second_root": tree.root(db.session, second).hex(),
+            "proof": [node.hex() for node in tree.consistency(db.session, query["first"], second)],
+        }
+
+
+@witness_blp.route("/checks")
+class WitnessCheck(MethodView):
+    @witness_blp.arguments(WitnessCheckSchema)
+    @witness_blp.response(200, WitnessAnswerSchema)
+    @token_required
+    def post(self, body):
+        """Check a signed head or a document's proof (``proof.json`` inside a notice PDF):
+        signature, consistency with today's history, and whether the record changed since.
+        Writes nothing."""
+        submitted = body.get("proof") or body.get("head")
+        if not submitted:
+            raise ValidationFailed(
+                _("请提供签名树头或文书证明"), fields={"head": [_("head 与 proof 须有其一")]}
+            )
+        return witness.check_document(db.session, submitted, witness.keys().trusted)

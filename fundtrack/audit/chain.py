@@ -17,6 +17,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy_continuum import version_class, versioning_manager
 
+from fundtrack.audit import tree
 from fundtrack.audit.models import GENESIS_HASH, AuditSeal
 
 #: arbitrary constant key of the advisory lock that serialises sealing
@@ -89,6 +90,13 @@ def link_hash(prev_hash: str, transaction: dict | None, versions: list[dict]) ->
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(payload)).hexdigest()
 
 
+def sealed_payload(connection, transaction_id: int) -> bytes:
+    """What the link of a transaction hashes after its ``prev_hash``, as it stands today."""
+    transaction = _transaction_rows(connection, [transaction_id]).get(transaction_id)
+    versions = _version_rows(connection, [transaction_id])[transaction_id]
+    return canonical_json({"transaction": transaction, "versions": versions})
+
+
 def head(connection) -> tuple[int, str] | None:
     """(position, hash) of the newest link, or None for an empty chain: one primary-key
     lookup. ``connection`` is a connection or a session (the balance cache keys on it)."""
@@ -117,6 +125,7 @@ def seal(connection, transaction_id: int) -> str:
             hash=digest,
         )
     )
+    tree.keep_completed_nodes(connection, position + 1)
     return digest
 
 
@@ -130,6 +139,7 @@ def seal_before_commit(session) -> None:
     if transaction is None or transaction.id is None:
         return
     seal(session.connection(), transaction.id)
+    session.info["sealed"] = True
 
 
 # ---------------------------------------------------------------------------------------

@@ -67,3 +67,23 @@ class AccessLog(db.Model):
     remote_addr: Mapped[str | None] = mapped_column(sa.String(64), default=None)
     #: what was exported or revealed, and similar detail
     detail: Mapped[str] = mapped_column(sa.UnicodeText, default="")
+
+
+class AuditTreeNode(db.Model):
+    """A perfect subtree of the Merkle tree over the chain (``fundtrack.audit.tree``), kept
+    so that a root or a proof reads O(log n) rows instead of every leaf.
+
+    Only subtrees of 2**8 leaves and more are kept; the smaller ones are hashed from the
+    leaves when asked. Written by the seal that completes them, under the chain's lock;
+    append-only like the chain (a trigger refuses UPDATE and DELETE); ``audit verify``
+    recomputes every one from the leaves.
+    """
+
+    __tablename__ = "audit_tree_nodes"
+
+    #: log2 of the number of leaves under the node (8, 9, …)
+    height: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    #: the node's place among the nodes of its height: its first leaf // 2**height
+    index: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    #: SHA-256 hex of the subtree (RFC 9162 node hash)
+    hash: Mapped[str] = mapped_column(sa.String(64))

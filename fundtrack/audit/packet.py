@@ -12,7 +12,7 @@ from flask import send_file
 from sqlalchemy_continuum import version_class, versioning_manager
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
-from fundtrack.audit.chain import head
+from fundtrack.audit import witness
 from fundtrack.audit.history import FIELD_LABELS, display_value, record_history
 from fundtrack.audit.models import AuditSeal
 from fundtrack.audit.operations import log_access
@@ -109,7 +109,7 @@ def build_audit_packet(session, fund, user) -> tuple[str, bytes]:
     """(file name, ZIP bytes) of the fund's audit packet."""
     connection = session.connection()
     now = datetime.now(UTC)
-    chain_head = head(connection)
+    signed_head = witness.signed_head(connection)
     buffer = io.BytesIO()
     transaction_ids: set[int] = set()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -136,8 +136,7 @@ def build_audit_packet(session, fund, user) -> tuple[str, bytes]:
             "transactions.csv",
             csv_bytes(header, ([row[c] for c in header[:-1]] + [row["hash"]] for row in rows)),
         )
-        head_text = f"{chain_head[0]} {chain_head[1]}\n" if chain_head else "empty chain\n"
-        archive.writestr("chain_head.txt", head_text)
+        archive.writestr("signed_head.json", witness.head_text(signed_head) + "\n")
 
         allocations = session.scalars(
             sa.select(Allocation).where(Allocation.fund_id == fund.id).order_by(Allocation.id)
@@ -163,7 +162,7 @@ def build_audit_packet(session, fund, user) -> tuple[str, bytes]:
                 recalls=recalls,
                 reversals=reversals,
                 changes=_changes_after_approval(session, fund),
-                chain_head=chain_head,
+                signed_head=signed_head,
                 generated_at=now,
                 generated_by=user,
                 transaction_count=len(transaction_ids),
@@ -177,7 +176,8 @@ def build_audit_packet(session, fund, user) -> tuple[str, bytes]:
                 "summary.pdf       资金状况、资金下达（含文号）、收回与冲销、审批后的变更\n"
                 "versions/*.csv    与本资金有关的全部版本记录（金额单位：分；身份证号码已脱敏）\n"
                 "transactions.csv  这些版本所属的事务：操作人、地址、时间、原因及其封存哈希\n"
-                "chain_head.txt    生成时审计哈希链的最新位置和哈希，可与 flask audit head 核对\n"
+                "signed_head.json  生成时的签名树头（审计日志的外部见证）：请另行保存，日后可用\n"
+                "                  flask audit verify --witness 或「文书核验」核对\n"
             ).encode(),
         )
     return f"audit-packet-{fund.code}-{now:%Y%m%d%H%M%S}.zip", buffer.getvalue()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from fundtrack.audit import api, operations, views
+from fundtrack.audit import api, operations, views, witness
 from fundtrack.core.api import register_api
 
 
 def init_app(app: Flask) -> None:
     operations.install()
-    register_api(app, api.blp, api.access_blp)
+    witness.install()
+    witness.init_app(app)
+    register_api(app, api.blp, api.access_blp, api.witness_blp)
     app.register_blueprint(views.bp)

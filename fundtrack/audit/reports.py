@@ -346,6 +346,7 @@ def _send_history_report(session, kind: str, record, user):
     state_rows = readable_state(session, kind, record.id, now) or []
     data = render_pdf(
         "history.html",
+        about=(type(record), record.id),
         kind_label=str(KIND_LABELS[kind]),
         record_id=record.id,
         rows=rows,

@@ -81,3 +81,81 @@ class AccessLogQuerySchema(PageQuerySchema):
 
 
 AccessLogListSchema = list_of(AccessLogEntrySchema, "AccessLogList", paginated=True)
+
+
+class SignedHeadSchema(ma.Schema):
+    size = ma.fields.Integer(required=True, metadata={"description": "已封存的交易数"})
+    root = ma.fields.String(required=True, metadata={"description": "默克尔树根，64 位十六进制"})
+    time = ma.fields.String(required=True, metadata={"description": "签名时间，UTC"})
+    algorithm = ma.fields.String(required=True, metadata={"description": "ed25519 或 sm2-sm3"})
+    key_id = ma.fields.String(required=True)
+    signature = ma.fields.String(required=True, metadata={"description": "Base64"})
+
+
+class PublicKeySchema(ma.Schema):
+    key_id = ma.fields.String(required=True)
+    algorithm = ma.fields.String(required=True)
+    public_key = ma.fields.String(
+        required=True, metadata={"description": "Ed25519: PEM；SM2: JSON（公钥 x‖y 十六进制）"}
+    )
+    current = ma.fields.Boolean(required=True, metadata={"description": "当前签名所用的密钥"})
+
+
+PublicKeyListSchema = list_of(PublicKeySchema, "PublicKeyList")
+
+
+class InclusionQuerySchema(ma.Schema):
+    position = ma.fields.Integer(
+        required=True,
+        validate=ma.validate.Range(min=1, max=2**53),
+        metadata={"description": "链上位置"},
+    )
+    size = ma.fields.Integer(
+        validate=ma.validate.Range(min=1, max=2**53),
+        metadata={"description": "树的大小，缺省为当前"},
+    )
+
+
+class InclusionProofSchema(ma.Schema):
+    position = ma.fields.Integer(required=True)
+    size = ma.fields.Integer(required=True)
+    root = ma.fields.String(required=True)
+    link = ma.fields.String(required=True, metadata={"description": "该位置的链节哈希（叶子数据）"})
+    path = ma.fields.List(
+        ma.fields.String(), required=True, metadata={"description": "RFC 9162 路径，叶子一侧在前"}
+    )
+
+
+class ConsistencyQuerySchema(ma.Schema):
+    first = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=2**53))
+    second = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**53))
+
+
+class ConsistencyProofSchema(ma.Schema):
+    first = ma.fields.Integer(required=True)
+    second = ma.fields.Integer(required=True)
+    first_root = ma.fields.String(required=True)
+    second_root = ma.fields.String(required=True)
+    proof = ma.fields.List(ma.fields.String(), required=True)
+
+
+class WitnessCheckSchema(ma.Schema):
+    head = ma.fields.Dict(metadata={"description": "签名树头（audit head --json 的一行）"})
+    proof = ma.fields.Dict(metadata={"description": "文书所附的包含证明（proof.json）"})
+
+
+class WitnessAnswerSchema(ma.Schema):
+    signature_valid = ma.fields.Boolean(required=True)
+    consistent = ma.fields.Boolean(
+        allow_none=True, required=True, metadata={"description": "与今天的历史一致"}
+    )
+    record_unchanged = ma.fields.Boolean(
+        allow_none=True,
+        required=True,
+        metadata={"description": "文书所涉记录此后未再变更（仅证明）"},
+    )
+    problem = ma.fields.String(allow_none=True, required=True)
+    size = ma.fields.Integer(allow_none=True, required=True)
+    today_size = ma.fields.Integer(required=True)
+    record = ma.fields.Dict(allow_none=True, required=True)
+    changed_at_position = ma.fields.Integer(allow_none=True, required=True)

@@ -1,17 +1,22 @@
-"""Pages: a record's history as plain-language diffs; the access log."""
+"""Pages: a record's history as plain-language diffs; the access log; 文书核验."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
+from pypdf.errors import PdfReadError
 
+from fundtrack.audit import witness
+from fundtrack.audit.forms import DocumentCheckForm
 from fundtrack.audit.history import (
     KIND_RULE,
     model_for,
 )
 from fundtrack.audit.models import ACCESS_EVENTS
+from fundtrack.audit.offline import proofs_in_bytes
 from fundtrack.audit.operations import access_log_query
 from fundtrack.audit.packet import send_audit_packet
 from fundtrack.audit.permissions import (
@@ -127,3 +132,45 @@ def audit_packet(fund_id: int):
     if not can_export_audit_packet(current_user):
         abort(403)
     return send_audit_packet(fund, current_user)
+
+
+@bp.route("/audit/documents", methods=["GET", "POST"])
+@login_required
+def check_document():
+    """文书核验: whoever holds a notice (or a head) asks whether it still agrees with today's
+    history. Reads only."""
+    form = DocumentCheckForm()
+    results, error = [], None
+    if form.validate_on_submit():
+        submitted, error = _submitted(form)
+        for name, document in submitted:
+            results.append(
+                (name, witness.check_document(db.session, document, witness.keys().trusted))
+            )
+    elif form.errors:
+        error = " ".join(str(m) for messages in form.errors.values() for m in messages)
+    status = 422 if error else 200
+    return render_template(
+        "audit/check_document.html", form=form, results=results, error=error
+    ), status
+
+
+def _submitted(form) -> tuple[list[tuple[str, object]], str | None]:
+    """(name, parsed JSON) of what was uploaded or pasted, or a refusal in the page's
+    language."""
+    upload = form.file.data
+    if upload and upload.filename:
+        try:
+            found = proofs_in_bytes(upload.read(), upload.filename)
+        except (PdfReadError, ValueError, KeyError, TypeError):
+            return [], _("无法读取该 PDF 文件")
+        if not found:
+            return [], _("该文件不含审计证明：请上传本系统生成的文书（如资金下达通知）")
+        return found, None
+    text = (form.text.data or "").strip()
+    if not text:
+        return [], _("请上传文书 PDF，或粘贴签名树头")
+    try:
+        return [(_("粘贴的内容"), json.loads(text))], None
+    except ValueError:
+        return [], _("粘贴的内容不是 JSON：请粘贴 audit head --json 的一行或 proof.json")

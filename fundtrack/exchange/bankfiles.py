@@ -1,10 +1,12 @@
 """The bank payment file (代发文件) of a batch: CSV, one line per payee, with the batch's count
-and total first. The one document with full ID numbers: banks need them to pay."""
+and total first and the signed head of the audit history last (the file is a witness,
+``fundtrack.audit.witness``). The one document with full ID numbers: banks need them to pay."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fundtrack.audit import witness
 from fundtrack.core.i18n import chinese_documents
 from fundtrack.core.money import yuan_str
 from fundtrack.disbursements.models import Disbursement
@@ -14,6 +16,8 @@ from fundtrack.reports.export import csv_bytes, send_logged_download
 
 SUMMARY_HEADER = ["批次号", "付款单位", "支付日期自", "支付日期至", "笔数", "总金额（元）"]
 DETAIL_HEADER = ["序号", "收款人", "身份证号码", "收款账号", "金额（元）", "附言"]
+#: the last line: the signed head of the audit history when the file was made
+WITNESS_LABEL = "审计见证（签名树头）"
 
 
 def bank_file_bytes(session, batch: BankBatch, count: int, total_fen: int) -> bytes:
@@ -42,6 +46,8 @@ def bank_file_bytes(session, batch: BankBatch, count: int, total_fen: int) -> by
                 f"{payment.voucher_no} {payment.purpose or payment.project_name}".strip()[:60],
             ]
         )
+    head = witness.head_text(witness.signed_head(session))
+    rows += [[], [WITNESS_LABEL, head, "", "", "", ""]]
     return csv_bytes(SUMMARY_HEADER, rows)
 
 

@@ -8,7 +8,7 @@ string cell with Excel's quote prefix, in CSV with a leading apostrophe.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -16,7 +16,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from fundtrack.audit import witness
 from fundtrack.core.errors import ValidationFailed
+from fundtrack.extensions import db
 from fundtrack.reports.export import FORMULA_PREFIXES, csv_bytes, send_logged_download
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -107,9 +109,12 @@ def table_csv(table: Table) -> bytes:
 
 
 def send_table(table: Table, fmt: str, name: str, detail: str):
-    """Send the table as a download and record the export in the access log (one commit)."""
+    """Send the table as a download and record the export in the access log (one commit).
+    Its last line above the header is the signed head of the audit history (a witness)."""
     if fmt not in FORMATS:
         raise ValidationFailed(fields={"format": ["导出格式只能是 xlsx 或 csv"]})
+    head = witness.head_text(witness.signed_head(db.session))
+    table = replace(table, preamble=[*table.preamble, f"审计见证（签名树头）：{head}"])
     data = xlsx_bytes(table) if fmt == "xlsx" else table_csv(table)
     filename = f"{name}.{fmt}"
     detail = f"{detail}，{len(table.rows)} 行 ({filename})"

@@ -2,10 +2,13 @@
 
 import csv
 import io
+import json
 import zipfile
 
 import pytest
 from pypdf import PdfReader
+
+from tests.pdf_text import pdf_pages
 
 
 @pytest.fixture
@@ -24,11 +27,15 @@ def packet(api, fund_id):
 
 def test_packet_holds_summary_versions_transactions_and_head(packet, runner):
     names = set(packet.namelist())
-    assert {"summary.pdf", "transactions.csv", "chain_head.txt", "README.txt"} <= names
+    assert {"summary.pdf", "transactions.csv", "signed_head.json", "README.txt"} <= names
     assert "versions/allocations_version.csv" in names
     assert "versions/disbursements_version.csv" in names
-    head_now = runner.invoke(args=["audit", "head"]).output.strip()
-    assert packet.read("chain_head.txt").decode().strip() == head_now
+    head = json.loads(packet.read("signed_head.json"))
+    head_now = json.loads(runner.invoke(args=["audit", "head", "--json"]).output)
+    assert (head["size"], head["root"]) == (head_now["size"], head_now["root"])
+    # the summary prints the same head, and the packet's head verifies as a witness
+    summary = "".join(pdf_pages(packet.read("summary.pdf")))
+    assert head["root"] in summary and f"共封存{head['size']}笔交易" in summary
 
 
 def test_summary_pdf_text_and_embedded_cjk_font(packet):

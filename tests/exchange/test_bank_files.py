@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import sqlalchemy as sa
@@ -61,7 +62,10 @@ def test_a_batch_pays_each_approved_payment_once_with_full_id_numbers(api, fund_
     assert rows[1] == [batch["batch_no"], "耒阳市计划生育协会", "2017-09-01", "2017-09-30",
                        "2", "1500.50"]  # fmt: skip
     assert rows[3] == ["序号", "收款人", "身份证号码", "收款账号", "金额（元）", "附言"]
-    details = rows[4:]
+    details, witness_row = rows[4:-2], rows[-1]
+    assert rows[-2] == [] and witness_row[0] == "审计见证（签名树头）"
+    head = json.loads(witness_row[1])
+    assert head["size"] > 0 and re.fullmatch("[0-9a-f]{64}", head["root"]) and head["signature"]
     assert [r[1] for r in details] == ["收款人耒-BK-1", "收款人耒-BK-2"]
     assert details[0][2] == PERSON_ID  # in full: the bank pays by it
     assert details[0][3] == "6217000011112222333" and details[0][4] == "1200.00"

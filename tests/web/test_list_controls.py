@@ -66,7 +66,9 @@ def test_search_in_pages_api_and_exports(client, web_login, api):
     assert all("油茶" in item["payee_name"] for item in listed["items"])
     exported = api("leiyang_finance").get("/api/v1/exports/disbursements?q=油茶").data
     sheet = load_workbook(io.BytesIO(exported)).active
-    payees = [row[7] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(rows) if row[7] == "收款人")
+    payees = [row[7] for row in rows[header + 1 :]]
     assert payees and all("油茶" in p for p in payees)
     link = re.search(r'href="(/exports/disbursements\.xlsx\?[^"]+)"', html)
     assert link and "q=" in link[1]

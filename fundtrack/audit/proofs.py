@@ -1,0 +1,81 @@
+"""Inclusion proofs as documents carry them, checked without a server or a database.
+
+A full proof (a PDF's ``proof-*.json`` attachment) holds the signed head, the record it is
+about, the chain position of the record's newest version, that link's ``prev_hash`` and
+payload (the transaction row and every version row it wrote, as canonical JSON), and the
+RFC 9162 path from the link's leaf to the signed root. A compact proof (the QR code) has the
+link hash in place of the payload. Used by the server and by ``fundtrack.audit.offline``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from fundtrack.audit import merkle, signing
+
+#: what a document's proof says it is
+PROOF_FORMAT = "fundtrack inclusion proof v1"
+
+
+def compact_proof(proof: dict) -> dict:
+    """What fits a QR code: the head, the position and the path (the payload stays in the
+    PDF's attachment; the link hash stands for it)."""
+    link = proof_link(proof)
+    return {
+        "format": PROOF_FORMAT,
+        "head": proof["head"],
+        "record": proof["record"],
+        "position": proof["position"],
+        "link": link,
+        "path": [base64.b64encode(bytes.fromhex(p)).decode("ascii") for p in proof["path"]],
+    }
+
+
+def proof_link(proof: dict) -> str:
+    """The chain link a proof is about: recomputed from its payload when it carries one."""
+    if "payload" in proof:
+        return hashlib.sha256(
+            proof["prev_hash"].encode("ascii") + proof["payload"].encode("utf-8")
+        ).hexdigest()
+    return proof["link"]
+
+
+def proof_problem(proof: object, trusted: dict[str, signing.PublicKey]) -> str | None:
+    """Why ``proof`` does not prove its record is in a validly signed tree, or None. No
+    database: the offline verifier and the server both use it."""
+    if not isinstance(proof, dict) or proof.get("format") != PROOF_FORMAT:
+        return "not a fundtrack inclusion proof"
+    problem = signing.head_problem(proof.get("head"), trusted)
+    if problem:
+        return f"the head: {problem}"
+    try:
+        path = [
+            bytes.fromhex(p) if len(p) == 64 else base64.b64decode(p, validate=True)
+            for p in proof["path"]
+        ]
+        leaf = merkle.leaf_hash(bytes.fromhex(proof_link(proof)))
+        position = int(proof["position"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return "the proof is incomplete or malformed"
+    head = proof["head"]
+    if not merkle.verify_inclusion(
+        position - 1, head["size"], leaf, path, bytes.fromhex(head["root"])
+    ):
+        return "the inclusion proof does not lead to the signed root: the document was altered"
+    return None
+
+
+def proved_row(proof: dict) -> dict | None:
+    """The version row of the proof's record inside its payload (only full proofs)."""
+    if "payload" not in proof:
+        return None
+    payload = json.loads(proof["payload"])
+    for version in payload.get("versions", []):
+        if (
+            version.get("table") == proof["record"]["table"]
+            and version.get("row", {}).get("id") == proof["record"]["id"]
+        ):
+            return version["row"]
+    return None

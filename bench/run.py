@@ -38,6 +38,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy_continuum import versioning_manager
 
 from fundtrack import create_app
+from fundtrack.audit import witness
 from fundtrack.config import normalise_database_url
 from fundtrack.exchange.contract import DATA_SHEET, KINDS
 from fundtrack.exchange.xlsx import template_bytes
@@ -322,16 +323,75 @@ class Bench:
         done = subprocess.run(flask, env=env, capture_output=True, text=True, cwd=ROOT)
         seconds = time.perf_counter() - started
         assert done.returncode == 0, done.stderr[-2000:]
+        self.verify_seconds = seconds
         self.record(
             "`flask audit verify` over all versions", seconds, "s", "≤ 60 s", seconds <= 60,
             f"{done.stdout.strip()} (one run)",
         )  # fmt: skip
 
+    # -- 8: witnesses outside the database (issue #15) ---------------------------------
+
+    def witnesses(self, count: int = 100):
+        """``audit verify`` with ``count`` signed heads spread over the history, against the
+        same verify without them; an inclusion proof, in process and through the API."""
+        if getattr(self, "verify_seconds", None) is None:
+            self.verify()
+        with self.app.app_context():
+            connection = db.session.connection()
+            size = witness.tree.tree_size(connection)
+            sizes = sorted({max(1, size * (i + 1) // count) for i in range(count)})
+            heads = [witness.signed_head(connection, n) for n in sizes]
+            db.session.rollback()
+        path = ROOT / "instance" / "bench-witnesses.jsonl"
+        path.write_text("".join(witness.head_text(h) + "\n" for h in heads))
+        env = {**os.environ, "DATABASE_URL": self.url, "SECRET_KEY": SECRET}
+        flask = [sys.executable, "-m", "flask", "--app", "fundtrack", "audit", "verify",
+                 "--witness", str(path)]  # fmt: skip
+        started = time.perf_counter()
+        done = subprocess.run(flask, env=env, capture_output=True, text=True, cwd=ROOT)
+        seconds = time.perf_counter() - started
+        assert done.returncode == 0, done.stderr[-2000:]
+        ratio = seconds / self.verify_seconds
+        self.record(
+            f"`flask audit verify --witness` with {len(heads)} signed heads", seconds, "s",
+            "≤ 1.5 × verify without witnesses", ratio <= 1.5,
+            f"without them {self.verify_seconds:.1f} s, ratio {ratio:.2f}× (one run each)",
+        )  # fmt: skip
+
+        positions = [1 + (size - 1) * i // (self.repeat * 5) for i in range(self.repeat * 5)]
+        with self.app.app_context():
+            connection = db.session.connection()
+            samples = []
+            for position in positions:
+                started = time.perf_counter()
+                witness.tree.inclusion(connection, position, size)
+                samples.append(time.perf_counter() - started)
+            db.session.rollback()
+        headers = self.token("bench_auditor")
+
+        middle = positions[len(positions) // 2]
+
+        def proof_api(position=middle):
+            response = self.client.get(
+                f"/api/v1/audit/proofs/inclusion?position={position}", headers=headers
+            )
+            assert response.status_code == 200, response.get_data(as_text=True)[:300]
+
+        api_ms = median_ms(timed(proof_api, self.repeat))
+        ms = median_ms(samples)
+        self.record(
+            f"inclusion proof of a transaction in the tree of {size:,}", ms, "ms",
+            "< 10 ms", ms < 10,
+            f"{len(positions)} positions across the tree, from the kept nodes; through the "
+            f"API (token, JSON) {api_ms:.1f} ms",
+        )  # fmt: skip
+
     # -- 6: pages under load, and movements that should not wait for each other -----------
 
     @contextlib.contextmanager
-    def gunicorn(self):
-        """The app on gunicorn (4 workers) on a free port, for the load measures."""
+    def gunicorn(self, app_root: Path = ROOT):
+        """The app (of the checkout ``app_root``) on gunicorn (4 workers) on a free port,
+        for the load measures."""
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": self.url, "SECRET_KEY": SECRET,
                "FUNDTRACK_ENV": "development"}  # fmt: skip
@@ -341,7 +401,9 @@ class Bench:
         command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", "4", "--bind",
                    f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "300",
                    "wsgi:app"]  # fmt: skip
-        server = subprocess.Popen(command, cwd=ROOT, env=env)
+        if Path(app_root) != ROOT:
+            env["PYTHONPATH"] = str(app_root)  # its fundtrack before the installed one
+        server = subprocess.Popen(command, cwd=app_root, env=env)
         try:
             _wait_for(f"http://127.0.0.1:{port}/login")
             yield port
@@ -467,6 +529,56 @@ class Bench:
                 f"{len(during)} pairs during the import (which took {seconds:.1f} s), median "
                 f"without it {median_ms(quiet):.0f} ms, ratio {ratio:.2f}×",
             )  # fmt: skip
+
+    def sealing(self, app_root: str):
+        """Issue #15 item 6: 4 writers in 4 counties against 4 in one, served by the app of
+        ``app_root`` (this checkout, or an older one for the figure before a change), and
+        what the writers' database sessions wait on meanwhile, sampled every 20 ms from
+        pg_stat_activity: the chain's advisory lock, row locks, or nothing (CPU)."""
+        label = "this checkout" if Path(app_root) == ROOT else f"the app of {app_root}"
+        with self.gunicorn(Path(app_root)) as port:
+            waits: dict[str, int] = {}
+            stop = threading.Event()
+            sampler = threading.Thread(target=self._sample_waits, args=(waits, stop))
+            sampler.start()
+            spread = self.throughput(port, CONCURRENT_COUNTIES[:4])
+            stop.set()
+            sampler.join()
+            same = self.throughput(port, (COUNTY,) * 4)
+        busy = sum(waits.values()) or 1
+        shares = ", ".join(
+            f"{name} {count / busy:.0%}"
+            for name, count in sorted(waits.items(), key=lambda w: -w[1])
+        )
+        self.record(
+            f"create + approve throughput, 4 clients in 4 counties ({label})", spread,
+            "pairs/s", None, None,
+            f"4 in one county {same:.1f} pairs/s, ratio {spread / same:.2f}×; the writers' "
+            f"database sessions, while active: {shares} (gunicorn 4 workers, 20 s each)",
+        )  # fmt: skip
+
+    def _sample_waits(self, waits: dict[str, int], stop: threading.Event) -> None:
+        with self.engine.connect() as conn:
+            while not stop.is_set():
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT wait_event_type, wait_event FROM pg_stat_activity "
+                        "WHERE state = 'active' AND pid <> pg_backend_pid() "
+                        "AND datname = current_database()"
+                    )
+                ).all()
+                for kind, event in rows:
+                    if kind == "Lock" and event == "advisory":
+                        name = "waiting for the chain's lock"
+                    elif kind == "Lock":
+                        name = f"waiting for a {event} lock"
+                    elif kind is None:
+                        name = "running (CPU)"
+                    else:
+                        name = f"{kind}:{event}"
+                    waits[name] = waits.get(name, 0) + 1
+                conn.rollback()
+                time.sleep(0.02)
 
     def _timed_pairs(self, port, county, heads, stop, tag, while_alive=None) -> list[float]:
         pairs: list[float] = []
@@ -676,7 +788,11 @@ def main() -> None:
                         help="a paragraph to add to BENCHMARKS.md")  # fmt: skip
     parser.add_argument("--generated", default="", help="how long bench/generate.py took")
     parser.add_argument("--only", nargs="*", default=None,
-                        help="balances writes import verify pages contention notice")  # fmt: skip
+                        help="balances writes import verify witnesses sealing pages "
+                             "contention notice")  # fmt: skip
+    parser.add_argument("--app-root", default=str(ROOT),
+                        help="sealing: the checkout whose app gunicorn serves (an older "
+                             "commit's, to measure before a change)")  # fmt: skip
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgresql", "postgres:")):
@@ -693,6 +809,8 @@ def main() -> None:
         "pages": lambda: bench.pages(args.users, args.load_seconds, args.writers),
         "contention": lambda: bench.contention(args.import_rows),
         "verify": bench.verify,
+        "witnesses": bench.witnesses,
+        "sealing": lambda: bench.sealing(args.app_root),
         "import": lambda: bench.excel_import(args.import_rows),
     }
     for name, step in steps.items():

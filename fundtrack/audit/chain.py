@@ -107,14 +107,19 @@ def head(connection) -> tuple[int, str] | None:
 
 
 def seal(connection, transaction_id: int) -> str:
-    """Append the link of one transaction; call inside that transaction, after its last flush."""
+    """Append the link of one transaction; call inside that transaction, after its last flush.
+
+    The payload (the transaction row and its version rows: a query per version table) is
+    read before the chain's lock is taken — only this transaction writes those rows — so
+    the lock covers just the head, one hash and the insert, until the commit. Measured with
+    4 writers in 4 counties, the writers' sessions spent 94 % of their time waiting for it
+    while the payload was read under it (BENCHMARKS.md)."""
+    payload = sealed_payload(connection, transaction_id)
     if connection.dialect.name == "postgresql":
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
     current = head(connection)
     position, prev_hash = current if current else (0, GENESIS_HASH)
-    transaction = _transaction_rows(connection, [transaction_id]).get(transaction_id)
-    versions = _version_rows(connection, [transaction_id])[transaction_id]
-    digest = link_hash(prev_hash, transaction, versions)
+    digest = hashlib.sha256(prev_hash.encode("ascii") + payload).hexdigest()
     connection.execute(
         sa.insert(AuditSeal.__table__).values(
             # contiguous positions (not a sequence, which skips numbers on rollback), so a

@@ -136,10 +136,12 @@ def seal(connection, transaction_id: int) -> str:
 
 def seal_before_commit(session) -> None:
     """Session hook: seal the continuum transaction this session is about to commit."""
+    # flush first: changes never flushed before commit() make their unit of work only now
+    # (looked up before, such a commit went unsealed)
+    session.flush()
     uow = versioning_manager.units_of_work.get(session.connection())
-    if uow is None or uow.current_transaction is None:
+    if uow is None:
         return
-    session.flush()  # the last version rows, before the chain lock is taken
     transaction = uow.current_transaction
     if transaction is None or transaction.id is None:
         return

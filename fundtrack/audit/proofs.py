@@ -50,6 +50,19 @@ def proof_problem(proof: object, trusted: dict[str, signing.PublicKey]) -> str |
     problem = signing.head_problem(proof.get("head"), trusted)
     if problem:
         return f"the head: {problem}"
+    record = proof.get("record")
+    if (
+        not isinstance(record, dict)
+        or not isinstance(record.get("table"), str)
+        or not isinstance(record.get("id"), int)
+        or isinstance(record.get("id"), bool)
+        or not 0 < record["id"] < 2**63
+        or not isinstance(proof.get("position"), int)
+        or not 0 < proof["position"] <= proof["head"]["size"]
+        or not isinstance(proof.get("path"), list)
+        or not all(isinstance(p, str) for p in proof["path"])
+    ):
+        return "the proof is incomplete or malformed"
     try:
         path = [
             bytes.fromhex(p) if len(p) == 64 else base64.b64decode(p, validate=True)
@@ -64,6 +77,8 @@ def proof_problem(proof: object, trusted: dict[str, signing.PublicKey]) -> str |
         position - 1, head["size"], leaf, path, bytes.fromhex(head["root"])
     ):
         return "the inclusion proof does not lead to the signed root: the document was altered"
+    if "payload" in proof and proved_row(proof) is None:
+        return "the proof's payload does not hold the record it names"
     return None
 
 
@@ -71,8 +86,14 @@ def proved_row(proof: dict) -> dict | None:
     """The version row of the proof's record inside its payload (only full proofs)."""
     if "payload" not in proof:
         return None
-    payload = json.loads(proof["payload"])
-    for version in payload.get("versions", []):
+    try:
+        payload = json.loads(proof["payload"])
+        versions = payload.get("versions", [])
+    except (ValueError, TypeError, AttributeError):
+        return None
+    for version in versions if isinstance(versions, list) else []:
+        if not isinstance(version, dict) or not isinstance(version.get("row"), dict):
+            continue
         if (
             version.get("table") == proof["record"]["table"]
             and version.get("row", {}).get("id") == proof["record"]["id"]

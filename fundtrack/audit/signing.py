@@ -183,6 +183,12 @@ def head_problem(head: object, keys: dict[str, PublicKey]) -> str | None:
         return "size is not a whole number"
     if not isinstance(root, str) or len(root) != 64 or set(root) - set("0123456789abcdef"):
         return "root is not 64 hex digits"
+    if not isinstance(head["key_id"], str) or not isinstance(head["algorithm"], str):
+        return "key_id and algorithm must be text"
+    if not isinstance(head["time"], str) or not isinstance(head["signature"], str):
+        return "time and signature must be text"
+    if size >= 2**63:
+        return "size is not a whole number"
     key = keys.get(head["key_id"])
     if key is None:
         return f"signed by an unknown key {head['key_id']!r}"

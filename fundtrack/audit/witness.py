@@ -12,7 +12,9 @@ records, their versions and every seal after them.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,9 +26,10 @@ from sqlalchemy_continuum import version_class
 from fundtrack.audit import signing, tree
 from fundtrack.audit.chain import Finding, sealed_payload, versioned_models
 from fundtrack.audit.models import AuditSeal
-from fundtrack.audit.proofs import PROOF_FORMAT, proof_problem
+from fundtrack.audit.proofs import PROOF_FORMAT, proof_link, proof_problem
 
 EXTENSION = "fundtrack.audit_keys"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,8 +108,25 @@ def record_position(connection, model, record_id: int) -> tuple[int, int] | None
     return (row.id, row.transaction_id) if row else None
 
 
-#: columns whose values never leave in a proof's payload (masked everywhere else)
-PERSONAL_COLUMNS = frozenset({"payee_id_number", "id_number", "payee_account"})
+#: a proof's payload leaves with a document only when every row in it is of these tables
+#: (no people in them): payments, beneficiaries and users hold names, ID and account numbers
+PUBLIC_VERSION_TABLES = frozenset(
+    {
+        "allocations_version",
+        "allocation_recalls_version",
+        "funds_version",
+        "fund_earmarks_version",
+        "budget_lines_version",
+        "year_end_closes_version",
+        "fund_carry_overs_version",
+        "evaluations_version",
+        "evaluation_indicators_version",
+        "evaluation_declared_uses_version",
+        "regions_version",
+        "expenditure_categories_version",
+        "benefit_rules_version",
+    }
+)
 
 
 def record_proof(connection, model, record_id: int, head: dict) -> dict | None:
@@ -114,9 +134,9 @@ def record_proof(connection, model, record_id: int, head: dict) -> dict | None:
     link's ``prev_hash`` and payload (which hold the version row), the leaf's path to the
     root. With the public key, this is all an offline verifier needs.
 
-    A payload with personal data (ID or account numbers of anyone in the transaction) is
-    left out: the proof then carries the link hash, which proves the transaction is in the
-    tree but not what it says."""
+    A payload with rows of any other table (people: names, ID or account numbers) is left
+    out: the proof then carries the link hash, which proves the transaction is in the tree
+    but not what it says."""
     found = record_position(connection, model, record_id)
     if found is None or found[0] > head["size"]:
         return None
@@ -135,7 +155,7 @@ def record_proof(connection, model, record_id: int, head: dict) -> dict | None:
     }
     payload = sealed_payload(connection, transaction_id)
     versions = json.loads(payload)["versions"]
-    if any(version["row"].get(c) for version in versions for c in PERSONAL_COLUMNS):
+    if any(version["table"] not in PUBLIC_VERSION_TABLES for version in versions):
         proof["link"] = link.hash
     else:
         proof.update(prev_hash=link.prev_hash, payload=payload.decode("utf-8"))
@@ -239,6 +259,8 @@ def digest_before_commit(session) -> None:
     of this transaction's tree (written to the directory once the commit succeeded)."""
     if not session.info.pop("sealed", False) or not has_app_context():
         return
+    if session.in_nested_transaction():  # a savepoint: the outer transaction may roll back
+        return
     directory = current_app.config.get("AUDIT_DIGEST_DIR")
     if not directory:
         return
@@ -250,13 +272,20 @@ def digest_before_commit(session) -> None:
 
 def digest_after_commit(session) -> None:
     pending = session.info.pop("digest", None)
-    if pending is not None:
+    if pending is None:
+        return
+    try:
         append_digest(*pending)
+    except OSError as exc:  # the commit stands; `flask audit digest` catches up
+        logger.error("audit digest not written to %s: %s", pending[0], exc)
 
 
-def digest_after_rollback(session, previous_transaction) -> None:
-    session.info.pop("digest", None)
-    session.info.pop("sealed", None)
+def digest_after_transaction_end(session, transaction) -> None:
+    """Whatever ended the outermost transaction (commit, rollback, close), nothing of it
+    stays pending for the session's next one."""
+    if transaction.parent is None:
+        session.info.pop("digest", None)
+        session.info.pop("sealed", None)
 
 
 def install() -> None:
@@ -265,7 +294,7 @@ def install() -> None:
     for event, hook in (
         ("before_commit", digest_before_commit),
         ("after_commit", digest_after_commit),
-        ("after_soft_rollback", digest_after_rollback),
+        ("after_transaction_end", digest_after_transaction_end),
     ):
         if not sa.event.contains(sa.orm.Session, event, hook):
             sa.event.listen(sa.orm.Session, event, hook)
@@ -304,12 +333,29 @@ def check_document(connection, submitted: dict, trusted) -> dict:
             f"{today}: history was cut short",
         )
         return answer
-    consistent = tree.root(connection, head["size"]).hex() == head["root"]
+    # from the links themselves, not the kept nodes: a page that says "consistent" must not
+    # rest on rows a rewrite could have left behind
+    consistent = tree.root_from_links(connection, head["size"]).hex() == head["root"]
     answer["consistent"] = consistent
     if not consistent:
         answer["problem"] = "today's history differs from the one this head signed"
         return answer
     if is_proof:
+        link = connection.execute(
+            sa.select(AuditSeal.prev_hash, AuditSeal.hash, AuditSeal.transaction_id).where(
+                AuditSeal.id == submitted["position"]
+            )
+        ).one()
+        rehashed = hashlib.sha256(
+            link.prev_hash.encode("ascii") + sealed_payload(connection, link.transaction_id)
+        ).hexdigest()
+        if rehashed != link.hash or link.hash != proof_link(submitted):
+            answer.update(
+                consistent=False,
+                problem=f"the transaction at position {submitted['position']} differs today "
+                "from what was sealed and signed: its rows were changed in the database",
+            )
+            return answer
         record = submitted["record"]
         answer["record"] = {"table": record.get("table"), "id": record.get("id")}
         newest = _newest_position(connection, record)

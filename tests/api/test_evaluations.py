@@ -1380,6 +1380,10 @@ def test_the_report_is_a_pdf_of_the_evaluation(api, db_session, fund_id):
         assert expected in text, expected
     for name, _ in SANJIEHE_LINES:
         assert name in text, name
+    # a witness of the audit history, with the proof of the evaluation it is about
+    head = api("auditor").get("/api/v1/audit/head").get_json()
+    assert f"审计日志共封存{head['size']}笔交易" in text and head["root"] in text
+    assert f"proof-evaluations_version-{evaluation}.json" in text
 
 
 def test_the_report_of_a_fresh_draft(api, fund_id):

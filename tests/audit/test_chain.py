@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
+from fundtrack.funds.models import BudgetLine
 from tests.helpers import disable_chain_triggers
 
 SQL = sa.text
@@ -138,3 +139,16 @@ def test_a_live_row_deleted_around_the_orm_is_named(runner, db_session):
     code, output = _verify(runner)
     assert code == 1
     assert "benefit_rules nursing_subsidy_2018" in output
+
+
+def test_a_commit_of_changes_never_flushed_is_sealed(app_ctx, db_session, runner):
+    before = db_session.execute(SQL("SELECT count(*) FROM audit_seals")).scalar()
+    db_session.add(
+        BudgetLine(fiscal_year=2019, region_code="430000", name="未先写入的预算", total_fen=100,
+                   source="", note="")
+    )  # fmt: skip
+    db_session.commit()  # no flush before: the commit's own flush writes the versions
+    after = db_session.execute(SQL("SELECT count(*) FROM audit_seals")).scalar()
+    assert after == before + 1
+    code, output = _verify(runner)
+    assert code == 0, output

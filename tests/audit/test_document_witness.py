@@ -198,3 +198,48 @@ def test_a_history_report_of_a_payment_proves_it_without_its_personal_data(
     path.write_bytes(response.data)
     assert offline.main([str(path), "--public-key", str(public_key)]) == 0
     assert f"record: disbursements_version #{payment['id']}" in capsys.readouterr().out
+
+
+def test_the_check_sees_a_record_changed_in_the_database_after_its_notice(api, notice, db_session):
+    allocation_id, pdf = notice
+    (contents,) = PdfReader(io.BytesIO(pdf)).attachments.values()
+    proof = json.loads(contents[0])
+    db_session.execute(
+        sa.text("UPDATE allocations_version SET amount_fen = amount_fen * 10 WHERE id = :id"),
+        {"id": allocation_id},
+    )
+    db_session.execute(
+        sa.text("UPDATE allocations SET amount_fen = amount_fen * 10 WHERE id = :id"),
+        {"id": allocation_id},
+    )
+    db_session.commit()
+    answer = api("auditor").post("/api/v1/audit/checks", json={"proof": proof}).get_json()
+    assert answer["signature_valid"] and answer["consistent"] is False
+    assert f"position {proof['position']} differs today" in answer["problem"]
+
+
+def test_odd_proofs_and_heads_are_answered_not_a_server_error(api, notice):
+    _, pdf = notice
+    (contents,) = PdfReader(io.BytesIO(pdf)).attachments.values()
+    proof = json.loads(contents[0])
+    head = proof["head"]
+    client = api("auditor")
+    odd = [
+        {"proof": {k: v for k, v in proof.items() if k != "record"}},
+        {"proof": {**proof, "record": ["allocations_version", 1]}},
+        {"proof": {**proof, "record": {"table": ["x"], "id": 1}}},
+        {"proof": {**proof, "record": {"table": "allocations_version", "id": 10**30}}},
+        {"proof": {**proof, "position": "1"}},
+        {"proof": {**proof, "path": [1, 2]}},
+        {"proof": {**proof, "payload": "not json"}},
+        {"head": {**head, "key_id": ["x"]}},
+        {"head": {**head, "size": 10**30}},
+        {"head": {**head, "signature": 5}},
+    ]
+    for body in odd:
+        response = client.post("/api/v1/audit/checks", json=body)
+        assert response.status_code in (200, 422), (body, response.status_code)
+        if response.status_code == 200:
+            answer = response.get_json()
+            assert not answer["signature_valid"] or answer["consistent"] is False, body
+            assert answer["problem"], body

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -248,3 +249,18 @@ def test_pages_offer_the_exports(client, web_login, fund_id):
     assert as_records(csv_rows(balances.data), "地区代码")[0]["地区代码"] == "430400"
     assert client.get("/exports/allocations.xlsx?status=nonsense").status_code == 400
     assert client.get(f"/exports/funds/{fid}/balances.csv?as_of=yesterday").status_code == 422
+
+
+def test_every_export_ends_its_preamble_with_the_signed_head(api, fund_id):
+    client = api("auditor")
+    head = client.get("/api/v1/audit/head").get_json()
+    for fmt in ("csv", "xlsx"):
+        response = client.get(
+            f"/api/v1/exports/balances?fund_id={fund_id('2017-SJH')}&format={fmt}"
+        )
+        rows = csv_rows(response.data) if fmt == "csv" else sheet_rows(response.data)
+        label, _, text = rows[1][0].partition("：")
+        assert label == "审计见证（签名树头）", rows[:2]
+        signed = json.loads(text)
+        assert (signed["size"], signed["root"]) == (head["size"], head["root"])
+        assert as_records(rows, "地区代码")  # the table still follows its header

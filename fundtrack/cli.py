@@ -10,7 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from fundtrack.audit import signing, witness
 from fundtrack.audit.chain import Finding, verify_chain, verify_live_rows
-from fundtrack.audit.tree import tree_problem
+from fundtrack.audit.tree import check_tree
 from fundtrack.core.errors import DomainError
 from fundtrack.core.versioning import acting_as, set_action
 from fundtrack.demo import load_demo
@@ -108,9 +108,12 @@ def audit_verify(witness_files):
     witnesses = witness.read_witnesses(sources)
     links, finding = verify_chain(connection)
     if finding is None:
-        finding = _tree_finding(connection)
+        problem, roots, seals = check_tree(connection, witness.witness_sizes(witnesses))
+        finding = None if problem is None else Finding("tree", problem)
     if finding is None:
-        agreeing, finding = witness.verify_witnesses(connection, witnesses, witness.keys().trusted)
+        agreeing, finding = witness.verify_witnesses(
+            witnesses, witness.keys().trusted, roots, seals
+        )
     if finding is None:
         records, finding = verify_live_rows(connection)
     if finding is None:
@@ -125,11 +128,6 @@ def audit_verify(witness_files):
         f"{balances} kept balances agree"
         + (f"; {agreeing} signed heads kept outside agree with today's tree" if witnesses else "")
     )
-
-
-def _tree_finding(connection) -> Finding | None:
-    problem = tree_problem(connection)
-    return None if problem is None else Finding("tree", problem)
 
 
 @audit_cli.command("head")

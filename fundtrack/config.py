@@ -78,6 +78,14 @@ def default_database_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "fundtrack.sqlite")
 
 
+def write_private_file(path: Path, text: str) -> None:
+    """Create ``path`` readable by its owner only (0600); never overwrites (FileExistsError)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+
+
 def resolve_secret_key(config, instance_path: str) -> str:
     """The secret from config or environment; in development a file generated once in instance/.
 
@@ -96,8 +104,5 @@ def resolve_secret_key(config, instance_path: str) -> str:
         return key
     path = Path(instance_path) / "secret_key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(48))
+        write_private_file(path, secrets.token_urlsafe(48))
     return path.read_text().strip()

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from sqlalchemy_continuum import versioning_manager
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.audit.chain import sealed_payload
+from fundtrack.audit.merkle import chain_link
 from fundtrack.audit.tree import keep_missing_nodes
 from fundtrack.core.idnumber import check_digit
 from fundtrack.disbursements.models import Beneficiary, Disbursement
@@ -245,9 +245,7 @@ def reseal_from(db_session, position: int) -> None:
     ).all()
     prev_hash = links[0].prev_hash if links else None
     for link in links:
-        digest = hashlib.sha256(
-            prev_hash.encode("ascii") + sealed_payload(connection, link.transaction_id)
-        ).hexdigest()
+        digest = chain_link(prev_hash, sealed_payload(connection, link.transaction_id))
         connection.execute(
             sa.text("UPDATE audit_seals SET prev_hash = :prev, hash = :h WHERE id = :id"),
             {"prev": prev_hash, "h": digest, "id": link.id},

@@ -17,6 +17,7 @@ from fundtrack.audit.history import (
     record_history,
     record_state_as_of,
 )
+from fundtrack.audit.models import AuditSeal
 from fundtrack.audit.operations import access_log_query
 from fundtrack.audit.packet import send_audit_packet
 from fundtrack.audit.permissions import (
@@ -230,7 +231,7 @@ class InclusionProof(MethodView):
                 _("位置超出树的大小"), fields={"position": [_("不能大于 %(n)s", n=size)]}
             )
         root, path = tree.inclusion(db.session, query["position"], size)
-        link = db.session.get(witness.AuditSeal, query["position"]).hash
+        link = db.session.get(AuditSeal, query["position"]).hash
         return {
             "position": query["position"],
             "size": size,
@@ -252,12 +253,13 @@ class ConsistencyProof(MethodView):
             raise ValidationFailed(
                 _("first 不能大于 second"), fields={"first": [_("不能大于 %(n)s", n=second)]}
             )
+        first_root, second_root, proof = tree.consistency(db.session, query["first"], second)
         return {
             "first": query["first"],
             "second": second,
-            "first_root": tree.root(db.session, query["first"]).hex(),
-            "second_root": tree.root(db.session, second).hex(),
-            "proof": [node.hex() for node in tree.consistency(db.session, query["first"], second)],
+            "first_root": first_root.hex(),
+            "second_root": second_root.hex(),
+            "proof": [node.hex() for node in proof],
         }
 
 

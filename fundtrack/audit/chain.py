@@ -7,7 +7,6 @@ order is the commit order, and no transaction commits unsealed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy_continuum import version_class, versioning_manager
 
 from fundtrack.audit import tree
+from fundtrack.audit.merkle import chain_link
 from fundtrack.audit.models import GENESIS_HASH, AuditSeal
 
 #: arbitrary constant key of the advisory lock that serialises sealing
@@ -87,7 +87,7 @@ def _transaction_rows(connection, transaction_ids: list[int]) -> dict[int, dict]
 
 def link_hash(prev_hash: str, transaction: dict | None, versions: list[dict]) -> str:
     payload = {"transaction": transaction, "versions": versions}
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(payload)).hexdigest()
+    return chain_link(prev_hash, canonical_json(payload))
 
 
 def sealed_payload(connection, transaction_id: int) -> bytes:
@@ -106,8 +106,9 @@ def head(connection) -> tuple[int, str] | None:
     return (row.id, row.hash) if row else None
 
 
-def seal(connection, transaction_id: int) -> str:
+def seal(connection, transaction_id: int) -> int:
     """Append the link of one transaction; call inside that transaction, after its last flush.
+    Returns the link's position: the size of the tree with it.
 
     The payload (the transaction row and its version rows: a query per version table) is
     read before the chain's lock is taken — only this transaction writes those rows — so
@@ -119,7 +120,7 @@ def seal(connection, transaction_id: int) -> str:
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
     current = head(connection)
     position, prev_hash = current if current else (0, GENESIS_HASH)
-    digest = hashlib.sha256(prev_hash.encode("ascii") + payload).hexdigest()
+    digest = chain_link(prev_hash, payload)
     connection.execute(
         sa.insert(AuditSeal.__table__).values(
             # contiguous positions (not a sequence, which skips numbers on rollback), so a
@@ -131,7 +132,7 @@ def seal(connection, transaction_id: int) -> str:
         )
     )
     tree.keep_completed_nodes(connection, position + 1)
-    return digest
+    return position + 1
 
 
 def seal_before_commit(session) -> None:
@@ -145,8 +146,7 @@ def seal_before_commit(session) -> None:
     transaction = uow.current_transaction
     if transaction is None or transaction.id is None:
         return
-    seal(session.connection(), transaction.id)
-    session.info["sealed"] = True
+    session.info["sealed"] = seal(session.connection(), transaction.id)
 
 
 # ---------------------------------------------------------------------------------------
@@ -362,8 +362,7 @@ def check_hashes(
             )
             # = canonical_json({"transaction": …, "versions": […]}), keys in sorted order
             payload = '{"transaction":' + transaction + ',"versions":[' + ",".join(versions) + "]}"
-            digest = hashlib.sha256(prev_hash.encode("ascii") + payload.encode("utf-8"))
-            if digest.hexdigest() != sealed_hash:
+            if chain_link(prev_hash, payload.encode("utf-8")) != sealed_hash:
                 worst = (position, "hash")
     finally:
         transaction_rows.close()

@@ -23,6 +23,12 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 Mth = Callable[[int, int], bytes]
 
 
+def chain_link(prev_hash: str, payload: bytes) -> str:
+    """A link of the hash chain (``audit_seals.hash``): SHA-256 hex of the link before, as
+    its 64 hex digits, and the transaction's canonical payload."""
+    return hashlib.sha256(prev_hash.encode("ascii") + payload).hexdigest()
+
+
 def leaf_hash(data: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + data).digest()
 

@@ -10,6 +10,7 @@ from sqlalchemy_continuum import versioning_manager
 from fundtrack.audit.chain import seal_before_commit
 from fundtrack.audit.errors import DeleteRefused
 from fundtrack.audit.models import AccessLog
+from fundtrack.core.db_setup import listen_on_sessions
 from fundtrack.core.timeparse import parse_moment
 
 
@@ -39,12 +40,7 @@ def refuse_hard_deletes(session, flush_context, instances) -> None:
 def install() -> None:
     """Every session (the app's, the CLI's, the tests'): refuse hard deletes at each flush and
     seal each committed continuum transaction into the audit hash chain."""
-    for event, hook in (
-        ("before_flush", refuse_hard_deletes),
-        ("before_commit", seal_before_commit),
-    ):
-        if not sa.event.contains(sa.orm.Session, event, hook):
-            sa.event.listen(sa.orm.Session, event, hook)
+    listen_on_sessions(("before_flush", refuse_hard_deletes), ("before_commit", seal_before_commit))
 
 
 def access_log_query(filters: dict):

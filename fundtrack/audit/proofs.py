@@ -10,7 +10,6 @@ link hash in place of the payload. Used by the server and by ``fundtrack.audit.o
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 
 from fundtrack.audit import merkle, signing
@@ -36,9 +35,7 @@ def compact_proof(proof: dict) -> dict:
 def proof_link(proof: dict) -> str:
     """The chain link a proof is about: recomputed from its payload when it carries one."""
     if "payload" in proof:
-        return hashlib.sha256(
-            proof["prev_hash"].encode("ascii") + proof["payload"].encode("utf-8")
-        ).hexdigest()
+        return merkle.chain_link(proof["prev_hash"], proof["payload"].encode("utf-8"))
     return proof["link"]
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from gmssl import sm2
+
+from fundtrack.config import write_private_file
 
 ED25519 = "ed25519"
 SM2 = "sm2-sm3"
@@ -107,10 +108,7 @@ def generate_key_file(path: Path, algorithm: str) -> None:
         text = json.dumps({"algorithm": SM2, "private_key": private}) + "\n"
     else:
         raise KeyFileError(f"unknown signing algorithm {algorithm!r} (one of {ALGORITHMS})")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
+    write_private_file(Path(path), text)
 
 
 def load_signing_key(path: Path) -> SigningKey:

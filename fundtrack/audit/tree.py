@@ -125,9 +125,16 @@ def inclusion(connection, position: int, size: int) -> tuple[bytes, list[bytes]]
     )
 
 
-def consistency(connection, first: int, second: int) -> list[bytes]:
-    """The proof that the tree of ``first`` is a prefix of the tree of ``second``."""
-    return TreeReader(connection).answer(lambda mth: merkle.consistency_path(first, second, mth))
+def consistency(connection, first: int, second: int) -> tuple[bytes, bytes, list[bytes]]:
+    """(root of ``first``, root of ``second``, the proof that the tree of ``first`` is a
+    prefix of the tree of ``second``), from one reading of the nodes they need."""
+    return TreeReader(connection).answer(
+        lambda mth: (
+            merkle.mth_from(mth, 0, first),
+            merkle.mth_from(mth, 0, second),
+            merkle.consistency_path(first, second, mth),
+        )
+    )
 
 
 def keep_completed_nodes(connection, position: int) -> None:
@@ -164,7 +171,7 @@ def keep_completed_nodes(connection, position: int) -> None:
 def completed_nodes(links: Iterable[str], sizes: Iterable[int] = ()):
     """Stream the leaves once: (the kept nodes they complete as {(height, index): hex},
     the root at each of ``sizes`` as {size: bytes}, the number of leaves)."""
-    wanted = sorted(set(sizes))
+    wanted = sorted({size for size in sizes if size >= 0})
     roots: dict[int, bytes] = {}
     nodes: dict[tuple[int, int], str] = {}
     frontier = merkle.Frontier()
@@ -207,18 +214,22 @@ def keep_missing_nodes(connection) -> int:
     return len(missing)
 
 
-def tree_problem(connection) -> str | None:
-    """The kept nodes against the ones the chain's links give: the first that differs,
-    is missing or should not be there, or None."""
-    links = connection.execute(sa.select(AuditSeal.hash).order_by(AuditSeal.id)).scalars()
-    expected, _, _ = completed_nodes(links)
+def check_tree(connection, sizes=()) -> tuple[str | None, dict[int, bytes], list[tuple]]:
+    """One pass over the chain's links: (the first kept node that differs from the one the
+    links give, is missing or should not be there, or None; the root at each of ``sizes``
+    the tree has; the links as (position, transaction id, hash))."""
+    links = connection.execute(
+        sa.select(AuditSeal.id, AuditSeal.transaction_id, AuditSeal.hash).order_by(AuditSeal.id)
+    ).all()
+    expected, roots, _ = completed_nodes((link for _, _, link in links), sizes)
     kept = kept_nodes(connection)
     for key in sorted(expected.keys() | kept.keys()):
         if kept.get(key) != expected.get(key):
             height, index = key
             first = index * (1 << height) + 1
-            return (
+            problem = (
                 f"Merkle tree node (height {height}, index {index}, positions {first}…"
                 f"{first + (1 << height) - 1}) differs from the chain's links"
             )
-    return None
+            return problem, roots, links
+    return None, roots, links

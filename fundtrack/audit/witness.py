@@ -12,7 +12,6 @@ records, their versions and every seal after them.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -25,8 +24,10 @@ from sqlalchemy_continuum import version_class
 
 from fundtrack.audit import signing, tree
 from fundtrack.audit.chain import Finding, sealed_payload, versioned_models
+from fundtrack.audit.merkle import chain_link
 from fundtrack.audit.models import AuditSeal
 from fundtrack.audit.proofs import PROOF_FORMAT, proof_link, proof_problem
+from fundtrack.core.db_setup import listen_on_sessions
 
 EXTENSION = "fundtrack.audit_keys"
 logger = logging.getLogger(__name__)
@@ -195,9 +196,21 @@ def _described(witness: Witness) -> str:
     return f"witness {witness.source} (size {head['size']}, signed {head['time']})"
 
 
-def verify_witnesses(connection, witnesses: list[Witness], trusted) -> tuple[int, Finding | None]:
+def witness_sizes(witnesses: list[Witness]) -> list[int]:
+    """The sizes the witnesses name (before their signatures are checked)."""
+    return [
+        w.head["size"]
+        for w in witnesses
+        if isinstance(w.head, dict) and type(w.head.get("size")) is int
+    ]
+
+
+def verify_witnesses(
+    witnesses: list[Witness], trusted, roots: dict[int, bytes], links: list[tuple]
+) -> tuple[int, Finding | None]:
     """Check each witness's signature and that today's tree has, at the witness's size, the
-    root it signed. (witnesses that agree, the first finding)
+    root it signed (``roots`` and ``links`` from ``tree.check_tree``). (witnesses that
+    agree, the first finding)
 
     A change at chain position p changes every leaf from p on, so the witnesses smaller
     than p agree and every one from p on disagrees: the first that disagrees and the last
@@ -207,14 +220,7 @@ def verify_witnesses(connection, witnesses: list[Witness], trusted) -> tuple[int
         if problem:
             return 0, Finding("witness", f"witness {witness.source} is refused: {problem}")
     ordered = sorted(witnesses, key=lambda w: w.head["size"])
-    links = [
-        (position, transaction_id, link)
-        for position, transaction_id, link in connection.execute(
-            sa.select(AuditSeal.id, AuditSeal.transaction_id, AuditSeal.hash).order_by(AuditSeal.id)
-        )
-    ]
-    sizes = [w.head["size"] for w in ordered if w.head["size"] <= len(links)]
-    _, roots, today = tree.completed_nodes((link for _, _, link in links), sizes)
+    today = len(links)
     last_agreeing = 0
     for agreed, witness in enumerate(ordered):
         size = witness.head["size"]
@@ -257,17 +263,16 @@ def append_digest(directory: str, head: dict) -> None:
 def digest_before_commit(session) -> None:
     """Session hook, after the seal: every ``AUDIT_DIGEST_EVERY`` positions, sign the head
     of this transaction's tree (written to the directory once the commit succeeded)."""
-    if not session.info.pop("sealed", False) or not has_app_context():
+    size = session.info.pop("sealed", None)
+    if size is None or not has_app_context():
         return
     if session.in_nested_transaction():  # a savepoint: the outer transaction may roll back
         return
     directory = current_app.config.get("AUDIT_DIGEST_DIR")
     if not directory:
         return
-    connection = session.connection()
-    size = tree.tree_size(connection)
     if size % max(int(current_app.config.get("AUDIT_DIGEST_EVERY", 100)), 1) == 0:
-        session.info["digest"] = (directory, signed_head(connection, size))
+        session.info["digest"] = (directory, signed_head(session.connection(), size))
 
 
 def digest_after_commit(session) -> None:
@@ -291,13 +296,11 @@ def digest_after_transaction_end(session, transaction) -> None:
 def install() -> None:
     """Every session: after the chain's seal (``audit.operations.install``, installed
     first), the digest of every ``AUDIT_DIGEST_EVERY``-th head."""
-    for event, hook in (
+    listen_on_sessions(
         ("before_commit", digest_before_commit),
         ("after_commit", digest_after_commit),
         ("after_transaction_end", digest_after_transaction_end),
-    ):
-        if not sa.event.contains(sa.orm.Session, event, hook):
-            sa.event.listen(sa.orm.Session, event, hook)
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -346,9 +349,7 @@ def check_document(connection, submitted: dict, trusted) -> dict:
                 AuditSeal.id == submitted["position"]
             )
         ).one()
-        rehashed = hashlib.sha256(
-            link.prev_hash.encode("ascii") + sealed_payload(connection, link.transaction_id)
-        ).hexdigest()
+        rehashed = chain_link(link.prev_hash, sealed_payload(connection, link.transaction_id))
         if rehashed != link.hash or link.hash != proof_link(submitted):
             answer.update(
                 consistent=False,
@@ -367,14 +368,7 @@ def check_document(connection, submitted: dict, trusted) -> dict:
 
 def _newest_position(connection, record: dict) -> int | None:
     """Chain position of the newest version of ``record`` ({table, id}), today."""
-    tables = {
-        version_class(m).__table__.name: version_class(m).__table__ for m in versioned_models()
-    }
-    versions = tables.get(record.get("table"))
-    if versions is None or not isinstance(record.get("id"), int):
-        return None
-    return connection.execute(
-        sa.select(sa.func.max(AuditSeal.id))
-        .join(versions, versions.c.transaction_id == AuditSeal.transaction_id)
-        .where(versions.c.id == record["id"])
-    ).scalar()
+    models = {version_class(m).__table__.name: m for m in versioned_models()}
+    model = models.get(record.get("table"))
+    found = model and record_position(connection, model, record["id"])
+    return found[0] if found else None

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from fundtrack.core.db_setup import listen_on_sessions
 from fundtrack.core.errors import InvalidTransition, SameUserApproval, SecondPersonRequired
 from fundtrack.core.i18n import _
 from fundtrack.core.versioning import current_actor
@@ -104,5 +105,4 @@ def check_movements(session, flush_context=None, instances=None) -> None:
 
 def install() -> None:
     """Check every flush of every session (the app's, the CLI's, the tests')."""
-    if not sa.event.contains(sa.orm.Session, "before_flush", check_movements):
-        sa.event.listen(sa.orm.Session, "before_flush", check_movements)
+    listen_on_sessions(("before_flush", check_movements))

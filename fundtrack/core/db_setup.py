@@ -1,4 +1,5 @@
-"""Engine hooks: SQLite gets foreign keys and real transactions (savepoints work)."""
+"""Engine hooks: SQLite gets foreign keys and real transactions (savepoints work); and the
+one way domains hook every session."""
 
 from __future__ import annotations
 
@@ -22,6 +23,14 @@ def _on_connect(dbapi_connection, connection_record):
 def _on_begin(connection):
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN")
+
+
+def listen_on_sessions(*hooks) -> None:
+    """Listen to ``(event, function)`` on every session (the app's, the CLI's, the tests'),
+    each once however often the app is created."""
+    for event, hook in hooks:
+        if not sa.event.contains(sa.orm.Session, event, hook):
+            sa.event.listen(sa.orm.Session, event, hook)
 
 
 def install_engine_hooks() -> None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask import Flask, current_app, g
 
+from fundtrack.core.db_setup import listen_on_sessions
 from fundtrack.extensions import db
 
 #: session.info key: this transaction flushed a write
@@ -79,10 +80,8 @@ def _transaction_ended(session) -> None:
 
 def install() -> None:
     """Mark every session's transaction that flushed a write, until it ends."""
-    for event, hook in (
+    listen_on_sessions(
         ("after_flush", _flushed),
         ("after_commit", _transaction_ended),
         ("after_rollback", _transaction_ended),
-    ):
-        if not sa.event.contains(sa.orm.Session, event, hook):
-            sa.event.listen(sa.orm.Session, event, hook)
+    )

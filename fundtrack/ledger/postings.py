@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.core.db_setup import listen_on_sessions
 from fundtrack.core.errors import InsufficientFunds, InvalidTransition
 from fundtrack.core.i18n import _
 from fundtrack.disbursements.models import Disbursement
@@ -271,7 +272,4 @@ def install() -> None:
             attribute = getattr(model, key)
             if not sa.event.contains(attribute, "set", _keep_old_values):
                 sa.event.listen(attribute, "set", _keep_old_values, active_history=True)
-    if not sa.event.contains(sa.orm.Session, "before_flush", refuse_stale):
-        sa.event.listen(sa.orm.Session, "before_flush", refuse_stale)
-    if not sa.event.contains(sa.orm.Session, "after_flush", post_flush):
-        sa.event.listen(sa.orm.Session, "after_flush", post_flush)
+    listen_on_sessions(("before_flush", refuse_stale), ("after_flush", post_flush))

@@ -12,6 +12,7 @@ from flask import Flask
 import fundtrack.models  # noqa: F401
 from fundtrack.allocations import register as allocations
 from fundtrack.audit import register as audit
+from fundtrack.beneficiaries import register as beneficiaries
 from fundtrack.cli import register_commands
 from fundtrack.config import (
     PROJECT_ROOT,
@@ -41,6 +42,7 @@ DOMAINS = (
     ledger,
     funds,
     allocations,
+    beneficiaries,
     disbursements,
     evaluations,
     audit,

@@ -55,6 +55,9 @@ class DefaultConfig:
     #: is appended every AUDIT_DIGEST_EVERY sealed transactions; None: no digests
     AUDIT_DIGEST_DIR: str | None = None
     AUDIT_DIGEST_EVERY = 100
+    #: days a 公示 runs unless its end is given, and the fewest it may run
+    PUBLICITY_DAYS = 7
+    PUBLICITY_MIN_DAYS = 5
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True

@@ -7,22 +7,27 @@ Amounts not given in the report (the split of 2018, allocations, payments) are i
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
 from fundtrack.allocations.models import Allocation
 from fundtrack.allocations.operations import approve_allocation, create_allocation
+from fundtrack.beneficiaries.models import Beneficiary, Publicity
+from fundtrack.beneficiaries.operations import (
+    approve_registration,
+    decide_objection,
+    end_publicity,
+    issue_publicity,
+    record_objection,
+    register_beneficiary,
+)
 from fundtrack.core.idnumber import check_digit
 from fundtrack.core.money import parse_yuan, yuan_str
 from fundtrack.core.versioning import acting_as, set_action
-from fundtrack.disbursements.models import Beneficiary, Disbursement
-from fundtrack.disbursements.operations import (
-    approve_disbursement,
-    create_beneficiary,
-    create_disbursement,
-)
+from fundtrack.disbursements.models import Disbursement
+from fundtrack.disbursements.operations import approve_disbursement, create_disbursement
 from fundtrack.evaluations.models import Evaluation
 from fundtrack.evaluations.operations import (
     approve_evaluation,
@@ -177,13 +182,29 @@ def _demo_id(region: str, born: str, seq: int) -> str:
     return first17 + check_digit(first17)
 
 
-#: (region, name, born, seq, family type)
+#: (region, name, born, seq, family type, household, evidence, approved by or None: waits)
 BENEFICIARIES = [
-    ("430481", "李桂兰", "19620315", 124, "special"),
-    ("430481", "王建国", "19750808", 231, "single_child"),
-    ("430481", "陈秀英", "19580120", 342, "special"),
-    ("431028", "刘冬梅", "19800512", 48, "two_daughters"),
-]
+    ("430481", "李桂兰", "19620315", 124, "special", "李桂兰，耒阳市蔡子池街道",
+     "独生子女死亡，本人年满49周岁", "leiyang_checker"),
+    ("430481", "王建国", "19750808", 231, "single_child", "王建国，耒阳市黄市镇",
+     "独生子女家庭，持《独生子女父母光荣证》", "leiyang_checker"),
+    ("430481", "陈秀英", "19580120", 342, "special", "陈秀英，耒阳市大市乡",
+     "独生子女伤残，本人年满49周岁", "leiyang_checker"),
+    ("431028", "刘冬梅", "19800512", 48, "two_daughters", "刘冬梅，安仁县永乐江镇",
+     "农村二女户，已落实绝育措施", "chenzhou_checker"),
+    ("430481", "赵明华", "19660214", 57, "poor", "赵明华，耒阳市哲桥镇",
+     "计生困难家庭，因病致贫", None),
+]  # fmt: skip
+
+#: the 公示 of the demo: (region, category, beneficiary indexes and yuan, issued on (None:
+#: today, still running), maker, checker, objection: (index, reporter, content, upheld))
+PUBLICITIES = [
+    ("430481", "hospital_allowance", [(0, "1000.00"), (2, "1500.00")], date(2017, 8, 1),
+     "leiyang_finance", "leiyang_checker",
+     (2, "大市乡某村民", "陈秀英已由其他渠道报销全部住院费用，且当年未住院满期", True)),
+    ("430481", "nursing_subsidy", [(0, "5000.00"), (2, "5000.00")], None,
+     "leiyang_finance", "leiyang_checker", None),
+]  # fmt: skip
 
 #: (fund, region, category, yuan, paid_on, payee, beneficiary idx or None, voucher, purpose,
 #:  days, maker, checker or None for pending)
@@ -324,20 +345,8 @@ def load_demo(session, password: str) -> list[str]:
 
     allocate_year(2017)
 
-    beneficiaries = []
-    for region, name, born, seq, family_type in BENEFICIARIES:
-        number = _demo_id(region, born, seq)
-        person = session.scalar(sa.select(Beneficiary).where(Beneficiary.id_number == number))
-        if person is None:
-            registrar = users["anren_finance" if region == "431028" else "leiyang_finance"]
-            with acting_as(registrar, remote_addr="demo"):
-                set_action(session, f"登记受益人 {name}")
-                person = create_beneficiary(
-                    session, registrar, region_code=region, name=name, id_number=number,
-                    family_type=family_type,
-                )  # fmt: skip
-            session.commit()
-        beneficiaries.append(person)
+    beneficiaries = _register_demo_families(session, users)
+    _publish_demo_lists(session, users, beneficiaries)
 
     for (fund_code, region, category, amount, paid_on, payee, who, voucher, purpose, days,
          m, c) in DISBURSEMENTS:  # fmt: skip
@@ -388,6 +397,71 @@ def load_demo(session, password: str) -> list[str]:
     for username, role, region, name in DEMO_USERS:
         out.append(f"  {username:<18} {role:<8} {region} {name}")
     return out
+
+
+def _register_demo_families(session, users) -> list[Beneficiary]:
+    """Each demo county's register: registered by its maker, approved by a checker (one
+    still waits for review)."""
+    people = []
+    for region, name, born, seq, family_type, household, evidence, checker in BENEFICIARIES:
+        number = _demo_id(region, born, seq)
+        person = session.scalar(sa.select(Beneficiary).where(Beneficiary.id_number == number))
+        if person is None:
+            registrar = users["anren_finance" if region == "431028" else "leiyang_finance"]
+            with acting_as(registrar, remote_addr="demo"):
+                person = register_beneficiary(
+                    session, registrar, region_code=region, name=name, id_number=number,
+                    family_type=family_type, household=household, evidence=evidence,
+                    evidence_document_no=f"{region}-{seq:04d}",
+                )  # fmt: skip
+            session.commit()
+        if person.status == "pending" and checker is not None:
+            with acting_as(users[checker], remote_addr="demo"):
+                approve_registration(session, users[checker], person, "材料齐全，核实无误")
+            session.commit()
+        people.append(person)
+    return people
+
+
+def _publish_demo_lists(session, users, people) -> None:
+    """The demo's 公示: an ended one with an upheld objection (the 2017 hospital
+    allowances), and one still running, issued today."""
+    for region, category, listed, issued_on, maker, checker, objection in PUBLICITIES:
+        exists = session.scalar(
+            sa.select(Publicity.id).where(
+                Publicity.region_code == region, Publicity.category_code == category
+            )
+        )
+        if exists is not None:
+            continue
+        with acting_as(users[maker], remote_addr="demo"):
+            publicity = issue_publicity(
+                session, users[maker], region_code=region, category_code=category,
+                entries=[(people[i].id, parse_yuan(yuan)) for i, yuan in listed],
+                objection_place="耒阳市计划生育协会（市政府大院 3 楼 302 室）",
+                objection_phone="0734-4321234", start_on=issued_on, today=issued_on,
+            )  # fmt: skip
+        session.commit()
+        if objection is not None:
+            who, reporter, content, upheld = objection
+            with acting_as(users[maker], remote_addr="demo"):
+                recorded = record_objection(
+                    session, users[maker], publicity, beneficiary_id=people[who].id,
+                    reporter=reporter, content=content, received_on=issued_on,
+                    today=issued_on,
+                )  # fmt: skip
+            session.commit()
+            with acting_as(users[checker], remote_addr="demo"):
+                decide_objection(
+                    session, users[checker], recorded, upheld=upheld,
+                    decision="经乡镇计生办入户核实，反映属实，本期不予发放",
+                )  # fmt: skip
+            session.commit()
+        if issued_on is not None:
+            with acting_as(users[checker], remote_addr="demo"):
+                day_after = publicity.end_on + timedelta(days=1)
+                end_publicity(session, users[checker], publicity, "公示期满", today=day_after)
+            session.commit()
 
 
 def _evaluate_2017(session, funds, users) -> None:

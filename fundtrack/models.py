@@ -4,7 +4,14 @@ import sqlalchemy as sa
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.audit.models import AccessLog, AuditSeal
-from fundtrack.disbursements.models import Beneficiary, BenefitRule, Disbursement
+from fundtrack.beneficiaries.models import (
+    Beneficiary,
+    DuplicateRegistration,
+    Objection,
+    Publicity,
+    PublicityEntry,
+)
+from fundtrack.disbursements.models import BenefitRule, Disbursement
 from fundtrack.evaluations.models import Evaluation, EvaluationDeclaredUse, EvaluationIndicator
 from fundtrack.exchange.models import BankBatch, BankBatchItem
 from fundtrack.funds.models import (
@@ -35,6 +42,7 @@ __all__ = [
     "BenefitRule",
     "BudgetLine",
     "Disbursement",
+    "DuplicateRegistration",
     "Evaluation",
     "EvaluationDeclaredUse",
     "EvaluationIndicator",
@@ -44,6 +52,9 @@ __all__ = [
     "FundCarryOver",
     "FundEarmark",
     "FundKind",
+    "Objection",
+    "Publicity",
+    "PublicityEntry",
     "Region",
     "User",
     "YearEndClose",

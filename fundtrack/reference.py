@@ -29,7 +29,8 @@ def load_reference_data(session) -> dict[str, int]:
     """
     written = {"regions": 0, "fund_kinds": 0, "categories": 0, "benefit_rules": 0}
 
-    def upsert(model, key: str, values: dict, counter: str) -> None:
+    def upsert(model, key: str, values: dict, counter: str, keep: tuple[str, ...] = ()) -> None:
+        """``keep``: columns shipped as a default only, a local decision once the row exists."""
         row = session.get(model, values[key])
         if row is None:
             session.add(model(**values))
@@ -37,7 +38,7 @@ def load_reference_data(session) -> dict[str, int]:
             return
         changed = False
         for name, value in values.items():
-            if getattr(row, name) != value:
+            if name not in keep and getattr(row, name) != value:
                 setattr(row, name, value)
                 changed = True
         written[counter] += int(changed)
@@ -62,8 +63,15 @@ def load_reference_data(session) -> dict[str, int]:
         upsert(
             ExpenditureCategory,
             "code",
-            {**row, "earmarkable": row["earmarkable"] == "true"},
+            {
+                **row,
+                "earmarkable": row["earmarkable"] == "true",
+                "requires_publicity": row["requires_publicity"] == "true",
+            },
             "categories",
+            # which benefits need a 公示 is each deployment's policy (flask beneficiaries
+            # publicity-rule): the shipped value is where it starts
+            keep=("requires_publicity",),
         )
     session.flush()
     for row in _read_csv("benefit_rules.csv"):

@@ -39,6 +39,13 @@ def run_migrations_online():
             logger.info("No changes in schema detected.")
 
     with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # batch mode rebuilds tables that others refer to (drop, create, copy, rename):
+            # SQLite's own procedure for that (https://sqlite.org/lang_altertable.html) turns
+            # foreign keys off (outside a transaction: here) and checks them afterwards
+            # (on the driver's connection: SQLAlchemy's would begin a transaction first)
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=db.metadata,
@@ -47,6 +54,12 @@ def run_migrations_online():
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    raise RuntimeError(f"a migration broke a foreign key: {tuple(broken)}")
+        if sqlite:
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

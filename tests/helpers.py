@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from openpyxl import Workbook
@@ -14,12 +15,20 @@ from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.audit.chain import sealed_payload
 from fundtrack.audit.merkle import chain_link
 from fundtrack.audit.tree import keep_missing_nodes
+from fundtrack.beneficiaries.models import Beneficiary
+from fundtrack.beneficiaries.operations import (
+    approve_registration,
+    end_publicity,
+    issue_publicity,
+)
 from fundtrack.core.idnumber import check_digit
-from fundtrack.disbursements.models import Beneficiary, Disbursement
+from fundtrack.disbursements.models import Disbursement
 from fundtrack.exchange.contract import DATA_SHEET
+from fundtrack.extensions import db
 from fundtrack.funds.models import Fund
 from fundtrack.ledger.balances import fund_balances
 from fundtrack.ledger.verify import verify_balances
+from fundtrack.users.models import User
 
 
 def ledger_state(session) -> dict:
@@ -133,13 +142,60 @@ def pay(client, fund: int, amount: str = "1000.00", **fields):
     return client.post("/api/v1/disbursements", json=payload)
 
 
-def register(client, seq: int, family_type: str = "special", name: str = "张测试", **fields):
-    return created(
+#: the checker who reviews a demo county's register
+REVIEWER = {"430481": "leiyang_checker", "431028": "chenzhou_checker"}
+#: a past 公示 period, before the tests' payment dates (2017-10-09)
+PUBLICITY_START = date(2017, 8, 1)
+
+
+def register(
+    client, seq: int, family_type: str = "special", name: str = "张测试", approve: bool = True,
+    **fields,
+):  # fmt: skip
+    """Register a beneficiary through the API and, unless ``approve=False``, have the
+    county's checker approve it (the operation, as the checker)."""
+    person = created(
         client.post(
             "/api/v1/beneficiaries",
             json={"name": name, "id_number": id_number(seq), "family_type": family_type, **fields},
         )
     )
+    if approve:
+        with client.client.application.app_context():
+            beneficiary = db.session.get(Beneficiary, person["id"])
+            checker = _demo_user(REVIEWER[beneficiary.region_code])
+            approve_registration(db.session, checker, beneficiary)
+            person["status"] = beneficiary.status
+            # (a savepoint of the test's transaction: the app context's end would drop it)
+            db.session.commit()
+    return person
+
+
+def _demo_user(username: str) -> User:
+    return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+def publicise(
+    client, beneficiary_ids, category: str = "hospital_allowance", *, region: str = "430481",
+    amount_fen: int = 500_000, end: bool = True, start_on: date = PUBLICITY_START,
+) -> int:  # fmt: skip
+    """List registered beneficiaries on a 公示 of ``category`` in a past period, and end it
+    (the county's maker issues it, its checker ends it). Returns the 公示's id."""
+    with client.client.application.app_context():
+        maker = _demo_user({"430481": "leiyang_finance", "431028": "anren_finance"}[region])
+        publicity = issue_publicity(
+            db.session, maker, region_code=region, category_code=category,
+            entries=[(i, amount_fen) for i in beneficiary_ids], objection_place="县计生协",
+            objection_phone="0734-1234567", start_on=start_on, today=start_on,
+        )  # fmt: skip
+        if end:
+            end_publicity(
+                db.session, _demo_user(REVIEWER[region]), publicity,
+                today=publicity.end_on + timedelta(days=1),
+            )  # fmt: skip
+        publicity_id = publicity.id
+        db.session.commit()  # a savepoint of the test's transaction, as in ``register``
+        return publicity_id
 
 
 def draft(client, fund: int, to_region: str, amount: str = "10000.00", **fields):

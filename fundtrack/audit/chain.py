@@ -27,6 +27,39 @@ EXCLUDED_VERSION_COLUMNS = {"end_transaction_id"}
 #: transaction columns added after the chain began: part of a link's payload only when set,
 #: so that the links sealed before a column existed still hash as they were sealed
 LATER_TRANSACTION_COLUMNS = frozenset({"action"})
+#: version-table columns added after the chain began, per table: part of a version row's
+#: payload only when set, so that the rows sealed before a column existed (NULL in it since)
+#: still hash as they were sealed
+LATER_VERSION_COLUMNS = {
+    "beneficiaries_version": frozenset(
+        {
+            "household",
+            "phone",
+            "bank_account",
+            "evidence",
+            "evidence_document_no",
+            "status",
+            "exit_reason",
+            "exit_on",
+            "created_by_id",
+            "reviewed_by_id",
+            "reviewed_at",
+            "exit_proposed_by_id",
+            "exit_decided_by_id",
+            "exit_decided_at",
+        }
+    ),
+    "expenditure_categories_version": frozenset({"requires_publicity"}),
+}
+
+
+def version_row_payload(table_name: str, row: dict) -> dict:
+    """A version row as it enters a link's hash (``LATER_VERSION_COLUMNS`` left out while
+    NULL); keys keep their order."""
+    later = LATER_VERSION_COLUMNS.get(table_name)
+    if not later:
+        return row
+    return {key: value for key, value in row.items() if value is not None or key not in later}
 
 
 def transaction_payload(row: dict) -> dict:
@@ -73,8 +106,9 @@ def _version_rows(connection, transaction_ids: list[int]) -> dict[int, list[dict
             sa.select(*columns).where(table.c.transaction_id.in_(transaction_ids)).order_by(*key)
         ).mappings()
         for row in rows:
+            values = {k: _plain(v) for k, v in row.items()}
             found[row["transaction_id"]].append(
-                {"table": table.name, "row": {k: _plain(v) for k, v in row.items()}}
+                {"table": table.name, "row": version_row_payload(table.name, values)}
             )
     return found
 
@@ -240,12 +274,23 @@ class _VersionStream:
             quote = connection.dialect.identifier_preparer.quote
             values = [_json_value_sql(c, quote) for c in columns]
         if values is not None and None not in values:
-            # the whole {"row": {…}, "table": …} entry, written by the database
-            parts = [_sql_literal('{"row":{')]
-            for i, (column, value) in enumerate(zip(columns, values, strict=True)):
-                key = ("," if i else "") + json.dumps(column.name, ensure_ascii=False) + ":"
-                parts += [_sql_literal(key), f"COALESCE({value}, 'null')"]
-            parts.append(_sql_literal("}" + self.suffix))
+            # the whole {"row": {…}, "table": …} entry, written by the database: every
+            # column with a leading comma, the first comma cut off (a later column may be
+            # left out, the first one too)
+            later = LATER_VERSION_COLUMNS.get(table.name, frozenset())
+            entries = []
+            for column, value in zip(columns, values, strict=True):
+                key = _sql_literal("," + json.dumps(column.name, ensure_ascii=False) + ":")
+                if column.name in later:
+                    name = f"v.{quote(column.name)}"
+                    entries.append(f"(CASE WHEN {name} IS NULL THEN '' ELSE {key} || {value} END)")
+                else:
+                    entries.append(f"{key} || COALESCE({value}, 'null')")
+            parts = [
+                _sql_literal('{"row":{'),
+                f"substr({' || '.join(entries)}, 2)",
+                _sql_literal("}" + self.suffix),
+            ]
             order = ", ".join(f"v.{quote(c.name)}" for c in table.primary_key.columns)
             stmt = sa.text(
                 f"SELECT v.transaction_id, {' || '.join(parts)} "
@@ -277,7 +322,12 @@ class _VersionStream:
     def _python_json(self, rows) -> list[str]:
         names, name = self.names, self.name
         return [
-            _encode_presorted({"row": dict(zip(names, row, strict=True)), "table": name})
+            _encode_presorted(
+                {
+                    "row": version_row_payload(name, dict(zip(names, row, strict=True))),
+                    "table": name,
+                }
+            )
             for row in rows
         ]
 

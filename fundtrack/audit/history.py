@@ -9,11 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy_continuum import version_class, versioning_manager
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.beneficiaries.models import Beneficiary, Objection, Publicity
 from fundtrack.core.i18n import _, _l
 from fundtrack.core.idnumber import mask
 from fundtrack.core.money import format_yuan, yuan_str
 from fundtrack.core.timeparse import LOCAL_ZONE
-from fundtrack.disbursements.models import Beneficiary, Disbursement
+from fundtrack.disbursements.models import Disbursement
 from fundtrack.evaluations.models import Evaluation, EvaluationDeclaredUse, EvaluationIndicator
 from fundtrack.funds.models import Fund, FundEarmark, YearEndClose
 from fundtrack.users.models import User
@@ -125,6 +126,8 @@ def _kinds():
         "recalls": AllocationRecall,
         "disbursements": Disbursement,
         "beneficiaries": Beneficiary,
+        "publicities": Publicity,
+        "objections": Objection,
         "evaluations": Evaluation,
     }
 
@@ -137,6 +140,8 @@ HISTORY_KINDS = (
     "recalls",
     "disbursements",
     "beneficiaries",
+    "publicities",
+    "objections",
     "evaluations",
 )
 # quoted: werkzeug's converter arguments are Python literals, and a bare one cannot hold "-"

@@ -22,8 +22,10 @@ def can_view_record(session, user, kind: str, record) -> bool:
         return can_view_allocation(session, user, record.allocation)
     if kind == "disbursements":
         return can_view_disbursement(session, user, record)
-    if kind in ("beneficiaries", "evaluations"):
+    if kind in ("beneficiaries", "publicities", "evaluations"):
         return is_within(session, record.region_code, user.region_code)
+    if kind == "objections":
+        return is_within(session, record.publicity.region_code, user.region_code)
     return False
 
 

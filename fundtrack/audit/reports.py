@@ -23,14 +23,10 @@ from fundtrack.audit.history import (
     record_state_as_of,
 )
 from fundtrack.audit.models import AuditSeal
+from fundtrack.beneficiaries.models import FAMILY_TYPES, Beneficiary
 from fundtrack.core.i18n import _, _l, chinese_documents
 from fundtrack.core.models import utcnow
-from fundtrack.disbursements.models import (
-    DISBURSEMENT_TRANSITIONS,
-    FAMILY_TYPES,
-    Beneficiary,
-    Disbursement,
-)
+from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Disbursement
 from fundtrack.evaluations.models import EVALUATION_TRANSITIONS
 from fundtrack.funds.models import (
     FUND_TRANSITIONS,
@@ -52,6 +48,8 @@ KIND_LABELS = {
     "recalls": _l("资金收回"),
     "disbursements": _l("支出"),
     "beneficiaries": _l("受益人"),
+    "publicities": _l("公示"),
+    "objections": _l("公示异议"),
     "evaluations": _l("绩效评价"),
 }
 

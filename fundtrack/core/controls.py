@@ -76,31 +76,41 @@ def check_movements(session, flush_context=None, instances=None) -> None:
     # each of session.new and .dirty builds a new set when read: once, not once per row
     new = session.new
     for obj in (*new, *session.dirty):
-        rule = getattr(type(obj), "__two_person__", None)
-        if rule is None:
-            continue
-        is_new = obj in new
-        before, after = _status_change(obj, rule, is_new)
-        was_effective = not is_new and _is_effective(rule, before, exists=True)
-        if was_effective:
-            state = sa.inspect(obj)
-            edited = [name for name in rule.frozen if state.attrs[name].history.has_changes()]
-            decider_changed = state.attrs[rule.decider].history.has_changes()
-            if edited or decider_changed:
-                raise InvalidTransition(
-                    _("已生效的资金记录不能修改金额、资金、地区或审批人；须以收回或冲销更正"),
-                    columns=[*edited, *([rule.decider] if decider_changed else [])],
-                )
-            continue
-        if not _is_effective(rule, after, exists=True):
-            continue
-        proposer, decider = getattr(obj, rule.proposer), getattr(obj, rule.decider)
-        if decider is None:
-            raise SecondPersonRequired(record=type(obj).__name__)
-        if decider == proposer:
-            raise SameUserApproval(record=type(obj).__name__)
-        if actor is not None and actor.user_id is not None and actor.user_id != decider:
-            raise SecondPersonRequired(_("审批人须为办理审批的本人"), record=type(obj).__name__)
+        for rule in two_person_rules(type(obj)):
+            _check_row(obj, rule, obj in new, actor)
+
+
+def two_person_rules(cls) -> tuple[TwoPerson, ...]:
+    """A model's rules: none, one, or several (a registration and an exit, each with its
+    own two people)."""
+    rules = getattr(cls, "__two_person__", None)
+    if rules is None:
+        return ()
+    return rules if isinstance(rules, tuple) else (rules,)
+
+
+def _check_row(obj, rule: TwoPerson, is_new: bool, actor) -> None:
+    before, after = _status_change(obj, rule, is_new)
+    was_effective = not is_new and _is_effective(rule, before, exists=True)
+    if was_effective:
+        state = sa.inspect(obj)
+        edited = [name for name in rule.frozen if state.attrs[name].history.has_changes()]
+        decider_changed = state.attrs[rule.decider].history.has_changes()
+        if edited or decider_changed:
+            raise InvalidTransition(
+                _("已生效的资金记录不能修改金额、资金、地区或审批人；须以收回或冲销更正"),
+                columns=[*edited, *([rule.decider] if decider_changed else [])],
+            )
+        return
+    if not _is_effective(rule, after, exists=True):
+        return
+    proposer, decider = getattr(obj, rule.proposer), getattr(obj, rule.decider)
+    if decider is None:
+        raise SecondPersonRequired(record=type(obj).__name__)
+    if decider == proposer:
+        raise SameUserApproval(record=type(obj).__name__)
+    if actor is not None and actor.user_id is not None and actor.user_id != decider:
+        raise SecondPersonRequired(_("审批人须为办理审批的本人"), record=type(obj).__name__)
 
 
 def install() -> None:

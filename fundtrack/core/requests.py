@@ -63,11 +63,18 @@ def _rollback() -> None:
     except sa.exc.SQLAlchemyError:  # the database went away (the health check's 503)
         current_app.logger.warning("rollback after a failed request failed", exc_info=True)
         return
-    records = g.pop("fundtrack_after_refusal", [])
-    if records:
-        for record in records:
-            record()
+    if run_after_refusal():
         session.commit()
+
+
+def run_after_refusal() -> bool:
+    """Run what refusals registered (``record_after_refusal``), right after their rollback;
+    True when there was anything. A page that shows a refusal and answers 200 calls it
+    (``web_helpers.attempt``) and the request's commit writes what it added."""
+    records = g.pop("fundtrack_after_refusal", [])
+    for record in records:
+        record()
+    return bool(records)
 
 
 def _flushed(session, flush_context) -> None:

@@ -13,12 +13,10 @@ from fundtrack.core.auth import token_required
 from fundtrack.core.net import client_address
 from fundtrack.core.schemas import DecisionSchema, ReasonSchema
 from fundtrack.disbursements import operations
-from fundtrack.disbursements.models import Beneficiary, Disbursement
+from fundtrack.disbursements.models import Disbursement
 from fundtrack.disbursements.permissions import can_view_disbursement
 from fundtrack.disbursements.queries import visible_disbursements
 from fundtrack.disbursements.schemas import (
-    BeneficiaryCreateSchema,
-    BeneficiarySchema,
     DisbursementCreateSchema,
     DisbursementListSchema,
     DisbursementQuerySchema,
@@ -28,9 +26,8 @@ from fundtrack.disbursements.schemas import (
 )
 from fundtrack.extensions import db
 from fundtrack.funds.permissions import get_visible_fund
-from fundtrack.regions.operations import is_within
 
-blp = Blueprint("disbursements", __name__, url_prefix="/api/v1", description="支出与受益人")
+blp = Blueprint("disbursements", __name__, url_prefix="/api/v1", description="支出")
 
 ERRORS = {"description": "业务规则或状态不允许", "schema": "Error"}
 
@@ -141,52 +138,6 @@ class DisbursementRevealId(MethodView):
     @token_required
     def post(self, disbursement_id):
         """The payee's full ID number (the region's finance staff, auditors); logged."""
-        return _reveal(get_visible_disbursement(disbursement_id))
-
-
-@blp.route("/beneficiaries/<int:beneficiary_id>/reveal-id")
-class BeneficiaryRevealId(MethodView):
-    @blp.response(200, RevealedIdSchema)
-    @blp.alt_response(403, description="无权查看", schema="Error")
-    @token_required
-    def post(self, beneficiary_id):
-        """The beneficiary's full ID number (the region's finance staff, auditors); logged."""
-        return _reveal(get_visible(Beneficiary, beneficiary_id, _can_view_beneficiary))
-
-
-def _can_view_beneficiary(session, user, beneficiary) -> bool:
-    return is_within(session, beneficiary.region_code, user.region_code)
-
-
-def _reveal(record) -> dict:
-    number = operations.reveal_id_number(db.session, g.user, record, client_address())
-    return {"id_number": number}
-
-
-@blp.route("/beneficiaries")
-class Beneficiaries(MethodView):
-    @blp.arguments(BeneficiaryCreateSchema)
-    @blp.response(201, BeneficiarySchema)
-    @blp.alt_response(422, **ERRORS)
-    @blp.alt_response(403, **FORBIDDEN)
-    @blp.alt_response(409, description="该身份证号码已登记", schema="Error")
-    @token_required
-    def post(self, data):
-        """Register a beneficiary (ID number checked by the GB 11643 check digit)."""
-        beneficiary = operations.create_beneficiary(
-            db.session,
-            g.user,
-            region_code=data.get("region") or g.user.region_code,
-            name=data["name"],
-            id_number=data["id_number"],
-            family_type=data["family_type"],
-        )
-        return beneficiary
-
-
-@blp.route("/beneficiaries/<int:beneficiary_id>")
-class BeneficiaryDetail(MethodView):
-    @blp.response(200, BeneficiarySchema)
-    @token_required
-    def get(self, beneficiary_id):
-        return get_visible(Beneficiary, beneficiary_id, _can_view_beneficiary)
+        disbursement = get_visible_disbursement(disbursement_id)
+        number = operations.reveal_id_number(db.session, g.user, disbursement, client_address())
+        return {"id_number": number}

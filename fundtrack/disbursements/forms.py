@@ -34,15 +34,6 @@ class DisbursementForm(Form):
     purpose = TextAreaField(_l("用途说明"), validators=[Length(max=2000)])
 
 
-class BeneficiaryForm(Form):
-    name = StringField(_l("姓名"), validators=[InputRequired(_l("请填写姓名")), Length(max=64)])
-    id_number = StringField(
-        _l("身份证号码"), validators=[InputRequired(_l("请填写身份证号码")), Length(max=18)]
-    )
-    family_type = SelectField(_l("家庭类型"), validators=[InputRequired(_l("请选择家庭类型"))])
-    region = SelectField(_l("所属地区"), validate_choice=False, validators=[InputRequired()])
-
-
 class ReverseForm(Form):
     """A proposed reversal: why, and its business date (today in Beijing by default)."""
 

@@ -5,6 +5,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fundtrack.beneficiaries.models import Beneficiary
 from fundtrack.core.controls import TwoPerson
 from fundtrack.core.i18n import _l
 from fundtrack.core.models import positive_check, status_check, utcnow
@@ -26,38 +27,6 @@ DISBURSEMENT_TRANSITIONS = Transitions(
         "reversed": _l("已冲销"),
     },
 )
-
-#: family types that benefit rules and evaluations distinguish
-FAMILY_TYPES = {
-    "special": _l("计生特殊家庭"),
-    "single_child": _l("独生子女家庭"),
-    "two_daughters": _l("农村二女户家庭"),
-    "poor": _l("计生困难家庭"),
-    "other": _l("其他计生家庭"),
-}
-
-
-class Beneficiary(db.Model):
-    """A person or household that receives benefits; caps are checked per person and year."""
-
-    __tablename__ = "beneficiaries"
-    __versioned__ = {}
-    __table_args__ = (status_check("family_type", FAMILY_TYPES),)
-
-    #: surrogate key
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: region (county) the household belongs to
-    region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
-    #: name of the person
-    name: Mapped[str] = mapped_column(sa.Unicode(64))
-    #: 18-character resident ID (GB 11643, check digit validated); masked on screen
-    id_number: Mapped[str] = mapped_column(sa.String(18), unique=True)
-    #: one of FAMILY_TYPES
-    family_type: Mapped[str] = mapped_column(sa.String(16))
-    #: UTC time of registration
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    region: Mapped[Region] = relationship()
 
 
 class BenefitRule(db.Model):

@@ -13,10 +13,12 @@ from datetime import date
 import sqlalchemy as sa
 
 from fundtrack.audit.operations import log_access
+from fundtrack.beneficiaries.models import FAMILY_TYPES, Beneficiary
+from fundtrack.beneficiaries.operations import require_publicity
+from fundtrack.beneficiaries.permissions import can_reveal_id_number
 from fundtrack.core import idnumber
 from fundtrack.core.errors import (
     BenefitCapExceeded,
-    Conflict,
     DuplicateBenefit,
     Forbidden,
     InvalidTransition,
@@ -30,19 +32,11 @@ from fundtrack.core.money import yuan_str
 from fundtrack.core.reasons import optional_reason, require_reason
 from fundtrack.core.timeparse import local_today
 from fundtrack.core.versioning import set_action, set_reason
-from fundtrack.disbursements.models import (
-    DISBURSEMENT_TRANSITIONS,
-    FAMILY_TYPES,
-    Beneficiary,
-    BenefitRule,
-    Disbursement,
-)
+from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, BenefitRule, Disbursement
 from fundtrack.disbursements.permissions import (
     can_approve_disbursement,
     can_create_disbursement,
-    can_register_beneficiary,
     can_reject_disbursement,
-    can_reveal_id_number,
     can_reverse_disbursement,
 )
 from fundtrack.funds.models import ExpenditureCategory, FundEarmark
@@ -169,8 +163,9 @@ def create_disbursement(
     """Record a pending payment; it reserves its money at once.
 
     Raises ``Forbidden``, ``NotEarmarked`` (whatever the balance), ``ValidationFailed``,
-    ``BenefitCapExceeded``, ``DuplicateBenefit``, ``InvalidTransition`` (fund not active)
-    or ``InsufficientFunds``.
+    ``BenefitCapExceeded``, ``DuplicateBenefit``, ``InvalidTransition`` (fund not active),
+    ``InsufficientFunds``, and for a personal benefit ``PublicityRequired`` or
+    ``ObjectionUpheld`` (the register and its 公示, ``beneficiaries.operations``).
     """
     if batch_get(session, Region, region_code or "") is None:
         raise ValidationFailed(fields={"region": [_("地区不存在")]})
@@ -209,6 +204,10 @@ def create_disbursement(
         else:
             payee_name = payee_name or beneficiary.name
             payee_id_number = beneficiary.id_number
+            if beneficiary.bank_account and payee_account not in (None, beneficiary.bank_account):
+                # a benefit goes to the account on the register, never to one typed in now
+                fields["payee_account"] = [_("收款账号须为受益人登记的银行账号")]
+            payee_account = payee_account or beneficiary.bank_account
     if payee_id_number is not None and beneficiary is None:
         if not idnumber.is_valid(payee_id_number):
             fields["payee_id_number"] = [_("身份证号码不正确（18 位，校验码须符合 GB 11643）")]
@@ -242,6 +241,8 @@ def create_disbursement(
             fields["days"] = [_("%(benefit)s按天发放，必须填写天数", benefit=rule.name)]
     if fields:
         raise ValidationFailed(fields=fields)
+    require_publicity(session, batch_get(session, ExpenditureCategory, category_code), beneficiary,
+                      paid_on)  # fmt: skip
     lock_balances(session, fund, (region_code,))
     if rule is not None:
         # one lock per person, so that two payments to the same person cannot both pass
@@ -391,42 +392,11 @@ def propose_reversal(
     return compensation
 
 
-def create_beneficiary(
-    session, user, *, region_code: str, name: str, id_number: str, family_type: str
-) -> Beneficiary:
-    """Register a beneficiary; the ID number must pass the GB 11643 check digit and be new."""
-    if user is not None and not can_register_beneficiary(session, user, region_code):
-        raise Forbidden(_("只能登记本地区的受益人"))
-    fields = {}
-    if session.get(Region, region_code or "") is None:
-        fields["region"] = [_("地区不存在")]
-    if not idnumber.is_valid(id_number):
-        fields["id_number"] = [_("身份证号码不正确（18 位，校验码须符合 GB 11643）")]
-    if family_type not in FAMILY_TYPES:
-        fields["family_type"] = [_("家庭类型不正确")]
-    if not (name or "").strip() or len(name) > 64:
-        fields["name"] = [_("姓名不能为空，且不超过 64 个字符")]
-    if fields:
-        raise ValidationFailed(fields=fields)
-    number = idnumber.normalise(id_number)
-    if session.scalar(sa.select(Beneficiary.id).where(Beneficiary.id_number == number)):
-        raise Conflict(_("该身份证号码已登记"), fields={"id_number": [_("该身份证号码已登记")]})
-    beneficiary = Beneficiary(
-        region_code=region_code, name=name.strip(), id_number=number, family_type=family_type
-    )
-    session.add(beneficiary)
-    set_action(session, f"登记受益人 {name.strip()}")  # zh-only: stored audit action
-    session.flush()
-    return beneficiary
-
-
-def reveal_id_number(session, user, record, remote_addr: str | None) -> str | None:
-    """The full ID number of a payment's payee or of a beneficiary, for a role that needs it;
-    every reveal is recorded in the access log. Raises ``Forbidden``."""
-    if not can_reveal_id_number(session, user, record.region_code):
+def reveal_id_number(session, user, disbursement: Disbursement, remote_addr: str | None):
+    """The full ID number of a payment's payee, for a role that needs it; every reveal is
+    recorded in the access log. Raises ``Forbidden``."""
+    if not can_reveal_id_number(session, user, disbursement.region_code):
         raise Forbidden(_("无权查看完整身份证号码"))
-    number = record.payee_id_number if isinstance(record, Disbursement) else record.id_number
-    kind = "支出" if isinstance(record, Disbursement) else "受益人"  # zh-only: access-log detail
-    detail = f"{kind} #{record.id} 的完整身份证号码"  # zh-only: access-log detail
+    detail = f"支出 #{disbursement.id} 的完整身份证号码"  # zh-only: access-log detail
     log_access(session, "reveal", user=user, remote_addr=remote_addr, detail=detail)
-    return number
+    return disbursement.payee_id_number

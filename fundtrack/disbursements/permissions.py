@@ -29,14 +29,3 @@ def can_reverse_disbursement(session, user, disbursement) -> bool:
 
 def can_view_disbursement(session, user, disbursement) -> bool:
     return is_within(session, disbursement.region_code, user.region_code)
-
-
-def can_register_beneficiary(session, user, region_code: str) -> bool:
-    return user.role == "maker" and is_within(session, region_code, user.region_code)
-
-
-def can_reveal_id_number(session, user, region_code: str) -> bool:
-    """Full ID numbers: the finance staff of the paying region itself, and auditors."""
-    if user.role == "auditor":
-        return is_within(session, region_code, user.region_code)
-    return user.role in ("maker", "checker") and user.region_code == region_code

@@ -4,7 +4,7 @@ from fundtrack.core import idnumber
 from fundtrack.core.api import PageQuerySchema
 from fundtrack.core.i18n import _l
 from fundtrack.core.schemas import Id, Money, ReasonSchema, list_of
-from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, FAMILY_TYPES
+from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS
 
 REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error=_l("地区代码须为 6 位数字"))
 
@@ -80,21 +80,6 @@ class DisbursementFilterSchema(ma.Schema):
 
 class DisbursementQuerySchema(PageQuerySchema, DisbursementFilterSchema):
     pass
-
-
-class BeneficiarySchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    region = ma.fields.String(attribute="region_code", required=True)
-    name = ma.fields.String(required=True)
-    id_number = ma.fields.Function(lambda b: idnumber.mask(b.id_number), required=True)
-    family_type = ma.fields.String(required=True)
-
-
-class BeneficiaryCreateSchema(ma.Schema):
-    region = ma.fields.String(validate=REGION_CODE)
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
-    id_number = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=18))
-    family_type = ma.fields.String(required=True, validate=ma.validate.OneOf(FAMILY_TYPES))
 
 
 class ReverseSchema(ReasonSchema):

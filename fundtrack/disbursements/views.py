@@ -19,23 +19,18 @@ from flask import (
 from flask_login import current_user, login_required
 
 from fundtrack.audit.reports import decision_trail
+from fundtrack.beneficiaries.models import Beneficiary
+from fundtrack.beneficiaries.permissions import can_reveal_id_number
 from fundtrack.core.access import get_visible
 from fundtrack.core.forms import ActionForm, OpinionForm, ReasonForm
 from fundtrack.core.i18n import _
 from fundtrack.core.net import client_address
 from fundtrack.core.web_helpers import attempt, record_listing
 from fundtrack.disbursements import operations
-from fundtrack.disbursements.forms import BeneficiaryForm, DisbursementForm, ReverseForm
-from fundtrack.disbursements.models import (
-    DISBURSEMENT_TRANSITIONS,
-    FAMILY_TYPES,
-    Beneficiary,
-    Disbursement,
-)
+from fundtrack.disbursements.forms import DisbursementForm, ReverseForm
+from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Disbursement
 from fundtrack.disbursements.permissions import (
     can_create_disbursement,
-    can_register_beneficiary,
-    can_reveal_id_number,
     can_view_disbursement,
 )
 from fundtrack.disbursements.queries import SEARCH_COLUMNS
@@ -43,7 +38,6 @@ from fundtrack.extensions import db
 from fundtrack.funds.models import Fund, FundEarmark
 from fundtrack.funds.permissions import get_visible_fund, visible_funds_filter
 from fundtrack.ledger.balances import Balance, funds_balances, region_balance
-from fundtrack.regions.models import Region
 from fundtrack.regions.operations import subtree_codes
 
 bp = Blueprint("disbursement_pages", __name__, url_prefix="/disbursements")
@@ -127,7 +121,10 @@ def new():
     ]
     people = db.session.scalars(
         sa.select(Beneficiary)
-        .where(Beneficiary.region_code.in_(subtree_codes(db.session, region)))
+        .where(
+            Beneficiary.region_code.in_(subtree_codes(db.session, region)),
+            Beneficiary.status == "registered",
+        )
         .options(sa.orm.selectinload(Beneficiary.region))
         .order_by(Beneficiary.name)
     ).all()
@@ -280,66 +277,3 @@ def act(disbursement_id: int, action: str):
     if action == "reverse":
         return redirect(url_for("disbursement_pages.detail", disbursement_id=compensation.id))
     return back
-
-
-@bp.route("/beneficiaries", methods=["GET", "POST"])
-@login_required
-def beneficiaries():
-    """The beneficiaries of the user's subtree (ID numbers masked), and registration."""
-    codes = subtree_codes(db.session, current_user.region_code)
-    form = BeneficiaryForm()
-    form.family_type.choices = list(FAMILY_TYPES.items())
-    regions = db.session.scalars(
-        sa.select(Region).where(Region.code.in_(codes)).order_by(Region.code)
-    ).all()
-    form.region.choices = [(r.code, f"{r.code} {r.name}") for r in regions]
-    if request.method == "GET":
-        form.region.data = current_user.region_code
-    may_register = can_register_beneficiary(db.session, current_user, current_user.region_code)
-    status = 200
-    if request.method == "POST":
-        if not may_register:
-            abort(403)
-        if form.validate_on_submit():
-            person, refusal = attempt(
-                lambda: operations.create_beneficiary(
-                    db.session,
-                    current_user,
-                    region_code=form.region.data,
-                    name=form.name.data,
-                    id_number=form.id_number.data,
-                    family_type=form.family_type.data,
-                ),
-                form,
-            )
-            if refusal is not None:
-                status = refusal.status
-            else:
-                flash(_("已登记受益人 %(name)s", name=person.name), "success")
-                return redirect(url_for("disbursement_pages.beneficiaries"))
-        else:
-            status = 422
-    listing = record_listing(
-        sa.select(Beneficiary)
-        .where(Beneficiary.region_code.in_(codes))
-        .options(sa.orm.selectinload(Beneficiary.region))
-        .order_by(Beneficiary.region_code, Beneficiary.name),
-        Beneficiary,
-        None,
-        PER_PAGE,
-        sortable={
-            "name": Beneficiary.name,
-            "family_type": Beneficiary.family_type,
-            "region": Beneficiary.region_code,
-        },
-        # by name only: ID numbers are personal data and shown masked
-        search=(Beneficiary.name,),
-    )
-    return render_template(
-        "disbursements/beneficiaries.html",
-        form=form,
-        people=listing["items"],
-        **{k: listing[k] for k in ("filters", "sort", "page", "per_page", "total")},
-        family_types=FAMILY_TYPES,
-        may_register=may_register,
-    ), status

@@ -23,7 +23,7 @@ from fundtrack.core.i18n import _
 from fundtrack.core.money import yuan_str
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.exchange.bankfiles import send_bank_file
-from fundtrack.exchange.contract import import_kind
+from fundtrack.exchange.contract import KINDS, import_kind
 from fundtrack.exchange.errors import ImportRejected
 from fundtrack.exchange.exports import send_export
 from fundtrack.exchange.models import BankBatch
@@ -127,7 +127,7 @@ class HistoryExport(MethodView):
 
 imports_blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports", description="Excel 导入")
 
-IMPORT_KIND_RULE = "<any(allocations, disbursements):kind>"
+IMPORT_KIND_RULE = "<any({}):kind>".format(", ".join(KINDS))
 
 
 @imports_blp.route(f"/{IMPORT_KIND_RULE}/template")

@@ -16,10 +16,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from fundtrack.allocations.operations import create_allocation
+from fundtrack.beneficiaries.models import FAMILY_TYPES, Beneficiary
+from fundtrack.beneficiaries.operations import register_beneficiary
 from fundtrack.core import idnumber
 from fundtrack.core.errors import NotFound, ValidationFailed
 from fundtrack.core.i18n import _, _l
-from fundtrack.disbursements.models import Beneficiary
 from fundtrack.disbursements.operations import create_disbursement
 from fundtrack.funds.models import Fund
 from fundtrack.funds.permissions import visible_funds_filter
@@ -187,6 +188,30 @@ def _create_disbursement(session, user, values: dict, lookups: dict):
         project_name=values.get("project_name") or "",
         purpose=values.get("purpose") or "",
         days=values.get("days"),
+    )
+
+
+def _family_type(text: str) -> str:
+    """A family type by its code or its Chinese name (the name is what a county's list says)."""
+    text = (text or "").strip()
+    by_name = {str(label): code for code, label in FAMILY_TYPES.items()}
+    return text if text in FAMILY_TYPES else by_name.get(text, text)
+
+
+def _create_beneficiary(session, user, values: dict, lookups: dict):
+    return register_beneficiary(
+        session,
+        user,
+        region_code=values.get("region") or user.region_code,
+        name=values["name"],
+        id_number=values["id_number"],
+        family_type=_family_type(values["family_type"]),
+        household=values.get("household") or "",
+        phone=values.get("phone") or "",
+        bank_account=values.get("bank_account") or None,
+        evidence=values.get("evidence") or "",
+        evidence_document_no=values.get("evidence_document_no") or "",
+        source="import",
     )
 
 
@@ -361,6 +386,77 @@ KINDS = {
         create=_create_disbursement,
         prepare=_prepare_disbursements,
         touches=_disbursement_touches,
+    ),
+    "beneficiaries": ImportKind(
+        name="beneficiaries",
+        title="受益人登记表",  # zh-only: the workbook's title (说明 sheet, audit reason)
+        heading=_l("受益人登记表"),
+        columns=(
+            ImportColumn(
+                "region",
+                "所属地区代码",  # zh-only: template
+                "code",
+                False,
+                "430481",
+                help="留空即本人所在地区",
+                width=12,
+            ),
+            ImportColumn("name", "姓名", "text", True, "张三", width=10),  # zh-only: template
+            ImportColumn(
+                "id_number",
+                "身份证号码",  # zh-only: template
+                "code",
+                True,
+                "430481197001010012",
+                help="18 位，校验码按 GB 11643 核对；同一人只能在一个县市区在册",
+                width=20,
+            ),
+            ImportColumn(
+                "family_type",
+                "家庭类型",  # zh-only: template
+                "text",
+                True,
+                "计生特殊家庭",  # zh-only: template
+                help="计生特殊家庭、独生子女家庭、农村二女户家庭、计生困难家庭或其他计生家庭",
+                width=16,
+            ),
+            ImportColumn(
+                "household",
+                "户主及住址",  # zh-only: template
+                "text",
+                False,
+                "张三，某某镇某某村",  # zh-only: template
+                width=24,
+            ),
+            ImportColumn("phone", "联系电话", "code", False, "0734-1234567", width=14),  # zh-only
+            ImportColumn(
+                "bank_account",
+                "银行账号",  # zh-only: template
+                "code",
+                False,
+                "6217000000000000000",
+                help="待遇只发放到登记的账号",
+                width=22,
+            ),
+            ImportColumn(
+                "evidence",
+                "认定依据",  # zh-only: template
+                "text",
+                False,
+                "独生子女死亡，本人年满49周岁",  # zh-only: template
+                width=28,
+            ),
+            ImportColumn(
+                "evidence_document_no",
+                "证明文件编号",  # zh-only: template
+                "text",
+                False,
+                "",
+                width=16,
+            ),
+        ),
+        create=_create_beneficiary,
+        prepare=lambda session, user, rows: {},
     ),
 }
 

@@ -99,7 +99,7 @@ def export_history(kind: str, record_id: int, fmt: str):
     return send_export(db.session, current_user, "history", fmt, kind=kind, record_id=record_id)
 
 
-IMPORT_KIND_RULE = "<any(allocations, disbursements):kind>"
+IMPORT_KIND_RULE = "<any({}):kind>".format(", ".join(KINDS))
 #: most row errors listed on the page; the workbook carries them all
 SHOWN_ERRORS = 200
 #: how long the page's error workbook can be downloaded
@@ -108,6 +108,7 @@ ERROR_WORKBOOK_MAX_AGE = 3600
 AFTER_IMPORT = {
     "allocations": ("allocation_pages.index", "draft"),
     "disbursements": ("disbursement_pages.index", "pending"),
+    "beneficiaries": ("beneficiary_pages.index", "pending"),
 }
 
 

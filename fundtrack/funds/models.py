@@ -78,6 +78,8 @@ class ExpenditureCategory(db.Model):
     economic_name: Mapped[str] = mapped_column(sa.Unicode(64))
     #: what the line covers
     description: Mapped[str] = mapped_column(sa.UnicodeText, default="")
+    #: a personal benefit paid only to beneficiaries on an ended 公示 of it (项目扶持: no)
+    requires_publicity: Mapped[bool] = mapped_column(default=False)
 
 
 class BudgetLine(db.Model):

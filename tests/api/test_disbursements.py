@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from fundtrack.disbursements.models import Beneficiary, Disbursement
+from fundtrack.beneficiaries.models import Beneficiary
+from fundtrack.disbursements.models import Disbursement
 from tests.helpers import assert_refused, created, id_number, ok, pay, register
 
 
@@ -752,7 +753,7 @@ def test_a_beneficiary_needs_a_valid_id_number(api, db_session):
         json={"name": "重复", "id_number": good, "family_type": "special"},
     )
     assert response.status_code == 409
-    assert response.get_json()["error"]["code"] == "conflict"
+    assert response.get_json()["error"]["code"] == "duplicate_beneficiary"
 
 
 # --- lists --------------------------------------------------------------------------------

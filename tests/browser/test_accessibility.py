@@ -36,7 +36,7 @@ WALKS = {
         "/disbursements/",
         "first:table.data tbody a[href^='/disbursements/']",
         "/disbursements/new",
-        "/disbursements/beneficiaries",
+        "/beneficiaries/",
         "/allocations/new",
         "/imports/",
         "/bank-files/",

@@ -11,7 +11,8 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy_continuum import version_class
 
 from fundtrack.allocations.models import Allocation
-from fundtrack.disbursements.models import Beneficiary, Disbursement
+from fundtrack.beneficiaries.models import Beneficiary
+from fundtrack.disbursements.models import Disbursement
 from tests.conftest import csrf_token
 from tests.exchange.workbooks import XLSX, filled_template, upload
 from tests.helpers import (

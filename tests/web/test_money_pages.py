@@ -249,12 +249,12 @@ def test_year_end_closing_from_the_fund_page(client, web_login, fund_id):
 def test_beneficiaries_are_registered_with_a_checked_and_masked_id(client, web_login):
 
     web_login("leiyang_finance")
-    html = client.get("/disbursements/beneficiaries").get_data(as_text=True)
+    html = client.get("/beneficiaries/").get_data(as_text=True)
     assert "李桂兰" in html and "**" in html
     first17 = "43048119700101234"
     good = first17 + check_digit(first17)
     bad = first17 + ("0" if check_digit(first17) != "0" else "1")
-    url = "/disbursements/beneficiaries"
+    url = "/beneficiaries/"
     data = {"name": "赵新民", "family_type": "special", "region": "430481"}
     response = _form_post(client, url, url, {**data, "id_number": bad})
     assert response.status_code == 422

@@ -473,7 +473,8 @@ class Generator:
                 name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
                 row = {"id": w.new_id("beneficiaries"), "region_code": county, "name": name,
                        "id_number": number, "family_type": rng.choice(FAMILY_TYPES),
-                       "created_at": issued}  # fmt: skip
+                       "household": "", "phone": "", "evidence": "", "evidence_document_no": "",
+                       "status": "registered", "created_at": issued}  # fmt: skip
                 w.insert("beneficiaries", row)
                 w.version("beneficiaries", row, tx, 0, None)
                 self.pool[county].append((row["id"], name, number))

@@ -59,7 +59,9 @@ def run_migrations_online():
                 if broken is not None:
                     raise RuntimeError(f"a migration broke a foreign key: {tuple(broken)}")
         if sqlite:
-            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+            # not back to the pool with foreign keys off: the next connection is a new one,
+            # set up as every connection is (core.db_setup)
+            connection.invalidate()
 
 
 if context.is_offline_mode():

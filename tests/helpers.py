@@ -150,10 +150,11 @@ PUBLICITY_START = date(2017, 8, 1)
 
 def register(
     client, seq: int, family_type: str = "special", name: str = "张测试", approve: bool = True,
-    **fields,
+    publicised: tuple[str, ...] = (), **fields,
 ):  # fmt: skip
     """Register a beneficiary through the API and, unless ``approve=False``, have the
-    county's checker approve it (the operation, as the checker)."""
+    county's checker approve it (the operation, as the checker); then list it on an ended
+    公示 of each category in ``publicised``."""
     person = created(
         client.post(
             "/api/v1/beneficiaries",
@@ -168,6 +169,8 @@ def register(
             person["status"] = beneficiary.status
             # (a savepoint of the test's transaction: the app context's end would drop it)
             db.session.commit()
+    for category in publicised:
+        publicise(client, [person["id"]], category, region=person["region"])
     return person
 
 

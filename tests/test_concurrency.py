@@ -22,7 +22,7 @@ from fundtrack.ledger.checks import batch, lock_balances, lock_batch
 from fundtrack.ledger.verify import verify_balances
 from fundtrack.users.models import User
 from tests.conftest import DEMO_PASSWORD
-from tests.helpers import payment_row, workbook
+from tests.helpers import id_number, payment_row, workbook
 
 CONCURRENT_REQUESTS = 30
 
@@ -261,3 +261,44 @@ def test_two_checkers_approving_one_draft_at_once_count_its_money_once(committed
     with committed_app.app_context():
         assert verify_balances(db.session)[1] is None
         db.session.remove()
+
+
+def test_two_counties_registering_one_person_at_once_get_one_registration(committed_app):
+    """Both pass the look-up at the same moment: the lock on the ID number makes one a
+    registration and the other a ``duplicate_beneficiary`` refusal (kept for both), never
+    a unique-index error."""
+    client = committed_app.test_client()
+    tokens = {
+        username: client.post(
+            "/api/v1/tokens", json={"username": username, "password": DEMO_PASSWORD}
+        ).get_json()["token"]
+        for username in ("leiyang_finance", "anren_finance")
+    }
+    number = id_number(1, born="19600101")
+    barrier = threading.Barrier(len(tokens))
+    answers: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def register(token: str) -> None:
+        own_client = committed_app.test_client()
+        barrier.wait(timeout=60)
+        response = own_client.post(
+            "/api/v1/beneficiaries",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"name": "同时登记", "id_number": number, "family_type": "special"},
+        )
+        body = response.get_json()
+        with lock:
+            answers.append((response.status_code, body.get("error", {}).get("code", "")))
+
+    threads = [threading.Thread(target=register, args=(t,)) for t in tokens.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(answers) == [(201, ""), (409, "duplicate_beneficiary")], answers
+    with committed_app.app_context():
+        kept = db.session.execute(
+            sa.text("SELECT count(*) FROM beneficiary_duplicates WHERE name = '同时登记'")
+        ).scalar()
+        assert kept == 1

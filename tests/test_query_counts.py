@@ -32,7 +32,7 @@ HENGYANG_COUNTIES = ["430421", "430422", "430423", "430424", "430426", "430482",
                      "430406", "430407", "430408", "430412"]  # fmt: skip
 HENGYANG, LEIYANG = "430400", "430481"
 #: what the growing funds may pay for (the payments use the first two)
-EARMARKABLE = ["project_support", "hardship_relief", "loan_interest_subsidy",
+EARMARKABLE = ["project_support", "loan_interest_subsidy", "hardship_relief",
                "insurance_premium", "hospital_allowance", "nursing_subsidy",
                "special_family_support", "skills_training"]  # fmt: skip
 
@@ -199,7 +199,7 @@ class World:
             self.allocate(fund_id, HENGYANG, LEIYANG, "20000.00")
             self.allocate(fund_id, HENGYANG, next(self._counties), "10000.00")
             self.disburse(fund_id, "project_support", approve=True)
-            self.disburse(fund_id, "hardship_relief", approve=False)
+            self.disburse(fund_id, "loan_interest_subsidy", approve=False)
         self.open_evaluation("leiyang_finance", first)
         self.open_evaluation("hengyang_finance", first)
         self.revise_evaluation(self.evaluations[0])

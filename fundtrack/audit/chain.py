@@ -95,11 +95,16 @@ def _transaction_table():
     return versioning_manager.transaction_cls.__table__
 
 
-def _version_rows(connection, transaction_ids: list[int]) -> dict[int, list[dict]]:
-    """transaction id -> its version rows, each ``{"table", "row"}``, in a stable order."""
+def _version_rows(
+    connection, transaction_ids: list[int], tables: list[sa.Table] | None = None
+) -> dict[int, list[dict]]:
+    """transaction id -> its version rows, each ``{"table", "row"}``, in a stable order.
+    ``tables``: the version tables as the database has them (a migration reflects them: the
+    models may know columns a later revision adds); by default the models'."""
     found: dict[int, list[dict]] = {tx: [] for tx in transaction_ids}
-    for model in versioned_models():
-        table = version_class(model).__table__
+    if tables is None:
+        tables = [version_class(model).__table__ for model in versioned_models()]
+    for table in tables:
         columns = [c for c in table.c if c.name not in EXCLUDED_VERSION_COLUMNS]
         key = [c for c in table.primary_key.columns]
         rows = connection.execute(
@@ -124,10 +129,11 @@ def link_hash(prev_hash: str, transaction: dict | None, versions: list[dict]) ->
     return chain_link(prev_hash, canonical_json(payload))
 
 
-def sealed_payload(connection, transaction_id: int) -> bytes:
-    """What the link of a transaction hashes after its ``prev_hash``, as it stands today."""
+def sealed_payload(connection, transaction_id: int, tables: list[sa.Table] | None = None) -> bytes:
+    """What the link of a transaction hashes after its ``prev_hash``, as it stands today
+    (``tables``: as ``_version_rows``)."""
     transaction = _transaction_rows(connection, [transaction_id]).get(transaction_id)
-    versions = _version_rows(connection, [transaction_id])[transaction_id]
+    versions = _version_rows(connection, [transaction_id], tables)[transaction_id]
     return canonical_json({"transaction": transaction, "versions": versions})
 
 
@@ -140,7 +146,7 @@ def head(connection) -> tuple[int, str] | None:
     return (row.id, row.hash) if row else None
 
 
-def seal(connection, transaction_id: int) -> int:
+def seal(connection, transaction_id: int, tables: list[sa.Table] | None = None) -> int:
     """Append the link of one transaction; call inside that transaction, after its last flush.
     Returns the link's position: the size of the tree with it.
 
@@ -148,8 +154,8 @@ def seal(connection, transaction_id: int) -> int:
     read before the chain's lock is taken — only this transaction writes those rows — so
     the lock covers just the head, one hash and the insert, until the commit. Measured with
     4 writers in 4 counties, the writers' sessions spent 94 % of their time waiting for it
-    while the payload was read under it (BENCHMARKS.md)."""
-    payload = sealed_payload(connection, transaction_id)
+    while the payload was read under it (BENCHMARKS.md). ``tables``: as ``_version_rows``."""
+    payload = sealed_payload(connection, transaction_id, tables)
     if connection.dialect.name == "postgresql":
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
     current = head(connection)

@@ -11,7 +11,7 @@ from sqlalchemy_continuum import version_class, versioning_manager
 from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.beneficiaries.models import Beneficiary, Objection, Publicity
 from fundtrack.core.i18n import _, _l
-from fundtrack.core.idnumber import mask
+from fundtrack.core.idnumber import mask, mask_account
 from fundtrack.core.money import format_yuan, yuan_str
 from fundtrack.core.timeparse import LOCAL_ZONE
 from fundtrack.disbursements.models import Disbursement
@@ -292,6 +292,10 @@ def api_name(column: str) -> str:
     return column[: -len("_fen")] if column.endswith("_fen") else column
 
 
+#: bank accounts: personal data like ID numbers, shown with their last four characters only
+ACCOUNT_COLUMNS = ("payee_account", "bank_account")
+
+
 def api_value(column: str, value):
     """Amounts as yuan strings; ID numbers masked; dates ISO."""
     if value is None:
@@ -300,6 +304,8 @@ def api_value(column: str, value):
         return yuan_str(value)
     if column in ("payee_id_number", "id_number"):
         return mask(value)
+    if column in ACCOUNT_COLUMNS:
+        return mask_account(value)
     if isinstance(value, datetime):
         return value.isoformat() + "Z"
     if hasattr(value, "isoformat"):
@@ -320,6 +326,8 @@ def display_value(column: str, value, labels: dict) -> str:
         return format_yuan(value)
     if column in ("payee_id_number", "id_number"):
         return mask(value)
+    if column in ACCOUNT_COLUMNS:
+        return mask_account(value)
     if column in labels and str(value) in labels[column]:
         return str(labels[column][str(value)])
     if isinstance(value, datetime):

@@ -21,6 +21,7 @@ from fundtrack.core.transitions import Transitions
 from fundtrack.extensions import db
 from fundtrack.funds.models import ExpenditureCategory
 from fundtrack.regions.models import Region
+from fundtrack.users.models import User
 
 #: family types that benefit rules and evaluations distinguish
 FAMILY_TYPES = {
@@ -89,6 +90,14 @@ class Beneficiary(db.Model):
             unique=True,
             postgresql_where=sa.text("status IN ('pending', 'registered', 'exit_pending')"),
             sqlite_where=sa.text("status IN ('pending', 'registered', 'exit_pending')"),
+        ),
+        # what waits for a reviewer (the home page's counts): only those rows, by region
+        sa.Index(
+            "ix_beneficiaries_waiting",
+            "region_code",
+            "status",
+            postgresql_where=sa.text("status IN ('pending', 'exit_pending')"),
+            sqlite_where=sa.text("status IN ('pending', 'exit_pending')"),
         ),
     )
     #: a registration takes effect once a second person approved it
@@ -320,6 +329,7 @@ class Objection(db.Model):
 
     publicity: Mapped[Publicity] = relationship(back_populates="objections")
     beneficiary: Mapped[Beneficiary | None] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
     @property
     def status_label(self) -> str:

@@ -54,6 +54,13 @@ from fundtrack.funds.models import ExpenditureCategory
 from fundtrack.ledger.checks import batch_cached, batch_get, flush_write
 from fundtrack.regions.models import Region
 
+#: the exit reasons as the stored audit action names them (Chinese whoever acts)
+EXIT_WORDS = {"death": "死亡", "moved": "迁出", "ineligible": "不再符合条件"}  # zh-only: stored
+
+#: first key of the advisory lock that serialises registrations of one ID number (the
+#: second is the number's hash; the two-key space is apart from the chain's one-key lock)
+REGISTRATION_LOCK = 0x62656E66  # "benf"
+
 #: most beneficiaries one 公示 lists (a county's whole register fits)
 MAX_ENTRIES = 10_000
 MAX_TEXT = 128
@@ -138,6 +145,12 @@ def _refuse_duplicate(session, user, region, name: str, number: str, source: str
     if number in in_batch:
         message = _("该身份证号码在本次导入中重复（第一次出现：%(name)s）", name=in_batch[number])
         raise DuplicateBeneficiary(message, fields={"id_number": [message]})
+    if session.get_bind().dialect.name == "postgresql":
+        # one registration of a number at a time, province-wide: two counties entering the
+        # same person at once are one registration and one refusal, not a unique-index error
+        session.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(REGISTRATION_LOCK, sa.func.hashtext(number)))
+        )
     with session.no_autoflush:
         other = session.scalar(
             sa.select(Beneficiary)
@@ -188,6 +201,15 @@ def _refuse_duplicate(session, user, region, name: str, number: str, source: str
         other_region=other_region,
         other_region_name=other.region.name,
     )
+
+
+def _lock_beneficiary(session, beneficiary: Beneficiary) -> None:
+    """Hold the row until the commit and read its status afresh: a payment being approved
+    (``require_publicity`` reads it shared) waits for an exit, or the exit for it."""
+    session.execute(
+        sa.select(Beneficiary.id).where(Beneficiary.id == beneficiary.id).with_for_update()
+    )
+    session.refresh(beneficiary, ["status"])
 
 
 def _review(session, user, beneficiary: Beneficiary, proposer_id) -> None:
@@ -245,13 +267,13 @@ def propose_exit(
     if fields:
         raise ValidationFailed(fields=fields)
     note = optional_reason(note)
+    _lock_beneficiary(session, beneficiary)
     BENEFICIARY_TRANSITIONS.apply(beneficiary, "propose_exit")
     beneficiary.exit_reason, beneficiary.exit_on = exit_reason, exit_on
     beneficiary.exit_proposed_by_id = user.id
     beneficiary.exit_decided_by_id = beneficiary.exit_decided_at = None
-    set_action(  # zh-only: stored audit action
-        session, f"申请受益人退出 {beneficiary.name}（{EXIT_REASONS[exit_reason]}）"
-    )
+    words = EXIT_WORDS[exit_reason]
+    set_action(session, f"申请受益人退出 {beneficiary.name}（{words}）")  # zh-only: stored action
     set_reason(session, note)
     session.flush()
     return beneficiary
@@ -261,6 +283,7 @@ def approve_exit(session, user, beneficiary: Beneficiary, reason: str | None = N
     """A checker, not the proposer, takes the family off the register."""
     _review(session, user, beneficiary, beneficiary.exit_proposed_by_id)
     opinion = optional_reason(reason)
+    _lock_beneficiary(session, beneficiary)
     BENEFICIARY_TRANSITIONS.apply(beneficiary, "approve_exit")
     beneficiary.exit_decided_by_id, beneficiary.exit_decided_at = user.id, utcnow()
     set_action(session, f"审核同意受益人退出 {beneficiary.name}")  # zh-only: stored action
@@ -333,9 +356,12 @@ def issue_publicity(
     today = today or local_today()
     default_days, least_days = publicity_days()
     start_on = start_on or today
-    end_on = end_on or start_on + timedelta(days=default_days - 1)
     if start_on < today:
         fields["start_on"] = [_("公示不能早于今天 %(today)s 开始", today=today.isoformat())]
+    elif start_on > today + timedelta(days=366):
+        fields["start_on"] = [_("公示开始日期不能晚于一年以后")]
+        start_on = today  # the period below is checked from a date that exists
+    end_on = end_on or start_on + timedelta(days=default_days - 1)
     if (end_on - start_on).days + 1 < least_days:
         fields["end_on"] = [_("公示期不少于 %(days)s 天", days=least_days)]
     elif (end_on - start_on).days > 90:
@@ -377,9 +403,8 @@ def issue_publicity(
         )
         for position, (beneficiary_id, amount_fen) in enumerate(entries, 1)
     )
-    set_action(  # zh-only: stored audit action
-        session, f"发布公示 {publicity.title}（{len(entries)} 人）"
-    )
+    action = f"发布公示 {publicity.title}（{len(entries)} 人）"  # zh-only: stored audit action
+    set_action(session, action)
     session.flush()
     return publicity
 
@@ -415,11 +440,19 @@ def _check_entries(session, region_code: str, entries) -> list[str]:
     return errors
 
 
+def _lock(session, publicity: Publicity) -> None:
+    """Hold the 公示 still until the commit and read it afresh: an objection recorded while
+    a checker ends it either comes first (and stops the end) or finds it ended."""
+    session.execute(sa.select(Publicity.id).where(Publicity.id == publicity.id).with_for_update())
+    session.refresh(publicity, ["status", "objections"])
+
+
 def withdraw_publicity(session, user, publicity: Publicity, reason: str) -> Publicity:
     """Withdraw a running 公示 (a wrong list, a wrong amount); its listing counts for nothing."""
     if not can_withdraw_publicity(session, user, publicity):
         raise Forbidden(_("没有撤回该公示的权限"))
     reason = require_reason(reason)
+    _lock(session, publicity)
     PUBLICITY_TRANSITIONS.apply(publicity, "withdraw")
     publicity.closed_by_id, publicity.closed_at = user.id, utcnow()
     set_action(session, f"撤回公示 {publicity.title}")  # zh-only: stored audit action
@@ -439,6 +472,7 @@ def end_publicity(
     if not can_end_publicity(session, user, publicity):
         raise Forbidden(_("没有结束该公示的权限"))
     opinion = optional_reason(reason)
+    _lock(session, publicity)
     PUBLICITY_TRANSITIONS.target(publicity.status, "end")
     today = today or local_today()
     if today <= publicity.end_on:
@@ -481,6 +515,7 @@ def record_objection(
     ``InvalidTransition`` (the 公示 is not running)."""
     if not can_record_objection(session, user, publicity):
         raise Forbidden(_("没有登记该公示异议的权限"))
+    _lock(session, publicity)
     PUBLICITY_TRANSITIONS.target(publicity.status, "end")  # only a running 公示 takes them
     today = today or local_today()
     received_on = received_on or today
@@ -530,6 +565,9 @@ def decide_objection(session, user, objection: Objection, *, upheld: bool, decis
     if not can_decide_objection(session, user, objection.publicity):
         raise Forbidden(_("没有处理该公示异议的权限"))
     decision = require_reason(decision, "decision")
+    _lock(session, objection.publicity)
+    # the objection afresh too: two checkers deciding it at once decide it once
+    session.refresh(objection, ["status"], with_for_update=True)
     PUBLICITY_TRANSITIONS.target(objection.publicity.status, "end")
     OBJECTION_TRANSITIONS.apply(objection, "uphold" if upheld else "dismiss")
     objection.decision = decision
@@ -558,6 +596,12 @@ def require_publicity(session, category, beneficiary: Beneficiary | None, paid_o
             category=category.name,
         )
         raise PublicityRequired(message, fields={"beneficiary_id": [message]})
+    # held until the commit: an exit being decided meanwhile waits, or is waited for (and
+    # two payments to one person go one after the other, as the yearly cap needs anyway)
+    session.execute(
+        sa.select(Beneficiary.id).where(Beneficiary.id == beneficiary.id).with_for_update()
+    )
+    session.refresh(beneficiary, ["status"])
     if beneficiary.status != "registered":
         message = _(
             "%(name)s的登记状态为「%(status)s」，只有审核在册的受益人才能发放",
@@ -572,7 +616,10 @@ def require_publicity(session, category, beneficiary: Beneficiary | None, paid_o
             Objection,
             sa.and_(
                 Objection.publicity_id == Publicity.id,
-                Objection.beneficiary_id == beneficiary.id,
+                # one to the list as a whole concerns everybody on it
+                sa.or_(
+                    Objection.beneficiary_id == beneficiary.id, Objection.beneficiary_id.is_(None)
+                ),
                 Objection.status == "upheld",
             ),
         )

@@ -15,10 +15,6 @@ from fundtrack.core.schemas import Id, Money, UtcDateTime, list_of
 REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error=_l("地区代码须为 6 位数字"))
 
 
-def _masked_account(account: str | None) -> str | None:
-    return None if not account else "*" * max(len(account) - 4, 0) + account[-4:]
-
-
 class BeneficiarySchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     region = ma.fields.String(attribute="region_code", required=True)
@@ -32,7 +28,7 @@ class BeneficiarySchema(ma.Schema):
     household = ma.fields.String(required=True)
     phone = ma.fields.String(required=True)
     bank_account = ma.fields.Function(
-        lambda b: _masked_account(b.bank_account),
+        lambda b: idnumber.mask_account(b.bank_account),
         allow_none=True,
         required=True,
         metadata={"description": "masked but for the last 4 characters"},
@@ -185,8 +181,17 @@ class ObjectionCreateSchema(ma.Schema):
     received_on = ma.fields.Date(load_default=None, allow_none=True)
 
 
+class JsonBoolean(ma.fields.Boolean):
+    """``true`` or ``false`` only: not 1, "yes" or "" (a decision is never guessed)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class ObjectionDecisionSchema(ma.Schema):
-    upheld = ma.fields.Boolean(required=True, truthy={True}, falsy={False})
+    upheld = JsonBoolean(required=True, metadata={"description": "true: 异议成立"})
     decision = ma.fields.String(
         required=True,
         validate=ma.validate.Length(max=MAX_REASON),

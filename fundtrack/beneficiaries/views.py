@@ -39,7 +39,7 @@ from fundtrack.beneficiaries.queries import visible_duplicates
 from fundtrack.core.access import get_visible
 from fundtrack.core.errors import ValidationFailed
 from fundtrack.core.forms import OpinionForm, ReasonForm
-from fundtrack.core.i18n import _
+from fundtrack.core.i18n import _, _l
 from fundtrack.core.money import parse_yuan
 from fundtrack.core.timeparse import local_today
 from fundtrack.core.web_helpers import attempt, record_listing, run_action
@@ -154,10 +154,10 @@ def detail(beneficiary_id: int):
 
 BENEFICIARY_ACTIONS = {
     # action: (form class, prefix, operation, success message)
-    "approve": (OpinionForm, "", operations.approve_registration, "已审核通过，列入档案库"),
-    "reject": (ReasonForm, "reject", operations.reject_registration, "已退回登记"),
-    "exit-approve": (OpinionForm, "", operations.approve_exit, "已同意退出"),
-    "exit-reject": (ReasonForm, "reject", operations.reject_exit, "已退回退出申请"),
+    "approve": (OpinionForm, "", operations.approve_registration, _l("已审核通过，列入档案库")),
+    "reject": (ReasonForm, "reject", operations.reject_registration, _l("已退回登记")),
+    "exit-approve": (OpinionForm, "", operations.approve_exit, _l("已同意退出")),
+    "exit-reject": (ReasonForm, "reject", operations.reject_exit, _l("已退回退出申请")),
 }
 
 
@@ -189,7 +189,7 @@ def act(beneficiary_id: int, action: str):
     if not form.validate_on_submit():
         return _form_refused(form, back)
     run = partial(operation, db.session, current_user, person, form.reason.data)
-    return run_action(run, _(done), back)
+    return run_action(run, str(done), back)
 
 
 def _form_refused(form, back: str):

@@ -43,3 +43,10 @@ def mask(number: str | None) -> str | None:
     if len(number) < 10:
         return "*" * len(number)
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_account(account: str | None) -> str | None:
+    """A bank account with only its last four characters: ************1234."""
+    if not account:
+        return account
+    return "*" * max(len(account) - 4, 0) + account[-4:]

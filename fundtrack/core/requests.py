@@ -49,6 +49,9 @@ def record_after_refusal(record: Callable[[], object]) -> None:
 
 def _commit() -> None:
     session = db.session
+    # a page that showed a refusal (web_helpers.attempt rolled it back) and answers 200 or a
+    # redirect: what the refusal must leave behind is written with the request's commit
+    run_after_refusal()
     if session.info.get(WROTE) or session.new or session.dirty or session.deleted:
         session.commit()
     else:
@@ -68,9 +71,8 @@ def _rollback() -> None:
 
 
 def run_after_refusal() -> bool:
-    """Run what refusals registered (``record_after_refusal``), right after their rollback;
-    True when there was anything. A page that shows a refusal and answers 200 calls it
-    (``web_helpers.attempt``) and the request's commit writes what it added."""
+    """Run what refusals registered (``record_after_refusal``), after their rollback; True
+    when there was anything."""
     records = g.pop("fundtrack_after_refusal", [])
     for record in records:
         record()

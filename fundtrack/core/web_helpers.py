@@ -8,7 +8,6 @@ from flask import flash, redirect, request
 from fundtrack.core.api import paginated
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import show_domain_error
-from fundtrack.core.requests import run_after_refusal
 from fundtrack.extensions import db
 
 
@@ -67,7 +66,6 @@ def attempt(action, form=None, field_names: dict[str, str] | None = None):
         return action(), None
     except DomainError as exc:
         db.session.rollback()
-        run_after_refusal()  # what they add is written by the request's commit
         if form is not None:
             show_domain_error(form, exc, field_names)
         else:

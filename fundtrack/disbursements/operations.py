@@ -95,8 +95,11 @@ def _check_benefit(
             max_amount=yuan_str(limit),
         )
     year_start, year_end = date(paid_on.year, 1, 1), date(paid_on.year, 12, 31)
+    # by the person's ID number, not the register row: a family registered again (after an
+    # exit, in another county) is the same person with the same yearly cap
+    same_person = sa.select(Beneficiary.id).where(Beneficiary.id_number == beneficiary.id_number)
     same_year = sa.select(Disbursement).where(
-        Disbursement.beneficiary_id == beneficiary.id,
+        Disbursement.beneficiary_id.in_(same_person),
         Disbursement.category_code == rule.category_code,
         Disbursement.status.in_(CAP_STATUSES),
         Disbursement.amount_fen > 0,
@@ -208,6 +211,15 @@ def create_disbursement(
                 # a benefit goes to the account on the register, never to one typed in now
                 fields["payee_account"] = [_("收款账号须为受益人登记的银行账号")]
             payee_account = payee_account or beneficiary.bank_account
+            category = batch_get(session, ExpenditureCategory, category_code or "")
+            if (
+                category is not None
+                and category.requires_publicity
+                and (payee_account != beneficiary.bank_account)
+            ):
+                fields["payee_account"] = [
+                    _("按人发放的待遇只能付到受益人登记的银行账号；未登记账号的，须先登记")
+                ]
     if payee_id_number is not None and beneficiary is None:
         if not idnumber.is_valid(payee_id_number):
             fields["payee_id_number"] = [_("身份证号码不正确（18 位，校验码须符合 GB 11643）")]
@@ -281,7 +293,8 @@ def approve_disbursement(
 
     Approving a reversal makes the original ``reversed`` and its money available again.
     Raises ``SameUserApproval``, ``Forbidden``, ``InvalidTransition`` (also: the fund is no
-    longer active) and ``ReasonRequired`` (too long).
+    longer active), ``ReasonRequired`` (too long), and for a personal benefit whose family
+    left the register since, ``PublicityRequired``.
     """
     if disbursement.created_by_id == user.id:
         raise SameUserApproval()
@@ -290,6 +303,11 @@ def approve_disbursement(
     opinion = optional_reason(reason)
     DISBURSEMENT_TRANSITIONS.target(disbursement.status, "approve")
     original = disbursement.reverses
+    if original is None:
+        # the family may have left the register (or been objected to) since it was recorded
+        require_publicity(
+            session, disbursement.category, disbursement.beneficiary, disbursement.paid_on
+        )
     if original is not None:
         lock_balances(session, disbursement.fund, (disbursement.region_code,))
         DISBURSEMENT_TRANSITIONS.apply(original, "reverse")

@@ -16,11 +16,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from fundtrack.allocations.operations import create_allocation
-from fundtrack.beneficiaries.models import FAMILY_TYPES, Beneficiary
+from fundtrack.beneficiaries.models import FAMILY_TYPES, LIVE_STATUSES, Beneficiary
 from fundtrack.beneficiaries.operations import register_beneficiary
 from fundtrack.core import idnumber
 from fundtrack.core.errors import NotFound, ValidationFailed
-from fundtrack.core.i18n import _, _l
+from fundtrack.core.i18n import _, _l, chinese_documents
 from fundtrack.disbursements.operations import create_disbursement
 from fundtrack.funds.models import Fund
 from fundtrack.funds.permissions import visible_funds_filter
@@ -151,7 +151,9 @@ def _prepare_disbursements(session, user, rows) -> dict:
         if row.get("payee_id_number") and idnumber.is_valid(row["payee_id_number"])
     }
     beneficiaries = session.scalars(
-        sa.select(Beneficiary).where(Beneficiary.id_number.in_(numbers))
+        sa.select(Beneficiary).where(
+            Beneficiary.id_number.in_(numbers), Beneficiary.status.in_(LIVE_STATUSES)
+        )
     ).all()
     return {
         **_fund_lookup(session, user, rows),
@@ -194,7 +196,8 @@ def _create_disbursement(session, user, values: dict, lookups: dict):
 def _family_type(text: str) -> str:
     """A family type by its code or its Chinese name (the name is what a county's list says)."""
     text = (text or "").strip()
-    by_name = {str(label): code for code, label in FAMILY_TYPES.items()}
+    with chinese_documents():  # the sheet's names are Chinese whatever the user reads
+        by_name = {str(label): code for code, label in FAMILY_TYPES.items()}
     return text if text in FAMILY_TYPES else by_name.get(text, text)
 
 

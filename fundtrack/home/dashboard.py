@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from flask import url_for
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.beneficiaries.models import Beneficiary, Objection, Publicity
 from fundtrack.core.i18n import _l
+from fundtrack.core.timeparse import local_today
 from fundtrack.disbursements.models import Disbursement
 from fundtrack.evaluations.models import Evaluation
 from fundtrack.funds.models import Fund, YearEndClose
@@ -123,6 +125,51 @@ def waiting_for(session, user) -> list[Waiting]:
                     Disbursement.created_by_id != user.id,
                 ),
                 url_for("disbursement_pages.index", status="pending"),
+            ),
+            "registrations": (
+                _l("待审核的受益人登记"),
+                _count(
+                    Beneficiary,
+                    Beneficiary.status == "pending",
+                    Beneficiary.region_code.in_(codes),
+                    Beneficiary.created_by_id.is_distinct_from(user.id),
+                ),
+                url_for("beneficiary_pages.index", status="pending"),
+            ),
+            "exits": (
+                _l("待审核的受益人退出"),
+                _count(
+                    Beneficiary,
+                    Beneficiary.status == "exit_pending",
+                    Beneficiary.region_code.in_(codes),
+                    Beneficiary.exit_proposed_by_id != user.id,
+                ),
+                url_for("beneficiary_pages.index", status="exit_pending"),
+            ),
+            "objections": (
+                _l("待处理的公示异议"),
+                _count(
+                    Objection,
+                    Objection.status == "open",
+                    Objection.recorded_by_id != user.id,
+                    Objection.publicity_id.in_(
+                        sa.select(Publicity.id).where(
+                            Publicity.status == "running", Publicity.region_code.in_(codes)
+                        )
+                    ),
+                ),
+                url_for("beneficiary_pages.publicities", status="running"),
+            ),
+            "publicities": (
+                _l("公示期已满、待结束的公示"),
+                _count(
+                    Publicity,
+                    Publicity.status == "running",
+                    Publicity.end_on < local_today(),
+                    Publicity.region_code.in_(codes),
+                    Publicity.created_by_id != user.id,
+                ),
+                url_for("beneficiary_pages.publicities", status="running"),
             ),
             "evaluations": (
                 _l("待审核的绩效评价"),

@@ -6,8 +6,15 @@ ID number becomes unique among live registrations only (a family that moved away
 registered again elsewhere). 公示, their entries and objections, and the refused duplicate
 registrations get tables of their own; categories say whether they need a 公示. The rows
 already there are registered (they were entered before review existed) and written as a new
-version in one sealed transaction of this revision. A downgrade drops it all again and fails
-if an ID number is registered twice (an exit followed by a new registration).
+version in one sealed transaction of this revision (sealed from the version tables as the
+database has them, not as the models know them). The version columns added here are left out
+of a link's payload while NULL (audit.chain.LATER_VERSION_COLUMNS), so the links sealed before
+still verify.
+
+A downgrade keeps those version columns (the history is append-only) and refuses while any
+公示, entry or objection was written; it fails if an ID number is registered twice (an exit
+followed by a new registration), and the older code's audit verify cannot recompute the
+links that wrote the new columns: restore a backup rather than downgrade a database in use.
 
 Revision ID: a579d227e144
 Revises: c4f7a2e9d183
@@ -401,6 +408,13 @@ def upgrade():
         )
         batch_op.create_index(batch_op.f("ix_beneficiaries_id_number"), ["id_number"], unique=False)
         batch_op.create_index(
+            "ix_beneficiaries_waiting",
+            ["region_code", "status"],
+            unique=False,
+            postgresql_where=sa.text("status IN ('pending', 'exit_pending')"),
+            sqlite_where=sa.text("status IN ('pending', 'exit_pending')"),
+        )
+        batch_op.create_index(
             "uq_beneficiaries_live_id_number",
             ["id_number"],
             unique=True,
@@ -426,62 +440,35 @@ def upgrade():
             ["id"],
         )
 
-    with op.batch_alter_table("beneficiaries_version", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("household", sa.Unicode(length=128), autoincrement=False, nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("phone", sa.String(length=20), autoincrement=False, nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("bank_account", sa.String(length=34), autoincrement=False, nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("evidence", sa.UnicodeText(), autoincrement=False, nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column(
-                "evidence_document_no", sa.Unicode(length=64), autoincrement=False, nullable=True
-            )
-        )
-        batch_op.add_column(
-            sa.Column("status", sa.String(length=16), autoincrement=False, nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("exit_reason", sa.String(length=16), autoincrement=False, nullable=True)
-        )
-        batch_op.add_column(sa.Column("exit_on", sa.Date(), autoincrement=False, nullable=True))
-        batch_op.add_column(
-            sa.Column("created_by_id", sa.Integer(), autoincrement=False, nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("reviewed_by_id", sa.Integer(), autoincrement=False, nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("reviewed_at", sa.DateTime(), autoincrement=False, nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("exit_proposed_by_id", sa.Integer(), autoincrement=False, nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("exit_decided_by_id", sa.Integer(), autoincrement=False, nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("exit_decided_at", sa.DateTime(), autoincrement=False, nullable=True)
-        )
-        batch_op.create_index(
-            batch_op.f("ix_beneficiaries_version_id_number"), ["id_number"], unique=False
-        )
+    _add_version_columns(
+        "beneficiaries_version",
+        [
+            sa.Column("household", sa.Unicode(length=128), nullable=True),
+            sa.Column("phone", sa.String(length=20), nullable=True),
+            sa.Column("bank_account", sa.String(length=34), nullable=True),
+            sa.Column("evidence", sa.UnicodeText(), nullable=True),
+            sa.Column("evidence_document_no", sa.Unicode(length=64), nullable=True),
+            sa.Column("status", sa.String(length=16), nullable=True),
+            sa.Column("exit_reason", sa.String(length=16), nullable=True),
+            sa.Column("exit_on", sa.Date(), nullable=True),
+            sa.Column("created_by_id", sa.Integer(), nullable=True),
+            sa.Column("reviewed_by_id", sa.Integer(), nullable=True),
+            sa.Column("reviewed_at", sa.DateTime(), nullable=True),
+            sa.Column("exit_proposed_by_id", sa.Integer(), nullable=True),
+            sa.Column("exit_decided_by_id", sa.Integer(), nullable=True),
+            sa.Column("exit_decided_at", sa.DateTime(), nullable=True),
+        ],
+        index="ix_beneficiaries_version_id_number",
+    )
 
     with op.batch_alter_table("expenditure_categories", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("requires_publicity", sa.Boolean(), nullable=False, server_default=sa.false())
         )
 
-    with op.batch_alter_table("expenditure_categories_version", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("requires_publicity", sa.Boolean(), autoincrement=False, nullable=True)
-        )
+    _add_version_columns(
+        "expenditure_categories_version", [sa.Column("requires_publicity", sa.Boolean())]
+    )
 
     # the defaults were for the rows already there: new ones get theirs from the application
     # (a new registration is pending, never registered by default)
@@ -501,6 +488,19 @@ def upgrade():
         .values(requires_publicity=True)
     )
     _record_upgrade(op.get_bind())
+
+
+def _add_version_columns(table: str, columns, index: str | None = None) -> None:
+    """Version-table columns, unless a downgrade left them (it keeps what was sealed)."""
+    inspector = sa.inspect(op.get_bind())
+    present = {c["name"] for c in inspector.get_columns(table)}
+    indexes = {i["name"] for i in inspector.get_indexes(table)}
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for column in columns:
+            if column.name not in present:
+                batch_op.add_column(column)
+        if index is not None and index not in indexes:
+            batch_op.create_index(index, ["id_number"], unique=False)
 
 
 def _record_upgrade(connection):
@@ -546,33 +546,41 @@ def _record_upgrade(connection):
                     operation_type=1,
                 )
             )
-    seal(connection, transaction_id)
+    # every version table as this revision leaves it, in the models' order (by the table
+    # they version): what a later revision adds is not there yet
+    inspector = sa.inspect(connection)
+    names = sorted(
+        (
+            n
+            for n in inspector.get_table_names()
+            if n.endswith("_version") and n != "alembic_version"
+        ),
+        key=lambda n: n[: -len("_version")],
+    )
+    seal(
+        connection, transaction_id, [sa.Table(n, metadata, autoload_with=connection) for n in names]
+    )
 
 
 def downgrade():
-    # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table("expenditure_categories_version", schema=None) as batch_op:
-        batch_op.drop_column("requires_publicity")
-
+    # the sealed history is append-only: the columns this revision added to version tables
+    # stay (NULL in what older code writes, which the link payloads leave out), and the
+    # tables whose versions are sealed go only while nothing was written to them
+    connection = op.get_bind()
+    for table in (
+        "publicities_version",
+        "publicity_entries_version",
+        "publicity_objections_version",
+    ):
+        if connection.execute(
+            sa.select(sa.literal(1)).select_from(sa.table(table)).limit(1)
+        ).first():
+            raise RuntimeError(
+                f"{table} holds sealed history: a downgrade would delete it (audit verify "
+                "would then fail); restore a backup from before this revision instead"
+            )
     with op.batch_alter_table("expenditure_categories", schema=None) as batch_op:
         batch_op.drop_column("requires_publicity")
-
-    with op.batch_alter_table("beneficiaries_version", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_beneficiaries_version_id_number"))
-        batch_op.drop_column("exit_decided_at")
-        batch_op.drop_column("exit_decided_by_id")
-        batch_op.drop_column("exit_proposed_by_id")
-        batch_op.drop_column("reviewed_at")
-        batch_op.drop_column("reviewed_by_id")
-        batch_op.drop_column("created_by_id")
-        batch_op.drop_column("exit_on")
-        batch_op.drop_column("exit_reason")
-        batch_op.drop_column("status")
-        batch_op.drop_column("evidence_document_no")
-        batch_op.drop_column("evidence")
-        batch_op.drop_column("bank_account")
-        batch_op.drop_column("phone")
-        batch_op.drop_column("household")
 
     with op.batch_alter_table("beneficiaries", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_beneficiaries_status_valid"), type_="check")
@@ -594,6 +602,7 @@ def downgrade():
             postgresql_where=sa.text("status IN ('pending', 'registered', 'exit_pending')"),
             sqlite_where=sa.text("status IN ('pending', 'registered', 'exit_pending')"),
         )
+        batch_op.drop_index("ix_beneficiaries_waiting")
         batch_op.drop_index(batch_op.f("ix_beneficiaries_id_number"))
         batch_op.create_unique_constraint(batch_op.f("uq_beneficiaries_id_number"), ["id_number"])
         batch_op.drop_column("exit_decided_at")

@@ -422,7 +422,9 @@ def test_id_numbers_are_masked_in_every_answer(api, db_session, fund_id):
 
     full_numbers = set(db_session.scalars(sa.select(Beneficiary.id_number)))
     leiyang = api("leiyang_finance")
-    person = register(leiyang, 11, "single_child", name="赵测试")
+    person = register(
+        leiyang, 11, "single_child", name="赵测试", publicised=("hospital_allowance",)
+    )
     full_numbers.add(id_number(11))
     assert "*" in person["id_number"]
     assert person["id_number"] != id_number(11)
@@ -495,7 +497,7 @@ def allowance(client, fund: int, person: int, days: int, amount: str, **fields):
 def test_the_hospital_allowance_pays_50_a_day(api, db_session, fund_id):
     bx = fund_id("2017-BX")
     leiyang = api("leiyang_finance")
-    person = register(leiyang, 21, "special")
+    person = register(leiyang, 21, "special", publicised=("hospital_allowance",))
     body = created(allowance(leiyang, bx, person["id"], 10, "500.00"))
     assert body["status"] == "pending"
     assert body["days"] == 10
@@ -515,7 +517,7 @@ def test_the_hospital_allowance_pays_50_a_day(api, db_session, fund_id):
 def test_the_hospital_allowance_stops_at_100_days_a_year(api, db_session, fund_id):
     bx = fund_id("2017-BX")
     leiyang = api("leiyang_finance")
-    person = register(leiyang, 22, "two_daughters")
+    person = register(leiyang, 22, "two_daughters", publicised=("hospital_allowance",))
     created(allowance(leiyang, bx, person["id"], 60, "3000.00"))
     error = assert_refused(
         db_session,
@@ -537,7 +539,7 @@ def test_the_hospital_allowance_stops_at_100_days_a_year(api, db_session, fund_i
 def test_the_days_of_a_rejected_payment_are_free_again(api, db_session, fund_id):
     bx = fund_id("2017-BX")
     leiyang = api("leiyang_finance")
-    person = register(leiyang, 23, "special")
+    person = register(leiyang, 23, "special", publicised=("hospital_allowance",))
     first = created(allowance(leiyang, bx, person["id"], 100, "5000.00"))
     assert_refused(
         db_session,
@@ -557,7 +559,7 @@ def test_a_reversed_benefit_gives_its_days_back_and_frees_the_region(api, db_ses
     bx = fund_id("2017-BX")
     leiyang, hengyang = api("leiyang_finance"), api("hengyang_finance")
     checker = api("leiyang_checker")
-    person = register(leiyang, 24, "special")
+    person = register(leiyang, 24, "special", publicised=("hospital_allowance",))
     paid = created(allowance(leiyang, bx, person["id"], 100, "5000.00"))
     ok(checker.post(f"/api/v1/disbursements/{paid['id']}/approve"))
     assert_refused(
@@ -592,7 +594,7 @@ def test_the_nursing_subsidy_is_for_special_families_only(api, db_session, fund_
     # 2018-BX reached 耒阳市 through 衡阳市
     assert balances(api, bx18)["430481"]["available"] == "400000.00"
     for seq, family_type in enumerate(("single_child", "two_daughters", "poor", "other"), 30):
-        person = register(leiyang, seq, family_type)
+        person = register(leiyang, seq, family_type, publicised=("nursing_subsidy",))
         error = assert_refused(
             db_session,
             lambda person=person: allowance(
@@ -608,7 +610,7 @@ def test_the_nursing_subsidy_is_for_special_families_only(api, db_session, fund_
             "validation_error",
         )
         assert "beneficiary_id" in error["details"]["fields"]
-    special = register(leiyang, 39, "special")
+    special = register(leiyang, 39, "special", publicised=("nursing_subsidy",))
     body = created(
         allowance(
             leiyang,
@@ -627,7 +629,7 @@ def test_the_nursing_subsidy_is_for_special_families_only(api, db_session, fund_
 def test_the_nursing_subsidy_pays_100_a_day_for_50_days(api, db_session, fund_id):
     bx18 = fund_id("2018-BX")
     leiyang = api("leiyang_finance")
-    person = register(leiyang, 40, "special")
+    person = register(leiyang, 40, "special", publicised=("nursing_subsidy",))
 
     def nursing(days, amount):
         return allowance(
@@ -652,7 +654,7 @@ def test_one_benefit_a_year_from_one_region_only(api, db_session, fund_id, first
     pay a 耒阳市 resident too; but not the same benefit in the same year."""
     bx = fund_id("2017-BX")
     leiyang, hengyang = api("leiyang_finance"), api("hengyang_finance")
-    person = register(leiyang, 50, "special")
+    person = register(leiyang, 50, "special", publicised=("hospital_allowance",))
     first, second = (leiyang, hengyang) if first_region == "430481" else (hengyang, leiyang)
     earlier = created(allowance(first, bx, person["id"], 10, "500.00", voucher_no="第一笔-凭0901"))
     assert earlier["region"] == first_region

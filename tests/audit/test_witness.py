@@ -96,7 +96,7 @@ def test_a_rewritten_and_resealed_payment_fails_against_an_earlier_head(
 def test_cutting_off_the_newest_transactions_fails_against_a_later_head(
     runner, app, db_session, tmp_path, api
 ):
-    beneficiary = register(api("leiyang_finance"), 790, name="截断测试")
+    beneficiary = register(api("leiyang_finance"), 790, name="截断测试", approve=False)
     head = _head(runner)
     kept = _keep(tmp_path, head)
     tx = db_session.execute(

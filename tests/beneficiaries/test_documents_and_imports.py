@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from fundtrack.beneficiaries.models import Beneficiary, DuplicateRegistration, Objection, Publicity
 from fundtrack.core.timeparse import local_today
+from fundtrack.users.models import User
 from tests.conftest import csrf_token
 from tests.exchange.workbooks import filled_template, upload
 from tests.helpers import (
@@ -172,3 +173,57 @@ def test_project_support_pays_a_registered_family_without_publicity(api, fund):
     maker = api("leiyang_finance")
     person = register(maker, 850)
     created(pay(maker, fund("2017-SJH").id, beneficiary_id=person["id"], payee_name="张测试"))
+
+
+def test_a_county_imports_10000_families_in_one_request(api, db_session):
+    maker = api("leiyang_finance")
+    rows = [{PERSON: f"批量{i}", NUMBER: _numbered(i), TYPE: "独生子女家庭"} for i in range(10_000)]
+    response = upload(maker, "beneficiaries", filled_template(maker, "beneficiaries", rows))
+    assert response.status_code == 201, str(response.get_json())[:500]
+    assert response.get_json()["created"] == 10_000
+    count = db_session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Beneficiary)
+        .where(Beneficiary.name.like("批量%"), Beneficiary.status == "pending")
+    )
+    assert count == 10_000
+
+
+def _numbered(i: int) -> str:
+    """10,000 different valid ID numbers: a birth date per thousand, a sequence in it."""
+    return id_number(i % 1000, born=f"1960{1 + i // 1000:02d}01")
+
+
+def test_english_users_import_the_chinese_sheet(api, db_session):
+    db_session.execute(
+        sa.update(User).where(User.username == "leiyang_finance").values(language="en")
+    )
+    db_session.commit()
+    maker = api("leiyang_finance")
+    rows = [{PERSON: "英文界面", NUMBER: id_number(860), TYPE: "农村二女户家庭"}]
+    response = upload(maker, "beneficiaries", filled_template(maker, "beneficiaries", rows))
+    assert response.status_code == 201, response.get_json()
+    person = db_session.scalar(sa.select(Beneficiary).where(Beneficiary.name == "英文界面"))
+    assert person.family_type == "two_daughters"
+
+
+def test_a_duplicate_refused_on_the_page_is_kept_for_both_counties(
+    api, client, web_login, db_session
+):
+    register(api("leiyang_finance"), 861, name="页面跨县")
+    web_login("anren_finance")
+    page = client.get("/beneficiaries/")
+    refused = client.post(
+        "/beneficiaries/",
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "name": "页面跨县",
+              "id_number": id_number(861), "family_type": "special", "region": "431028"},
+    )  # fmt: skip
+    assert refused.status_code == 409 and "耒阳市" in refused.get_data(as_text=True)
+    kept = db_session.scalars(
+        sa.select(DuplicateRegistration).where(DuplicateRegistration.name == "页面跨县")
+    ).all()
+    assert [(d.region_code, d.other_region_code, d.source) for d in kept] == [
+        ("431028", "430481", "entry")
+    ]
+    web_login("leiyang_checker")
+    assert "页面跨县" in client.get("/beneficiaries/").get_data(as_text=True)

@@ -320,3 +320,105 @@ def test_the_register_is_seen_by_the_county_and_above_only(api):
 
 def _user(db_session, username):
     return db_session.scalar(sa.select(User).where(User.username == username))
+
+
+def test_a_family_that_left_the_register_is_not_paid_by_an_approval_either(api, db_session, fund):
+    maker, checker = api("leiyang_finance"), api("leiyang_checker")
+    person = register(maker, 715, publicised=("hospital_allowance",))
+    payment = created(allowance(maker, bx(fund), person))
+    path = f"/api/v1/beneficiaries/{person['id']}"
+    ok(maker.post(f"{path}/exit", json={"exit_reason": "death", "exit_on": "2017-10-10"}))
+    ok(api("hengyang_checker").post(f"{path}/exit/approve", json={}))
+    error = assert_refused(
+        db_session,
+        lambda: checker.post(f"/api/v1/disbursements/{payment['id']}/approve", json={}),
+        422,
+        "publicity_required",
+    )
+    assert "已退出" in error["message"]
+
+
+def test_what_waits_for_a_reviewer_is_on_the_home_page(api, client, web_login):
+    maker = api("leiyang_finance")
+    register(maker, 716, approve=False)
+    web_login("hengyang_checker")
+    html = client.get("/").get_data(as_text=True)
+    # the demo's own pending registration (赵明华) and this one
+    assert "待审核的受益人登记：2 件" in html
+    web_login("leiyang_finance")
+    assert "待审核的受益人登记" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_yearly_cap_follows_the_person_across_registrations(api, db_session, fund):
+    """A family that left 耒阳市's register and was registered again is the same person: the
+    same benefit is not paid twice in a year by registering it anew."""
+    maker, checker = api("leiyang_finance"), api("leiyang_checker")
+    first = register(maker, 717, publicised=("hospital_allowance",))
+    created(allowance(maker, bx(fund), first, days=100, amount="5000.00"))
+    path = f"/api/v1/beneficiaries/{first['id']}"
+    ok(maker.post(f"{path}/exit", json={"exit_reason": "ineligible"}))
+    ok(checker.post(f"{path}/exit/approve", json={}))
+    again = register(maker, 717, publicised=("hospital_allowance",))
+    assert again["id"] != first["id"]
+    assert_refused(
+        db_session,
+        lambda: allowance(maker, bx(fund), again, voucher_no="耒-再登记-1"),
+        422,
+        "benefit_cap_exceeded",
+    )
+
+
+def test_an_upheld_objection_to_the_whole_list_blocks_everyone_on_it(api, db_session, fund, app):
+    maker, checker = api("leiyang_finance"), api("leiyang_checker")
+    person = register(maker, 718)
+    publicity_id = publicise(maker, [person["id"]], end=False)
+    with app.app_context():
+        objection = operations.record_objection(
+            db_session,
+            _user(db_session, "leiyang_finance"),
+            db_session.get(Publicity, publicity_id),
+            reporter="村委会",
+            content="名单未经村级评议",
+            today=PUBLICITY_START,
+        )
+        objection_id = objection.id
+        db_session.commit()
+    ok(
+        checker.post(
+            f"/api/v1/objections/{objection_id}/decide",
+            json={"upheld": True, "decision": "属实，重新评议后另行公示"},
+        )
+    )
+    ok(checker.post(f"/api/v1/publicities/{publicity_id}/end", json={}))
+    assert_refused(db_session, lambda: allowance(maker, bx(fund), person), 422, "objection_upheld")
+
+
+def test_an_unregistered_account_is_not_paid_a_personal_benefit(api, db_session, fund):
+    maker = api("leiyang_finance")
+    person = register(maker, 719, publicised=("hospital_allowance",))  # no account registered
+    error = assert_refused(
+        db_session,
+        lambda: allowance(maker, bx(fund), person, payee_account="6217000011112222"),
+        422,
+        "validation_error",
+    )
+    assert "payee_account" in error["details"]["fields"]
+
+
+def test_history_masks_the_bank_account(api):
+    person = register(api("leiyang_finance"), 720, bank_account="6217001234567890")
+    history = ok(api("auditor").get(f"/api/v1/history/beneficiaries/{person['id']}"))["items"]
+    shown = history[0]["changes"]["bank_account"][1]
+    assert shown == "************7890"
+
+
+def test_a_publicity_cannot_start_more_than_a_year_ahead(api, db_session):
+    maker = api("leiyang_finance")
+    person = register(maker, 721)
+    body = {"category": "hospital_allowance", "objection_place": "耒阳市计生协",
+            "objection_phone": "0734-4321234", "start_on": "9999-12-30",
+            "entries": [{"beneficiary_id": person["id"], "amount": "1.00"}]}  # fmt: skip
+    error = assert_refused(
+        db_session, lambda: maker.post("/api/v1/publicities", json=body), 422, "validation_error"
+    )
+    assert "start_on" in error["details"]["fields"]

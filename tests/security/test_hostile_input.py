@@ -30,6 +30,7 @@ from sqlalchemy_continuum import versioning_manager
 
 import fundtrack.models  # noqa: F401  (every domain's errors exist before the walk below)
 from fundtrack.allocations.models import Allocation, AllocationRecall
+from fundtrack.beneficiaries.models import Beneficiary
 from fundtrack.core.api import HTTP_CODES
 from fundtrack.core.errors import DomainError
 from fundtrack.core.idnumber import check_digit
@@ -200,6 +201,37 @@ def leiyang_disbursement(ctx: Context, status: str) -> int:
         .order_by(Disbursement.id)
         .limit(1)
     )
+
+
+def leiyang_beneficiary(ctx: Context, status: str) -> int:
+    return ctx.scalar(
+        sa.select(Beneficiary.id)
+        .where(Beneficiary.region_code == "430481", Beneficiary.status == status)
+        .order_by(Beneficiary.id)
+        .limit(1)
+    )
+
+
+def proposed_exit(ctx: Context) -> int:
+    person = leiyang_beneficiary(ctx, "registered")
+    path = f"/api/v1/beneficiaries/{person}/exit"
+    return ctx.created("leiyang_finance", path, {"exit_reason": "death"})["id"]
+
+
+def publicity_body(ctx: Context) -> dict:
+    return {"category": "hospital_allowance", "objection_place": "耒阳市计生协",
+            "objection_phone": "0734-4321234",
+            "entries": [{"beneficiary_id": leiyang_beneficiary(ctx, "registered"),
+                         "amount": "100.00"}]}  # fmt: skip
+
+
+def running_publicity(ctx: Context) -> int:
+    return ctx.created("leiyang_finance", "/api/v1/publicities", publicity_body(ctx))["id"]
+
+
+def open_objection(ctx: Context) -> int:
+    path = f"/api/v1/publicities/{running_publicity(ctx)}/objections"
+    return ctx.created("leiyang_finance", path, {"reporter": "匿名", "content": "不符合条件"})["id"]
 
 
 def leiyang_user(ctx: Context) -> int:
@@ -378,7 +410,58 @@ API_WRITES = {
         "leiyang_finance", "/api/v1/beneficiaries",
         lambda ctx, t: {"name": "赵新民", "id_number": valid_id_number(), "family_type": "special"},
         {"name": TEXT, "id_number": Invalid([*TEXT, "４３０４８１１９７００１０１２３４Ｘ"]),
-         "family_type": CODES, "region": REGIONS},
+         "family_type": CODES, "region": REGIONS, "household": TEXT, "phone": TEXT,
+         "bank_account": TEXT, "evidence": TEXT, "evidence_document_no": TEXT},
+    ),
+    "POST /beneficiaries/{id}/approve": Write(
+        "leiyang_checker", "/api/v1/beneficiaries/{id}/approve", lambda ctx, t: {},
+        {"reason": TEXT}, target=lambda ctx: leiyang_beneficiary(ctx, "pending"),
+    ),
+    "POST /beneficiaries/{id}/reject": Write(
+        "leiyang_checker", "/api/v1/beneficiaries/{id}/reject", lambda ctx, t: {"reason": "退回"},
+        {"reason": TEXT}, target=lambda ctx: leiyang_beneficiary(ctx, "pending"),
+    ),
+    "POST /beneficiaries/{id}/exit": Write(
+        "leiyang_finance", "/api/v1/beneficiaries/{id}/exit",
+        lambda ctx, t: {"exit_reason": "moved"},
+        {"exit_reason": CODES, "exit_on": DATES, "reason": TEXT},
+        target=lambda ctx: leiyang_beneficiary(ctx, "registered"),
+    ),
+    "POST /beneficiaries/{id}/exit/approve": Write(
+        "leiyang_checker", "/api/v1/beneficiaries/{id}/exit/approve", lambda ctx, t: {},
+        {"reason": TEXT}, target=proposed_exit,
+    ),
+    "POST /beneficiaries/{id}/exit/reject": Write(
+        "leiyang_checker", "/api/v1/beneficiaries/{id}/exit/reject",
+        lambda ctx, t: {"reason": "未见证明"}, {"reason": TEXT}, target=proposed_exit,
+    ),
+    "POST /publicities": Write(
+        "leiyang_finance", "/api/v1/publicities",
+        lambda ctx, t: publicity_body(ctx),
+        {"category": CATEGORIES, "region": REGIONS, "title": TEXT, "issuer": TEXT,
+         "objection_place": TEXT, "objection_phone": TEXT, "start_on": DATES, "end_on": DATES,
+         "entries.0.amount": AMOUNTS, "entries.0.beneficiary_id": IDS},
+    ),
+    "POST /publicities/{id}/end": Write(
+        "leiyang_checker", "/api/v1/publicities/{id}/end", lambda ctx, t: {},
+        {"reason": TEXT}, target=running_publicity, control=False,  # its period runs on
+    ),
+    "POST /publicities/{id}/withdraw": Write(
+        "leiyang_finance", "/api/v1/publicities/{id}/withdraw",
+        lambda ctx, t: {"reason": "名单有误"}, {"reason": TEXT}, target=running_publicity,
+    ),
+    "POST /publicities/{id}/objections": Write(
+        "leiyang_finance", "/api/v1/publicities/{id}/objections",
+        lambda ctx, t: {"reporter": "匿名", "content": "不符合条件"},
+        {"reporter": TEXT, "reporter_contact": TEXT, "content": TEXT, "received_on": DATES,
+         "beneficiary_id": IDS},
+        target=running_publicity,
+    ),
+    "POST /objections/{id}/decide": Write(
+        "leiyang_checker", "/api/v1/objections/{id}/decide",
+        lambda ctx, t: {"upheld": False, "decision": "经核实不属实"},
+        {"decision": TEXT, "upheld": Invalid(["yes", 1, "", None, SCRIPT])},
+        target=open_objection,
     ),
     "POST /evaluations": Write(
         "leiyang_finance", "/api/v1/evaluations",
@@ -423,7 +506,7 @@ NO_TEXT_INPUT = {
     "POST /api/v1/disbursements/<int:disbursement_id>/reveal-id",
     "POST /api/v1/beneficiaries/<int:beneficiary_id>/reveal-id",
     "POST /api/v1/evaluations/<int:evaluation_id>/submit",
-    "POST /api/v1/imports/<any(allocations, disbursements):kind>",
+    "POST /api/v1/imports/<any(allocations, disbursements, beneficiaries):kind>",
 }
 
 
@@ -702,6 +785,46 @@ PAGE_FORMS = {
         shows=lambda ctx, t, location: [location,
                                         history_of("disbursements", location.rsplit("/", 1)[1])],
         lists=("/disbursements/",),
+    ),
+    "beneficiary: reject": PageForm(
+        "leiyang_checker", lambda ctx, t: f"/beneficiaries/{t}",
+        lambda ctx, t: f"/beneficiaries/{t}/reject",
+        lambda ctx, t, f: {**f, "reject-reason": "退回"}, {"reject-reason": TEXT_WEB},
+        target=lambda ctx: leiyang_beneficiary(ctx, "pending"), redirects=True,
+        shows=lambda ctx, t, location: [history_of("beneficiaries", t)],
+    ),
+    "beneficiary: exit": PageForm(
+        "leiyang_finance", lambda ctx, t: f"/beneficiaries/{t}",
+        lambda ctx, t: f"/beneficiaries/{t}/exit",
+        lambda ctx, t, f: {**f, "exit-exit_reason": "moved", "exit-reason": "迁往外省"},
+        {"exit-reason": TEXT_WEB, "exit-exit_reason": CODES_WEB},
+        target=lambda ctx: leiyang_beneficiary(ctx, "registered"), redirects=True,
+        shows=lambda ctx, t, location: [history_of("beneficiaries", t)],
+    ),
+    "publicity: new": PageForm(
+        "leiyang_finance", lambda ctx, t: "/beneficiaries/publicities",
+        lambda ctx, t: "/beneficiaries/publicities",
+        lambda ctx, t, f: {**f, "category": "hospital_allowance", "objection_place": "耒阳市计生协",
+                           "objection_phone": "0734-4321234",
+                           f"amount-{leiyang_beneficiary(ctx, 'registered')}": "100.00"},
+        {"title": TEXT_WEB, "issuer": TEXT_WEB, "objection_place": TEXT_WEB,
+         "objection_phone": TEXT_WEB, "category": CODES_WEB},
+    ),
+    "publicity: objection": PageForm(
+        "leiyang_finance", lambda ctx, t: f"/beneficiaries/publicities/{t}",
+        lambda ctx, t: f"/beneficiaries/publicities/{t}/objection",
+        lambda ctx, t, f: {**f, "objection-reporter": "匿名", "objection-content": "不符合条件"},
+        {"objection-reporter": TEXT_WEB, "objection-reporter_contact": TEXT_WEB,
+         "objection-content": TEXT_WEB},
+        target=running_publicity, redirects=True,
+        shows=lambda ctx, t, location: [f"/beneficiaries/publicities/{t}"],
+    ),
+    "publicity: withdraw": PageForm(
+        "leiyang_finance", lambda ctx, t: f"/beneficiaries/publicities/{t}",
+        lambda ctx, t: f"/beneficiaries/publicities/{t}/withdraw",
+        lambda ctx, t, f: {**f, "withdraw-reason": "名单有误"}, {"withdraw-reason": TEXT_WEB},
+        target=running_publicity, redirects=True,
+        shows=lambda ctx, t, location: [history_of("publicities", t)],
     ),
     "disbursement: reject": PageForm(
         "leiyang_checker", lambda ctx, t: f"/disbursements/{t}",

@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from fundtrack.audit import signing, witness
 from fundtrack.audit.chain import Finding, verify_chain, verify_live_rows
 from fundtrack.audit.tree import check_tree
+from fundtrack.beneficiaries.operations import set_publicity_rule
 from fundtrack.core.errors import DomainError
 from fundtrack.core.versioning import acting_as, set_action
 from fundtrack.demo import load_demo
@@ -37,6 +38,22 @@ def reference_load():
         written = load_reference_data(db.session)
     db.session.commit()
     click.echo("reference data: " + ", ".join(f"{k} {v} written" for k, v in written.items()))
+
+
+@reference_cli.command("publicity")
+@click.argument("category")
+@click.option("--required/--not-required", required=True, help="paid only after a 公示, or not")
+@click.option("--reason", required=True, help="why (kept in the category's history)")
+def reference_publicity(category, required, reason):
+    """Whether a category is a personal benefit paid only after a 公示 (项目扶持: not)."""
+    try:
+        with acting_as(None):
+            set_publicity_rule(db.session, category, required, reason)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    state = "needs" if required else "does not need"
+    click.echo(f"{category} {state} a publicity (公示) before it is paid")
 
 
 users_cli = AppGroup("users", help="User accounts.")

@@ -582,6 +582,24 @@ def decide_objection(session, user, objection: Objection, *, upheld: bool, decis
 # --- the rule a payment obeys ------------------------------------------------------------
 
 
+def set_publicity_rule(session, category_code: str, required: bool, reason: str):
+    """Decide whether a category is a personal benefit paid only after a 公示 (a
+    deployment's policy; versioned, with the reason). Raises ``ValidationFailed`` (no such
+    category, or one a special fund never pays) and ``ReasonRequired``."""
+    category = session.get(ExpenditureCategory, category_code or "")
+    if category is None or not category.earmarkable:
+        raise ValidationFailed(
+            fields={"category": [_("支出科目不存在，或不是专项资金可列支的科目")]}
+        )
+    reason = require_reason(reason)
+    category.requires_publicity = required
+    verdict = "须经公示" if required else "无须公示"  # zh-only: stored audit action
+    set_action(session, f"设置「{category.name}」{verdict}后发放")  # zh-only: stored action
+    set_reason(session, reason)
+    session.flush()
+    return category
+
+
 def require_publicity(session, category, beneficiary: Beneficiary | None, paid_on: date) -> None:
     """Refuse a personal benefit (a category that ``requires_publicity``) unless the
     beneficiary is registered and listed on an ended 公示 of it whose period ended before

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy_continuum import versioning_manager
 
 from fundtrack.beneficiaries import operations
 from fundtrack.beneficiaries.errors import PublicityRequired
@@ -422,3 +423,29 @@ def test_a_publicity_cannot_start_more_than_a_year_ahead(api, db_session):
         db_session, lambda: maker.post("/api/v1/publicities", json=body), 422, "validation_error"
     )
     assert "start_on" in error["details"]["fields"]
+
+
+def test_which_benefits_need_a_publicity_is_decided_with_a_reason(runner, api, db_session, fund):
+    maker = api("leiyang_finance")
+    person = register(maker, 722)
+    refused = runner.invoke(
+        args=["reference", "publicity", "office", "--required", "--reason", "测试"]
+    )
+    assert refused.exit_code != 0
+    result = runner.invoke(
+        args=["reference", "publicity", "project_support", "--required",
+              "--reason", "省计生协决定：项目扶持到户资金也须公示"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert_refused(
+        db_session,
+        lambda: pay(maker, fund("2017-SJH").id, beneficiary_id=person["id"], payee_name="张测试"),
+        422,
+        "publicity_required",
+    )
+    transaction = versioning_manager.transaction_cls
+    reasons = db_session.scalars(sa.select(transaction.reason).order_by(transaction.id.desc()))
+    assert "省计生协决定：项目扶持到户资金也须公示" in list(reasons)[:3]
+    reloaded = runner.invoke(args=["reference", "load"])
+    assert reloaded.exit_code == 0
+    assert db_session.get(ExpenditureCategory, "project_support").requires_publicity is True

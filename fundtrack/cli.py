@@ -53,7 +53,7 @@ def reference_publicity(category, required, reason):
         _fail(exc)
     db.session.commit()
     state = "needs" if required else "does not need"
-    click.echo(f"{category} {state} a publicity (公示) before it is paid")
+    click.echo(f"{category} {state} a public listing before it is paid")
 
 
 users_cli = AppGroup("users", help="User accounts.")

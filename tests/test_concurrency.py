@@ -17,7 +17,8 @@ from fundtrack.demo import load_demo
 from fundtrack.exchange.contract import KINDS
 from fundtrack.exchange.imports import run_import
 from fundtrack.extensions import db
-from fundtrack.funds.models import Fund
+from fundtrack.funds.models import Fund, FundCarryOver
+from fundtrack.funds.year_end import propose_year_end
 from fundtrack.ledger.checks import batch, lock_balances, lock_batch
 from fundtrack.ledger.verify import verify_balances
 from fundtrack.users.models import User
@@ -302,3 +303,74 @@ def test_two_counties_registering_one_person_at_once_get_one_registration(commit
             sa.text("SELECT count(*) FROM beneficiary_duplicates WHERE name = '同时登记'")
         ).scalar()
         assert kept == 1
+
+
+def test_a_carry_over_never_lands_in_a_fund_whose_close_was_proposed_meanwhile(committed_app):
+    """2017-BX's close carries into 2018-BX. While its approval runs, 2018-BX's own close is
+    proposed in another transaction (which holds that fund still): the approval waits for it
+    and then refuses, instead of moving money into a fund that must stand still."""
+    client = committed_app.test_client()
+    tokens = {
+        name: client.post(
+            "/api/v1/tokens", json={"username": name, "password": DEMO_PASSWORD}
+        ).get_json()["token"]
+        for name in ("province_maker", "province_checker")
+    }
+    with committed_app.app_context():
+        funds = {f.code: f.id for f in db.session.scalars(sa.select(Fund))}
+        db.session.get(Fund, funds["2017-BX"]).year_end_policy = "carry_over"
+        db.session.commit()
+        db.session.remove()
+    proposal = client.post(
+        f"/api/v1/funds/{funds['2017-BX']}/close",
+        headers={"Authorization": f"Bearer {tokens['province_maker']}"},
+        json={"reason": "2017年度结算，结转2018年"},
+    )
+    assert proposal.status_code == 201, proposal.get_json()
+    before = _balance(client, tokens["province_checker"], funds["2018-BX"], "430000")
+
+    proposed, release, failure = threading.Event(), threading.Event(), []
+
+    def propose_next_year():
+        try:
+            with committed_app.app_context():
+                session = db.session
+                maker = session.scalar(sa.select(User).where(User.username == "province_maker"))
+                with acting_as(maker):
+                    propose_year_end(session, maker, session.get(Fund, funds["2018-BX"]), "2018")
+                proposed.set()
+                release.wait(timeout=60)
+                session.commit()
+                session.remove()
+        except Exception as exc:
+            failure.append(exc)
+            proposed.set()
+
+    proposer = threading.Thread(target=propose_next_year)
+    proposer.start()
+    assert proposed.wait(timeout=60) and not failure, failure
+    answers = []
+
+    def approve():
+        answers.append(
+            committed_app.test_client().post(
+                f"/api/v1/year-end-closes/{proposal.get_json()['id']}/approve",
+                headers={"Authorization": f"Bearer {tokens['province_checker']}"},
+                json={"reason": "同意"},
+            )
+        )
+
+    approver = threading.Thread(target=approve)
+    approver.start()
+    approver.join(timeout=2)
+    waited = approver.is_alive()
+    release.set()
+    proposer.join(timeout=60)
+    approver.join(timeout=60)
+    assert not failure, failure
+    assert waited, "the approval did not wait for next year's fund"
+    assert answers[0].status_code == 422, answers[0].get_json()
+    assert answers[0].get_json()["error"]["code"] == "validation_error"
+    assert _balance(client, tokens["province_checker"], funds["2018-BX"], "430000") == before
+    with committed_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(FundCarryOver)) == 0

@@ -16,7 +16,13 @@ import sqlalchemy as sa
 
 from fundtrack.allocations.models import Allocation, AllocationRecall
 from fundtrack.allocations.operations import recall_for_year_end
-from fundtrack.core.errors import Forbidden, InvalidTransition, SameUserApproval, ValidationFailed
+from fundtrack.core.errors import (
+    Forbidden,
+    FundNotActive,
+    InvalidTransition,
+    SameUserApproval,
+    ValidationFailed,
+)
 from fundtrack.core.i18n import _
 from fundtrack.core.models import utcnow
 from fundtrack.core.reasons import optional_reason, require_reason
@@ -32,7 +38,7 @@ from fundtrack.funds.models import (
 )
 from fundtrack.funds.permissions import can_decide_year_end, can_propose_year_end
 from fundtrack.ledger.balances import fund_balances
-from fundtrack.ledger.checks import lock_fund
+from fundtrack.ledger.checks import lock_balances, lock_fund
 from fundtrack.regions.models import LEVEL_DEPTH, Region
 
 #: the policies as the stored audit text names them, in Chinese whatever the reader's language
@@ -233,6 +239,21 @@ def propose_year_end(session, user, fund: Fund, reason: str) -> YearEndClose:
     return closing
 
 
+def _lock_next_year(session, closing: YearEndClose, plan: list[YearEndMove]) -> None:
+    """Hold next year's fund as any movement into it does (its row shared, so it cannot be
+    closed meanwhile, and the balance rows the carry-over credits, in key order) and refuse
+    unless it is still active."""
+    try:
+        if closing.to_fund is None:
+            raise FundNotActive(fund_status=None)
+        lock_balances(session, closing.to_fund, sorted({move.region_code for move in plan}))
+    except FundNotActive as exc:
+        raise ValidationFailed(
+            _("结转的下一年度资金已不在执行中，无法结转；请退回该申请"),
+            fields={"to_fund_id": [_("下一年度资金不在执行中")]},
+        ) from exc
+
+
 def approve_year_end(session, user, closing: YearEndClose, reason: str | None = None) -> Fund:
     """Approve a proposed close: write its moves (each proposed by the close's proposer and
     approved by ``user``) and close the fund. A checker of the fund's region, never the
@@ -250,20 +271,16 @@ def approve_year_end(session, user, closing: YearEndClose, reason: str | None = 
     YEAR_END_TRANSITIONS.target(closing.status, "approve")
     lock_fund(session, fund, status="closing")
     _require_settled(session, fund)
-    if closing.policy == "carry_over" and (
-        closing.to_fund is None or closing.to_fund.status != "active"
-    ):
-        raise ValidationFailed(
-            _("结转的下一年度资金已不在执行中，无法结转；请退回该申请"),
-            fields={"to_fund_id": [_("下一年度资金不在执行中")]},
-        )
+    plan = year_end_plan(session, fund, closing.policy)
+    if closing.policy == "carry_over":
+        _lock_next_year(session, closing, plan)
     today = local_today()
     YEAR_END_TRANSITIONS.apply(closing, "approve")
     closing.decided_by_id = user.id
     closing.decided_at = utcnow()
     closing.closed_on = today
     session.flush()
-    for move in year_end_plan(session, fund, closing.policy):
+    for move in plan:
         if move.allocation is None:
             session.add(
                 FundCarryOver(

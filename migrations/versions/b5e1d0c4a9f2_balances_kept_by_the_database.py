@@ -60,7 +60,48 @@ SELECT f.id, f.region_code, f.budget_fen, 0, 0, 0, 0 FROM funds f
 """
 
 
+#: at most this many overspent rows are named when the upgrade refuses
+NAMED_AT_MOST = 50
+
+
+def refuse_overspent_records() -> None:
+    """Stop (before anything is created) when the records already leave a fund's region
+    with less than nothing: the new CHECK would refuse the rows with a bare constraint
+    error; this names each fund and region and its figures, so they can be put right (a
+    payment reversed, an allocation recalled) in the release before this one."""
+    overspent = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT f.code, m.region_code, SUM(received), SUM(allocated_out), "
+                "SUM(disbursed), SUM(carried) "
+                f"FROM ({MOVES}) m JOIN funds f ON f.id = m.fund_id "
+                "GROUP BY f.code, m.region_code "
+                "HAVING SUM(received) - SUM(allocated_out) - SUM(disbursed) - SUM(carried) < 0 "
+                "ORDER BY f.code, m.region_code"
+            )
+        )
+        .all()
+    )
+    if not overspent:
+        return
+    lines = [
+        f"fund {code}, region {region}: available {(rec - out - paid - carried) / 100:.2f} yuan "
+        f"(received {rec / 100:.2f}, allocated out {out / 100:.2f}, "
+        f"paid or reserved {paid / 100:.2f}, carried over {carried / 100:.2f})"
+        for code, region, rec, out, paid, carried in overspent[:NAMED_AT_MOST]
+    ]
+    if len(overspent) > NAMED_AT_MOST:
+        lines.append(f"... and {len(overspent) - NAMED_AT_MOST} more")
+    raise RuntimeError(
+        f"cannot keep balances: the records overspend {len(overspent)} fund region(s); "
+        "put them right (reverse or reject the payments, recall the allocations) and "
+        "upgrade again (this revision changed nothing).\n" + "\n".join(lines)
+    )
+
+
 def upgrade():
+    refuse_overspent_records()
     op.create_table(
         "fund_balances",
         sa.Column("fund_id", sa.Integer(), nullable=False),

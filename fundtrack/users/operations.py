@@ -388,7 +388,12 @@ def issue_token(session, user: User, remote_addr: str | None) -> tuple[str, ApiT
 def token_record(session, token: str) -> ApiToken | None:
     if not token or len(token) > 256:
         return None
-    return session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    return session.scalar(
+        sa.select(ApiToken)
+        .where(ApiToken.token_hash == _token_digest(token))
+        # every API request reads the token's user next: in the same statement
+        .options(sa.orm.joinedload(ApiToken.user))
+    )
 
 
 def user_for_token(session, token: str) -> User | None:

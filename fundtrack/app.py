@@ -21,7 +21,7 @@ from fundtrack.config import (
     normalise_database_url,
     resolve_secret_key,
 )
-from fundtrack.core import controls, db_setup, health, i18n, requests, web
+from fundtrack.core import controls, db_setup, fragments, health, i18n, requests, web
 from fundtrack.core.api import API_EXTENSION, FundtrackApi, register_error_handlers
 from fundtrack.core.schemas import Money
 from fundtrack.disbursements import register as disbursements
@@ -101,3 +101,4 @@ def _init_core(app: Flask) -> None:
     register_error_handlers(app)
     app.register_blueprint(health.bp)
     web.init_app(app)
+    fragments.init_app(app)

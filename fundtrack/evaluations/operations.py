@@ -53,7 +53,7 @@ from fundtrack.evaluations.permissions import (
 from fundtrack.funds.models import ExpenditureCategory, Fund
 from fundtrack.ledger.balances import region_balance
 from fundtrack.regions.models import Region
-from fundtrack.regions.operations import subtree_codes
+from fundtrack.regions.operations import in_subtree, subtree_codes
 
 HUNDRED = Decimal(100)
 TWO = Decimal("0.01")
@@ -500,12 +500,11 @@ def configured_deadline() -> tuple[int, int]:
     return int(month), int(day)
 
 
-def overdue(session, region_code: str, today: date, deadline: tuple[int, int]) -> list[dict]:
-    """Regions of ``region_code``'s subtree (itself and below) whose evaluation of a fund is
-    not submitted although the deadline (month, day of the following year) has passed."""
+def _overdue_pairs(session, region_code: str, today: date, deadline: tuple[int, int]):
+    """The (fund id, region code) of every overdue evaluation of ``region_code``'s subtree,
+    in the order they are listed (oldest year, fund code, region code): a statement."""
     month, day = deadline
     last_due_year = today.year - 1 if (today.month, today.day) > (month, day) else today.year - 2
-    codes = subtree_codes(session, region_code)
     filed = (
         sa.select(Evaluation.id)
         .where(
@@ -515,38 +514,56 @@ def overdue(session, region_code: str, today: date, deadline: tuple[int, int]) -
         )
         .exists()
     )
-    # (fund, region) keys first, then each fund and region once: a province with a year
-    # of evaluations outstanding has thousands of pairs but only a few funds
-    pairs = session.execute(
-        sa.select(Fund.id, Allocation.to_region_code)
+    return (
+        sa.select(Fund.id, Allocation.to_region_code, Fund.fiscal_year, Fund.code)
         .join(Allocation, Allocation.fund_id == Fund.id)
         .where(
-            Allocation.to_region_code.in_(codes),
+            in_subtree(session, Allocation.to_region_code, region_code),
             # a wholly recalled allocation left the region nothing to account for
             Allocation.status == "approved",
             Fund.fiscal_year <= last_due_year,
             ~filed,
         )
         .distinct()
+    )
+
+
+def overdue(session, region_code: str, today: date, deadline: tuple[int, int]) -> list[dict]:
+    """Regions of ``region_code``'s subtree (itself and below) whose evaluation of a fund is
+    not submitted although the deadline (month, day of the following year) has passed."""
+    return overdue_first(session, region_code, today, deadline, None)[0]
+
+
+def overdue_first(
+    session, region_code: str, today: date, deadline: tuple[int, int], limit: int | None
+) -> tuple[list[dict], int]:
+    """The first ``limit`` (all for None) of ``overdue``, and how many there are in all, in
+    one statement (the home page lists twenty of a province's thousands)."""
+    month, day = deadline
+    pairs_query = _overdue_pairs(session, region_code, today, deadline).subquery()
+    found = session.execute(
+        sa.select(pairs_query.c.id, pairs_query.c.to_region_code, sa.func.count().over())
+        .order_by(pairs_query.c.fiscal_year, pairs_query.c.code, pairs_query.c.to_region_code)
+        .limit(limit)
     ).all()
+    # each fund and region once: a province with a year of evaluations outstanding has
+    # thousands of pairs but only a few funds
     funds = {
         fund.id: fund
-        for fund in session.scalars(sa.select(Fund).where(Fund.id.in_({f for f, _ in pairs})))
+        for fund in session.scalars(sa.select(Fund).where(Fund.id.in_({f for f, _, _ in found})))
     }
     regions = {
         region.code: region
         for region in session.scalars(
-            sa.select(Region).where(Region.code.in_({r for _, r in pairs}))
+            sa.select(Region).where(Region.code.in_({r for _, r, _ in found}))
         )
     }
-    ordered = sorted(
-        pairs, key=lambda pair: (funds[pair[0]].fiscal_year, funds[pair[0]].code, pair[1])
-    )
-    return [
+    items = [
         {
             "fund": funds[fund_id],
             "region": regions[code],
             "due": date(funds[fund_id].fiscal_year + 1, month, day),
         }
-        for fund_id, code in ordered
+        for fund_id, code, _total in found
     ]
+    return items, found[0][2] if found else 0

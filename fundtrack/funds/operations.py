@@ -23,7 +23,7 @@ from fundtrack.funds.models import (
 )
 from fundtrack.funds.permissions import can_approve_fund, can_cancel_fund, can_create_fund
 from fundtrack.regions.models import Region
-from fundtrack.regions.operations import subtree_codes
+from fundtrack.regions.operations import in_subtree
 
 FUND_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$")
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -54,7 +54,7 @@ def budget_lines_within(session, region_code: str) -> list[tuple[BudgetLine, int
     newest year first; what the funds itemise is summed in one grouped query."""
     lines = session.scalars(
         sa.select(BudgetLine)
-        .where(BudgetLine.region_code.in_(subtree_codes(session, region_code)))
+        .where(in_subtree(session, BudgetLine.region_code, region_code))
         .order_by(BudgetLine.fiscal_year.desc(), BudgetLine.id)
     ).all()
     itemised = dict(

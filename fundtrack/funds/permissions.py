@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from fundtrack.allocations.models import Allocation
 from fundtrack.core.access import get_visible
 from fundtrack.funds.models import Fund, FundCarryOver, YearEndClose
-from fundtrack.regions.operations import is_within, subtree_codes
+from fundtrack.regions.operations import in_subtree, is_within
 
 #: roles that see every record of their subtree without changing anything
 READ_ONLY_ROLES = {"auditor"}
@@ -15,12 +15,19 @@ READ_ONLY_ROLES = {"auditor"}
 
 def visible_funds_filter(session, user):
     """SQL condition: funds held in the user's subtree, or that sent money into it."""
-    codes = subtree_codes(session, user.region_code)
+    root = user.region_code
     received = sa.select(Allocation.fund_id).where(
-        Allocation.to_region_code.in_(codes), Allocation.status.in_(("approved", "recalled"))
+        in_subtree(session, Allocation.to_region_code, root),
+        Allocation.status.in_(("approved", "recalled")),
     )
-    carried_in = sa.select(FundCarryOver.to_fund_id).where(FundCarryOver.region_code.in_(codes))
-    return sa.or_(Fund.region_code.in_(codes), Fund.id.in_(received), Fund.id.in_(carried_in))
+    carried_in = sa.select(FundCarryOver.to_fund_id).where(
+        in_subtree(session, FundCarryOver.region_code, root)
+    )
+    return sa.or_(
+        in_subtree(session, Fund.region_code, root),
+        Fund.id.in_(received),
+        Fund.id.in_(carried_in),
+    )
 
 
 def can_view_fund(session, user, fund) -> bool:

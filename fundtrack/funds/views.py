@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from fundtrack.audit.reports import decision_trail
 from fundtrack.core.access import get_visible
 from fundtrack.core.forms import OpinionForm, ReasonForm
+from fundtrack.core.fragments import fragment
 from fundtrack.core.i18n import _
 from fundtrack.core.timeparse import parse_moment
+from fundtrack.core.web import amount_unit
 from fundtrack.core.web_helpers import run_action
 from fundtrack.extensions import db
 from fundtrack.funds import operations, year_end
@@ -54,10 +59,7 @@ def fund_detail(fund_id: int):
     return render_template(
         "funds/fund.html",
         fund=fund,
-        rows=rows,
-        rate_charts=rate_charts(rows, root_code),
-        flow=money_flow(rows, root_code, flows),
-        parents={row.parent for row in rows},
+        distribution=_distribution(fund, root_code, rows, flows, as_of_text, as_of_error),
         as_of_text=as_of_text,
         as_of_error=as_of_error,
         close_form=ReasonForm(prefix="close"),
@@ -66,6 +68,35 @@ def fund_detail(fund_id: int):
         reject_form=ReasonForm(prefix="reject"),
         trail=decision_trail(db.session, "funds", fund.id),
         **_closing(fund),
+    )
+
+
+def _distribution(fund, root_code, rows, flows, as_of_text, as_of_error):
+    """The charts and the balance tree, rendered once per process for the same figures in
+    the same language and unit (most of the page's cost with a province's 137 regions)."""
+    key = (
+        "fund-distribution",
+        str(get_locale()),
+        amount_unit(),
+        fund.id,
+        root_code,
+        as_of_text,
+        as_of_error,
+        tuple(astuple(row) for row in rows),
+        tuple(sorted(flows.items())),
+    )
+    return fragment(
+        key,
+        lambda: render_template(
+            "funds/_distribution.html",
+            fund=fund,
+            rows=rows,
+            rate_charts=rate_charts(rows, root_code),
+            flow=money_flow(rows, root_code, flows),
+            parents={row.parent for row in rows},
+            as_of_text=as_of_text,
+            as_of_error=as_of_error,
+        ),
     )
 
 

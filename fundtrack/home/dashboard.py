@@ -21,7 +21,7 @@ from fundtrack.core.timeparse import local_today
 from fundtrack.disbursements.models import Disbursement
 from fundtrack.evaluations.models import Evaluation
 from fundtrack.funds.models import Fund, YearEndClose
-from fundtrack.regions.operations import subtree_codes
+from fundtrack.regions.operations import in_subtree
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,10 @@ def waiting_for(session, user) -> list[Waiting]:
     """The user's to-do list; empty for roles that approve nothing (auditors, admins)."""
     if user.role not in ("checker", "maker"):
         return []
-    codes = subtree_codes(session, user.region_code)
+
+    def within(column):
+        return in_subtree(session, column, user.region_code)
+
     if user.role == "checker":
         wanted = {
             "funds": (
@@ -65,7 +68,7 @@ def waiting_for(session, user) -> list[Waiting]:
                 _count(
                     Fund,
                     Fund.status == "draft",
-                    Fund.region_code.in_(codes),
+                    within(Fund.region_code),
                     Fund.created_by_id.is_distinct_from(user.id),
                 ),
                 url_for("home.index", _anchor="funds"),
@@ -87,7 +90,7 @@ def waiting_for(session, user) -> list[Waiting]:
                 _count(
                     Allocation,
                     Allocation.status == "draft",
-                    Allocation.from_region_code.in_(codes),
+                    within(Allocation.from_region_code),
                     Allocation.created_by_id != user.id,
                 ),
                 url_for("allocation_pages.index", status="draft"),
@@ -99,7 +102,7 @@ def waiting_for(session, user) -> list[Waiting]:
                     AllocationRecall.status == "draft",
                     AllocationRecall.created_by_id != user.id,
                     AllocationRecall.allocation_id.in_(
-                        sa.select(Allocation.id).where(Allocation.from_region_code.in_(codes))
+                        sa.select(Allocation.id).where(within(Allocation.from_region_code))
                     ),
                 ),
                 url_for("allocation_pages.index", recall="draft"),
@@ -110,7 +113,7 @@ def waiting_for(session, user) -> list[Waiting]:
                     Disbursement,
                     Disbursement.status == "pending",
                     Disbursement.amount_fen > 0,
-                    Disbursement.region_code.in_(codes),
+                    within(Disbursement.region_code),
                     Disbursement.created_by_id != user.id,
                 ),
                 url_for("disbursement_pages.index", status="pending"),
@@ -121,7 +124,7 @@ def waiting_for(session, user) -> list[Waiting]:
                     Disbursement,
                     Disbursement.status == "pending",
                     Disbursement.amount_fen < 0,
-                    Disbursement.region_code.in_(codes),
+                    within(Disbursement.region_code),
                     Disbursement.created_by_id != user.id,
                 ),
                 url_for("disbursement_pages.index", status="pending"),
@@ -131,7 +134,7 @@ def waiting_for(session, user) -> list[Waiting]:
                 _count(
                     Beneficiary,
                     Beneficiary.status == "pending",
-                    Beneficiary.region_code.in_(codes),
+                    within(Beneficiary.region_code),
                     Beneficiary.created_by_id.is_distinct_from(user.id),
                 ),
                 url_for("beneficiary_pages.index", status="pending"),
@@ -141,7 +144,7 @@ def waiting_for(session, user) -> list[Waiting]:
                 _count(
                     Beneficiary,
                     Beneficiary.status == "exit_pending",
-                    Beneficiary.region_code.in_(codes),
+                    within(Beneficiary.region_code),
                     Beneficiary.exit_proposed_by_id != user.id,
                 ),
                 url_for("beneficiary_pages.index", status="exit_pending"),
@@ -154,7 +157,7 @@ def waiting_for(session, user) -> list[Waiting]:
                     Objection.recorded_by_id != user.id,
                     Objection.publicity_id.in_(
                         sa.select(Publicity.id).where(
-                            Publicity.status == "running", Publicity.region_code.in_(codes)
+                            Publicity.status == "running", within(Publicity.region_code)
                         )
                     ),
                 ),
@@ -166,7 +169,7 @@ def waiting_for(session, user) -> list[Waiting]:
                     Publicity,
                     Publicity.status == "running",
                     Publicity.end_on < local_today(),
-                    Publicity.region_code.in_(codes),
+                    within(Publicity.region_code),
                     Publicity.created_by_id != user.id,
                 ),
                 url_for("beneficiary_pages.publicities", status="running"),
@@ -176,7 +179,7 @@ def waiting_for(session, user) -> list[Waiting]:
                 _count(
                     Evaluation,
                     Evaluation.status == "submitted",
-                    Evaluation.region_code.in_(codes),
+                    within(Evaluation.region_code),
                     Evaluation.region_code != user.region_code,
                 ),
                 url_for("evaluation_pages.index", status="submitted"),

@@ -8,7 +8,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from fundtrack.core.timeparse import local_today
-from fundtrack.evaluations.operations import configured_deadline, overdue
+from fundtrack.evaluations.operations import configured_deadline, overdue_first
 from fundtrack.extensions import db
 from fundtrack.funds import operations
 from fundtrack.funds.charts import rate_width
@@ -18,6 +18,9 @@ from fundtrack.home.dashboard import waiting_for
 from fundtrack.ledger.balances import Balance, funds_balances
 
 bp = Blueprint("home", __name__)
+
+#: overdue evaluations listed on the home page (the evaluations page lists them all)
+OVERDUE_LISTED = 20
 
 
 @bp.route("/")
@@ -31,6 +34,9 @@ def index():
         .order_by(Fund.fiscal_year.desc(), Fund.code)
     ).all()
     balances = funds_balances(db.session, funds, region_code=user.region_code)
+    overdue, overdue_count = overdue_first(
+        db.session, user.region_code, local_today(), configured_deadline(), OVERDUE_LISTED
+    )
     rows = [
         (fund, balances[fund.id].get(user.region_code, Balance(user.region_code))) for fund in funds
     ]
@@ -40,6 +46,7 @@ def index():
         rows=rows,
         rate_width=rate_width,
         budget_lines=operations.budget_lines_within(db.session, user.region_code),
-        overdue=overdue(db.session, user.region_code, local_today(), configured_deadline()),
+        overdue=overdue,
+        overdue_count=overdue_count,
         waiting=waiting_for(db.session, user),
     )

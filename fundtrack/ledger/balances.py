@@ -45,7 +45,7 @@ from fundtrack.ledger.postings import (
     SPENT_STATUSES,
 )
 from fundtrack.regions.models import LEVEL_DEPTH, Region
-from fundtrack.regions.operations import ancestors, is_within, subtree_codes
+from fundtrack.regions.operations import ancestors, in_subtree, subtree_codes
 
 __all__ = [
     "DISBURSED_STATUSES",
@@ -400,18 +400,13 @@ def region_balance(session, fund, region_code: str) -> Balance:
 
 
 @dataclass
-class BalanceRow:
+class BalanceRow(Balance):
     """A balance with its region, for tables and the API (tree order: parents first)."""
 
-    region_code: str
-    region_name: str
-    level: str
-    parent: str | None
-    depth: int
-    balance: Balance
-
-    def __getattr__(self, name):
-        return getattr(self.balance, name)
+    region_name: str = ""
+    level: str = ""
+    parent: str | None = None
+    depth: int = 0
 
 
 def balance_rows(
@@ -420,20 +415,27 @@ def balance_rows(
     """The balances of ``root_code``'s subtree, in tree order (a region before its children).
     A ``flows`` dict passed in is filled with the fund's allocation edges (money flow chart)."""
     balances = fund_balances(session, fund, as_of, flows=flows)
-    codes = [code for code in balances if is_within(session, code, root_code)]
-    regions = {r.code: r for r in session.scalars(sa.select(Region).where(Region.code.in_(codes)))}
+    within = subtree_codes(session, root_code)
+    codes = [code for code in balances if code in within]
+    regions = {
+        row.code: row
+        for row in session.execute(
+            sa.select(Region.code, Region.name, Region.level, Region.parent_code).where(
+                in_subtree(session, Region.code, root_code)
+            )
+        )
+    }
 
     def path(code: str) -> tuple[str, ...]:
         return (*reversed(ancestors(session, code)), code)
 
     return [
         BalanceRow(
-            region_code=code,
+            **vars(balances[code]),
             region_name=regions[code].name,
             level=regions[code].level,
             parent=regions[code].parent_code,
             depth=LEVEL_DEPTH[regions[code].level],
-            balance=balances[code],
         )
         for code in sorted(codes, key=path)
     ]

@@ -22,6 +22,7 @@ def forget_region_tree() -> None:
     """Drop the request's cached tree (after the regions changed)."""
     if has_app_context():
         g.pop("_region_parents", None)
+        g.pop("_region_subtrees", None)
 
 
 def ancestors(session, code: str) -> list[str]:
@@ -43,5 +44,28 @@ def is_within(session, code: str | None, root: str | None) -> bool:
 
 
 def subtree_codes(session, root: str) -> set[str]:
+    """``root`` and every region below it; each root's subtree is walked once per request
+    or command (a page asks for it in several of its queries)."""
     parents = parent_map(session)
-    return {code for code in parents if is_within(session, code, root)}
+    cached = g.setdefault("_region_subtrees", {}) if has_app_context() else {}
+    if root not in cached:
+        children: dict[str | None, list[str]] = {}
+        for code, parent in parents.items():
+            children.setdefault(parent, []).append(code)
+        found, waiting = set(), [root] if root in parents else []
+        while waiting:
+            code = waiting.pop()
+            found.add(code)
+            waiting.extend(children.get(code, ()))
+        cached[root] = frozenset(found)
+    return set(cached[root])
+
+
+def in_subtree(session, column, root: str):
+    """SQL condition: ``column`` holds ``root`` or a region below it. For the root of the
+    whole tree (the province) that is every region, and no condition at all: a list of all
+    137 codes in each of a page's subqueries costs more to send and plan than the rows."""
+    parents = parent_map(session)
+    if root in parents and parents[root] is None and sum(p is None for p in parents.values()) == 1:
+        return column.is_not(None)
+    return column.in_(subtree_codes(session, root))

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from fundtrack.funds.charts import BAR_PLOT, money_flow, rate_charts
-from fundtrack.ledger.balances import Balance, BalanceRow
+from fundtrack.ledger.balances import BalanceRow
 from tests.helpers import created, draft
 
 BAR = re.compile(
@@ -255,8 +255,7 @@ def test_the_tree_script_is_loaded_and_rows_know_their_parent(client, web_login,
 def _row(code, parent, level, received=0, out=0, paid=0, spent=0):
 
     depth = {"province": 0, "prefecture": 1, "county": 2}[level]
-    balance = Balance(code, received, out, paid, 0, spent)
-    return BalanceRow(code, f"地区{code}", level, parent, depth, balance)
+    return BalanceRow(code, received, out, paid, 0, spent, f"地区{code}", level, parent, depth)
 
 
 def test_the_flow_keeps_carry_ins_direct_allocations_and_drafts_apart(app_ctx):

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from fundtrack.core.idnumber import check_digit
 from fundtrack.extensions import db
 from fundtrack.models import Allocation, Disbursement
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, switch_language
+from tests.helpers import pay
 
 
 def _form_post(client, page_url, post_url, data):
@@ -285,3 +286,37 @@ def test_a_checker_has_no_payment_form_to_choose_from(client, web_login):
     web_login("leiyang_checker")
     assert 'href="/disbursements/new"' not in client.get("/disbursements/").get_data(as_text=True)
     assert client.get("/disbursements/new").status_code == 403
+
+
+def _leiyang_row(html: str) -> str:
+    return re.search(r'<tr[^>]*id="tree-430481".*?</tr>', html, re.S).group(0)
+
+
+def test_the_fund_page_shows_every_change_at_once_in_the_readers_language_and_unit(
+    client, web_login, fund_id, api
+):
+    """The balance tree is kept rendered per process (core.fragments): a payment in between,
+    another language or another amount unit never shows the kept HTML of before."""
+    web_login("leiyang_finance")
+    page = f"/funds/{fund_id('2017-SJH')}"
+    assert "107,000.00" in _leiyang_row(client.get(page).get_data(as_text=True))
+    paid = pay(api("leiyang_finance"), fund_id("2017-SJH"), amount="100.00")
+    assert paid.status_code == 201, paid.get_json()
+    approved = api("leiyang_checker").post(
+        f"/api/v1/disbursements/{paid.get_json()['id']}/approve", json={}
+    )
+    assert approved.status_code == 200, approved.get_json()
+    row = _leiyang_row(client.get(page).get_data(as_text=True))
+    assert "106,900.00" in row and "107,000.00" not in row
+
+    switch_language(client, "en", page)
+    english = client.get(page).get_data(as_text=True)
+    assert "Available" in english and "可用余额" not in english
+    assert "106,900.00" in _leiyang_row(english)
+
+    form = client.get(page).get_data(as_text=True)
+    client.post(
+        "/preferences/amount-unit",
+        data={"csrf_token": csrf_token(form), "unit": "wan", "next": page},
+    )
+    assert "10.69" in _leiyang_row(client.get(page).get_data(as_text=True))

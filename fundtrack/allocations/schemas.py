@@ -1,10 +1,8 @@
 import marshmallow as ma
 
 from fundtrack.core.api import PageQuerySchema
-from fundtrack.core.i18n import _l
-from fundtrack.core.schemas import DecisionSchema, Id, Money, UtcDateTime, list_of
+from fundtrack.core.schemas import REGION_CODE, DecisionSchema, Id, Money, UtcDateTime, list_of
 
-REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error=_l("地区代码须为 6 位数字"))
 ALLOCATION_STATUSES = ("draft", "approved", "cancelled", "recalled")
 
 

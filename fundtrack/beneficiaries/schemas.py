@@ -8,11 +8,8 @@ from fundtrack.beneficiaries.models import (
 )
 from fundtrack.core import idnumber
 from fundtrack.core.api import PageQuerySchema
-from fundtrack.core.i18n import _l
 from fundtrack.core.reasons import MAX_REASON
-from fundtrack.core.schemas import Id, Money, UtcDateTime, list_of
-
-REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error=_l("地区代码须为 6 位数字"))
+from fundtrack.core.schemas import REGION_CODE, Id, Money, UtcDateTime, list_of
 
 
 class BeneficiarySchema(ma.Schema):

@@ -15,6 +15,9 @@ from fundtrack.core.reasons import MAX_REASON
 #: nothing.
 MAX_ID = 2**31 - 1
 
+#: A region's code: six digits.
+REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error=_l("地区代码须为 6 位数字"))
+
 
 class Id(ma.fields.Integer):
     """An input id (a record's primary key): a positive integer the database can hold."""

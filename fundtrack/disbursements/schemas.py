@@ -2,11 +2,8 @@ import marshmallow as ma
 
 from fundtrack.core import idnumber
 from fundtrack.core.api import PageQuerySchema
-from fundtrack.core.i18n import _l
-from fundtrack.core.schemas import Id, Money, ReasonSchema, list_of
+from fundtrack.core.schemas import REGION_CODE, Id, Money, ReasonSchema, list_of
 from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS
-
-REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error=_l("地区代码须为 6 位数字"))
 
 
 class DisbursementSchema(ma.Schema):

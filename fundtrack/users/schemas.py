@@ -1,7 +1,6 @@
 import marshmallow as ma
 
-from fundtrack.core.i18n import _l
-from fundtrack.core.schemas import UtcDateTime, list_of
+from fundtrack.core.schemas import REGION_CODE, UtcDateTime, list_of
 
 
 class TokenRequestSchema(ma.Schema):
@@ -35,7 +34,6 @@ TokenListSchema = list_of(TokenInfoSchema, "TokenList", paginated=True)
 
 
 ROLE_CODES = ("admin", "maker", "checker", "auditor")
-REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error=_l("地区代码须为 6 位数字"))
 
 
 class UserSchema(ma.Schema):

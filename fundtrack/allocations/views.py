@@ -20,7 +20,13 @@ from fundtrack.audit.reports import decision_trail
 from fundtrack.core.access import get_visible
 from fundtrack.core.forms import OpinionForm, ReasonForm
 from fundtrack.core.i18n import _
-from fundtrack.core.web_helpers import attempt, record_listing, run_action
+from fundtrack.core.web_helpers import (
+    attempt,
+    form_errors,
+    form_refused,
+    record_listing,
+    run_action,
+)
 from fundtrack.extensions import db
 from fundtrack.funds.models import Fund
 from fundtrack.funds.permissions import get_visible_fund, visible_funds_filter
@@ -179,8 +185,7 @@ def approve(allocation_id: int):
     allocation = get_visible(Allocation, allocation_id, can_view_allocation)
     form = OpinionForm()
     if not form.validate_on_submit():
-        flash(_("；").join(str(e) for errors in form.errors.values() for e in errors), "error")
-        return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
+        return form_refused(form, url_for("allocation_pages.detail", allocation_id=allocation.id))
     return _run(
         allocation,
         lambda: operations.approve_allocation(
@@ -214,8 +219,7 @@ def recall(allocation_id: int):
     form = RecallForm(prefix="recall")
     form.redistribute_to.choices = [("", ""), *_receiver_choices(allocation.from_region_code)]
     if not form.validate_on_submit():
-        errors = _("；").join(str(e) for errors in form.errors.values() for e in errors)
-        flash(_("收回未保存：%(errors)s", errors=errors), "error")
+        flash(_("收回未保存：%(errors)s", errors=form_errors(form)), "error")
         return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
     return _run(
         allocation,
@@ -240,8 +244,9 @@ def recall_action(recall_id: int, action: str):
     if action == "approve":
         opinion = OpinionForm(prefix=f"approve-recall{recall.id}")
         if not opinion.validate_on_submit():
-            flash(_("；").join(str(e) for es in opinion.errors.values() for e in es), "error")
-            return redirect(url_for("allocation_pages.detail", allocation_id=allocation.id))
+            return form_refused(
+                opinion, url_for("allocation_pages.detail", allocation_id=allocation.id)
+            )
         return _run(
             allocation,
             lambda: operations.approve_recall(

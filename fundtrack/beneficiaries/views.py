@@ -42,7 +42,7 @@ from fundtrack.core.forms import OpinionForm, ReasonForm
 from fundtrack.core.i18n import _, _l
 from fundtrack.core.money import parse_yuan
 from fundtrack.core.timeparse import local_today
-from fundtrack.core.web_helpers import attempt, record_listing, run_action
+from fundtrack.core.web_helpers import attempt, form_refused, record_listing, run_action
 from fundtrack.extensions import db
 from fundtrack.funds.models import ExpenditureCategory
 from fundtrack.regions.models import Region
@@ -173,7 +173,7 @@ def act(beneficiary_id: int, action: str):
         form = ExitForm(prefix="exit")
         form.exit_reason.choices = list(EXIT_REASONS.items())
         if not form.validate_on_submit():
-            return _form_refused(form, back)
+            return form_refused(form, back)
         run = partial(
             operations.propose_exit,
             db.session,
@@ -187,14 +187,9 @@ def act(beneficiary_id: int, action: str):
     form_class, prefix, operation, done = BENEFICIARY_ACTIONS[action]
     form = form_class(prefix=prefix)
     if not form.validate_on_submit():
-        return _form_refused(form, back)
+        return form_refused(form, back)
     run = partial(operation, db.session, current_user, person, form.reason.data)
     return run_action(run, str(done), back)
-
-
-def _form_refused(form, back: str):
-    flash(_("；").join(str(e) for errors in form.errors.values() for e in errors), "error")
-    return redirect(back)
 
 
 # --- 公示 ------------------------------------------------------------------------------
@@ -333,20 +328,20 @@ def publicity_act(publicity_id: int, action: str):
     if action == "end":
         form = OpinionForm()
         if not form.validate_on_submit():
-            return _form_refused(form, back)
+            return form_refused(form, back)
         run = partial(operations.end_publicity, db.session, current_user, item, form.reason.data)
         return run_action(run, _("公示已结束，名单内无异议的对象可以发放"), back)
     if action == "withdraw":
         form = ReasonForm(prefix="withdraw")
         if not form.validate_on_submit():
-            return _form_refused(form, back)
+            return form_refused(form, back)
         run = partial(
             operations.withdraw_publicity, db.session, current_user, item, form.reason.data
         )
         return run_action(run, _("公示已撤回"), back)
     form = ObjectionForm(prefix="objection")
     if not form.validate_on_submit():
-        return _form_refused(form, back)
+        return form_refused(form, back)
     run = partial(
         operations.record_objection,
         db.session,
@@ -370,7 +365,7 @@ def decide_objection(objection_id: int):
     back = url_for("beneficiary_pages.publicity", publicity_id=objection.publicity_id)
     form = DecideObjectionForm(prefix="decide")
     if not form.validate_on_submit():
-        return _form_refused(form, back)
+        return form_refused(form, back)
     run = partial(
         operations.decide_objection,
         db.session,

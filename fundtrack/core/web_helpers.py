@@ -8,6 +8,7 @@ from flask import flash, redirect, request
 from fundtrack.core.api import paginated
 from fundtrack.core.errors import DomainError
 from fundtrack.core.forms import show_domain_error
+from fundtrack.core.i18n import _
 from fundtrack.extensions import db
 
 
@@ -80,6 +81,18 @@ def flash_refusal(exc: DomainError) -> None:
         for message in messages if isinstance(messages, list) else [messages]:
             if str(message) != str(exc.message):
                 flash(str(message), "error")
+
+
+def form_errors(form) -> str:
+    """Every error of ``form``'s fields in one message, joined by ``_("；")``."""
+    return _("；").join(str(e) for errors in form.errors.values() for e in errors)
+
+
+def form_refused(form, back: str):
+    """A page's action form that did not validate: its errors flashed as one message, then
+    back to the page ``back``."""
+    flash(form_errors(form), "error")
+    return redirect(back)
 
 
 def run_action(action, success: str, back: str):

@@ -25,7 +25,7 @@ from fundtrack.core.access import get_visible
 from fundtrack.core.forms import ActionForm, OpinionForm, ReasonForm
 from fundtrack.core.i18n import _
 from fundtrack.core.net import client_address
-from fundtrack.core.web_helpers import attempt, record_listing
+from fundtrack.core.web_helpers import attempt, form_refused, record_listing
 from fundtrack.disbursements import operations
 from fundtrack.disbursements.forms import DisbursementForm, ReverseForm
 from fundtrack.disbursements.models import DISBURSEMENT_TRANSITIONS, Disbursement
@@ -239,13 +239,12 @@ def reveal_id(disbursement_id: int):
 @login_required
 def act(disbursement_id: int, action: str):
     disbursement = get_visible(Disbursement, disbursement_id, can_view_disbursement)
-    back = redirect(url_for("disbursement_pages.detail", disbursement_id=disbursement.id))
+    back = url_for("disbursement_pages.detail", disbursement_id=disbursement.id)
     form = {"approve": OpinionForm, "reject": ReasonForm, "reverse": ReverseForm}[action](
         prefix="" if action == "approve" else action
     )
     if not form.validate_on_submit():
-        flash(_("；").join(str(e) for errors in form.errors.values() for e in errors), "error")
-        return back
+        return form_refused(form, back)
     if action == "approve":
         run = partial(
             operations.approve_disbursement,
@@ -272,8 +271,8 @@ def act(disbursement_id: int, action: str):
         done = _("已提交冲销申请，须由另一位审批人员审批后生效")
     compensation, refusal = attempt(run)
     if refusal is not None:
-        return back
+        return redirect(back)
     flash(done, "success")
     if action == "reverse":
         return redirect(url_for("disbursement_pages.detail", disbursement_id=compensation.id))
-    return back
+    return redirect(back)

@@ -16,7 +16,7 @@ from fundtrack.core.forms import ActionForm
 from fundtrack.core.i18n import _
 from fundtrack.core.money import yuan_str
 from fundtrack.core.timeparse import LOCAL_ZONE, local_today
-from fundtrack.core.web_helpers import attempt, record_listing, run_action
+from fundtrack.core.web_helpers import attempt, form_refused, record_listing, run_action
 from fundtrack.evaluations import operations
 from fundtrack.evaluations.api import ranking_payload
 from fundtrack.evaluations.forms import (
@@ -284,8 +284,7 @@ def review(evaluation_id: int, action: str):
         else ReturnEvaluationForm(prefix="return")
     )
     if not form.validate_on_submit():
-        flash(_("；").join(str(e) for errors in form.errors.values() for e in errors), "error")
-        return redirect(back)
+        return form_refused(form, back)
     if action == "approve":
         decide = partial(
             operations.approve_evaluation,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import astuple
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
@@ -16,7 +16,7 @@ from fundtrack.core.fragments import fragment
 from fundtrack.core.i18n import _
 from fundtrack.core.timeparse import parse_moment
 from fundtrack.core.web import amount_unit
-from fundtrack.core.web_helpers import run_action
+from fundtrack.core.web_helpers import form_refused, run_action
 from fundtrack.extensions import db
 from fundtrack.funds import operations, year_end
 from fundtrack.funds.charts import money_flow, rate_charts
@@ -133,8 +133,7 @@ def _run(fund: Fund, action, success: str):
 
 
 def _refused(form, fund: Fund):
-    flash(_("；").join(str(e) for errors in form.errors.values() for e in errors), "error")
-    return redirect(url_for("fund_pages.fund_detail", fund_id=fund.id))
+    return form_refused(form, url_for("fund_pages.fund_detail", fund_id=fund.id))
 
 
 @bp.route("/funds/<int:fund_id>/approve", methods=["POST"])

@@ -108,24 +108,6 @@ class ObjectionSchema(ma.Schema):
     decided_by_id = ma.fields.Integer(allow_none=True, required=True)
 
 
-class PublicitySchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    notice_no = ma.fields.String(required=True)
-    region = ma.fields.String(attribute="region_code", required=True)
-    category = ma.fields.String(attribute="category_code", required=True)
-    title = ma.fields.String(required=True)
-    start_on = ma.fields.Date(required=True)
-    end_on = ma.fields.Date(required=True)
-    objection_place = ma.fields.String(required=True)
-    objection_phone = ma.fields.String(required=True)
-    issuer = ma.fields.String(required=True)
-    status = ma.fields.String(required=True)
-    created_by_id = ma.fields.Integer(required=True)
-    closed_by_id = ma.fields.Integer(allow_none=True, required=True)
-    entries = ma.fields.List(ma.fields.Nested(PublicityEntrySchema), required=True)
-    objections = ma.fields.List(ma.fields.Nested(ObjectionSchema), required=True)
-
-
 class PublicitySummarySchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     notice_no = ma.fields.String(required=True)
@@ -135,6 +117,19 @@ class PublicitySummarySchema(ma.Schema):
     start_on = ma.fields.Date(required=True)
     end_on = ma.fields.Date(required=True)
     status = ma.fields.String(required=True)
+
+
+class PublicitySchema(PublicitySummarySchema):
+    """A 公示 in full: its summary's fields, then where to object, who made and closed it,
+    its list and the objections."""
+
+    objection_place = ma.fields.String(required=True)
+    objection_phone = ma.fields.String(required=True)
+    issuer = ma.fields.String(required=True)
+    created_by_id = ma.fields.Integer(required=True)
+    closed_by_id = ma.fields.Integer(allow_none=True, required=True)
+    entries = ma.fields.List(ma.fields.Nested(PublicityEntrySchema), required=True)
+    objections = ma.fields.List(ma.fields.Nested(ObjectionSchema), required=True)
 
 
 class EntryInputSchema(ma.Schema):

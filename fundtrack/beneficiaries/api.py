@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -104,25 +106,42 @@ class BeneficiaryDetail(MethodView):
         return get_visible_beneficiary(beneficiary_id)
 
 
-def _beneficiary_action(path: str, schema, doc: str, run):
-    """One POST endpoint of a beneficiary's review: ``run(beneficiary, data)``."""
+def _record_action(kind: str, records: str, get_record, response, path, schema, doc, run):
+    """One POST endpoint of a review step, ``{records}/{path}``: ``run(record, data)`` on the
+    caller's visible record (``get_record`` of the URL's id), answered as ``response``; the
+    endpoint is named ``{kind}{Path}`` (``BeneficiaryExitApprove``, ``PublicityEnd``)."""
 
     class Action(MethodView):
         @blp.arguments(schema)
-        @blp.response(200, BeneficiarySchema)
+        @blp.response(200, response)
         @blp.alt_response(409, **ERRORS)
         @blp.alt_response(403, **FORBIDDEN)
         @blp.alt_response(422, **ERRORS)
         @token_required
-        def post(self, data, beneficiary_id):
-            beneficiary = get_visible_beneficiary(beneficiary_id)
-            run(beneficiary, data)
-            return beneficiary
+        def post(self, data, **url_id):
+            record = get_record(**url_id)
+            run(record, data)
+            return record
 
     Action.post.__doc__ = doc
-    Action.__name__ = f"Beneficiary{path.title().replace('/', '')}"
-    blp.route(f"/beneficiaries/<int:beneficiary_id>/{path}")(Action)
+    Action.__name__ = f"{kind}{path.title().replace('/', '')}"
+    blp.route(f"{records}/{path}")(Action)
 
+
+_beneficiary_action = partial(
+    _record_action,
+    "Beneficiary",
+    "/beneficiaries/<int:beneficiary_id>",
+    get_visible_beneficiary,
+    BeneficiarySchema,
+)
+_publicity_action = partial(
+    _record_action,
+    "Publicity",
+    "/publicities/<int:publicity_id>",
+    get_visible_publicity,
+    PublicitySchema,
+)
 
 _beneficiary_action(
     "approve",
@@ -213,35 +232,21 @@ class PublicityDetail(MethodView):
         return get_visible_publicity(publicity_id)
 
 
-@blp.route("/publicities/<int:publicity_id>/end")
-class PublicityEnd(MethodView):
-    @blp.arguments(DecisionSchema)
-    @blp.response(200, PublicitySchema)
-    @blp.alt_response(409, **ERRORS)
-    @blp.alt_response(403, **FORBIDDEN)
-    @blp.alt_response(422, **ERRORS)
-    @token_required
-    def post(self, data, publicity_id):
-        """End a 公示 after its last day, once every objection is decided (a checker over
-        the county, not its issuer); its listed beneficiaries may then be paid."""
-        publicity = get_visible_publicity(publicity_id)
-        operations.end_publicity(db.session, g.user, publicity, data["reason"])
-        return publicity
-
-
-@blp.route("/publicities/<int:publicity_id>/withdraw")
-class PublicityWithdraw(MethodView):
-    @blp.arguments(ReasonSchema)
-    @blp.response(200, PublicitySchema)
-    @blp.alt_response(409, **ERRORS)
-    @blp.alt_response(403, **FORBIDDEN)
-    @blp.alt_response(422, **ERRORS)
-    @token_required
-    def post(self, data, publicity_id):
-        """Withdraw a running 公示, with a reason; its listing then counts for nothing."""
-        publicity = get_visible_publicity(publicity_id)
-        operations.withdraw_publicity(db.session, g.user, publicity, data["reason"])
-        return publicity
+_publicity_action(
+    "end",
+    DecisionSchema,
+    "End a 公示 after its last day, "  # zh-only: API documentation
+    "once every objection is decided (a checker over the county, not its issuer); its listed "
+    "beneficiaries may then be paid.",
+    lambda p, d: operations.end_publicity(db.session, g.user, p, d["reason"]),
+)
+_publicity_action(
+    "withdraw",
+    ReasonSchema,
+    "Withdraw a running 公示, with a reason; "  # zh-only: API documentation
+    "its listing then counts for nothing.",
+    lambda p, d: operations.withdraw_publicity(db.session, g.user, p, d["reason"]),
+)
 
 
 @blp.route("/publicities/<int:publicity_id>/notice.pdf")

@@ -7,7 +7,7 @@ from flask import Flask, has_request_context, session
 from flask_login import current_user
 
 from fundtrack.core.i18n import _l
-from fundtrack.core.idnumber import mask
+from fundtrack.core.idnumber import mask, mask_account
 from fundtrack.core.money import format_yuan
 from fundtrack.extensions import db
 
@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["amount"] = lambda fen: format_yuan(fen, amount_unit())
     app.context_processor(_amount_unit_globals)
     app.jinja_env.filters["mask_id"] = mask
+    app.jinja_env.filters["mask_account"] = mask_account
 
     @app.after_request
     def security_headers(response):

@@ -413,6 +413,14 @@ def test_history_masks_the_bank_account(api):
     assert shown == "************7890"
 
 
+def test_the_page_masks_the_bank_account_as_the_api_does(api, client, web_login):
+    person = register(api("leiyang_finance"), 721, bank_account="6217001234567890")
+    assert person["bank_account"] == "************7890"
+    web_login("leiyang_finance")
+    html = client.get(f"/beneficiaries/{person['id']}").get_data(as_text=True)
+    assert "<dd>************7890</dd>" in html and "6217001234567890" not in html
+
+
 def test_a_publicity_cannot_start_more_than_a_year_ahead(api, db_session):
     maker = api("leiyang_finance")
     person = register(maker, 721)

@@ -164,7 +164,7 @@ def register(
     if approve:
         with client.client.application.app_context():
             beneficiary = db.session.get(Beneficiary, person["id"])
-            checker = _demo_user(REVIEWER[beneficiary.region_code])
+            checker = demo_user(REVIEWER[beneficiary.region_code])
             approve_registration(db.session, checker, beneficiary)
             person["status"] = beneficiary.status
             # (a savepoint of the test's transaction: the app context's end would drop it)
@@ -174,7 +174,8 @@ def register(
     return person
 
 
-def _demo_user(username: str) -> User:
+def demo_user(username: str) -> User:
+    """A user of the demo data, by username (in the test's session)."""
     return db.session.scalar(sa.select(User).where(User.username == username))
 
 
@@ -185,7 +186,7 @@ def publicise(
     """List registered beneficiaries on a 公示 of ``category`` in a past period, and end it
     (the county's maker issues it, its checker ends it). Returns the 公示's id."""
     with client.client.application.app_context():
-        maker = _demo_user({"430481": "leiyang_finance", "431028": "anren_finance"}[region])
+        maker = demo_user({"430481": "leiyang_finance", "431028": "anren_finance"}[region])
         publicity = issue_publicity(
             db.session, maker, region_code=region, category_code=category,
             entries=[(i, amount_fen) for i in beneficiary_ids], objection_place="县计生协",
@@ -193,7 +194,7 @@ def publicise(
         )  # fmt: skip
         if end:
             end_publicity(
-                db.session, _demo_user(REVIEWER[region]), publicity,
+                db.session, demo_user(REVIEWER[region]), publicity,
                 today=publicity.end_on + timedelta(days=1),
             )  # fmt: skip
         publicity_id = publicity.id

@@ -16,11 +16,11 @@ from fundtrack.beneficiaries.models import Publicity
 from fundtrack.core.timeparse import local_today
 from fundtrack.disbursements.models import Disbursement
 from fundtrack.funds.models import ExpenditureCategory
-from fundtrack.users.models import User
 from tests.helpers import (
     PUBLICITY_START,
     assert_refused,
     created,
+    demo_user,
     id_number,
     ok,
     pay,
@@ -121,7 +121,7 @@ def test_an_upheld_objection_keeps_the_beneficiary_unpaid(api, db_session, fund,
     with app.app_context():
         objection = operations.record_objection(
             db_session,
-            _user(db_session, "leiyang_finance"),
+            demo_user("leiyang_finance"),
             db_session.get(Publicity, publicity_id),
             beneficiary_id=objected["id"], reporter="匿名", content="已迁出本县",
             today=PUBLICITY_START,
@@ -158,7 +158,7 @@ def test_a_dismissed_objection_does_not_stop_the_payment(api, db_session, fund, 
     with app.app_context():
         objection = operations.record_objection(
             db_session,
-            _user(db_session, "leiyang_finance"),
+            demo_user("leiyang_finance"),
             db_session.get(Publicity, publicity_id),
             beneficiary_id=person["id"], reporter="村民", content="家庭收入较高",
             today=PUBLICITY_START,
@@ -319,10 +319,6 @@ def test_the_register_is_seen_by_the_county_and_above_only(api):
     assert listed["items"][0]["id_number"].count("*") == 8
 
 
-def _user(db_session, username):
-    return db_session.scalar(sa.select(User).where(User.username == username))
-
-
 def test_a_family_that_left_the_register_is_not_paid_by_an_approval_either(api, db_session, fund):
     maker, checker = api("leiyang_finance"), api("leiyang_checker")
     person = register(maker, 715, publicised=("hospital_allowance",))
@@ -376,7 +372,7 @@ def test_an_upheld_objection_to_the_whole_list_blocks_everyone_on_it(api, db_ses
     with app.app_context():
         objection = operations.record_objection(
             db_session,
-            _user(db_session, "leiyang_finance"),
+            demo_user("leiyang_finance"),
             db_session.get(Publicity, publicity_id),
             reporter="村委会",
             content="名单未经村级评议",

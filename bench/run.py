@@ -411,11 +411,11 @@ class Bench:
             server.terminate()
             server.wait(30)
 
-    def pages(self, users: int, seconds: float, writer_counts=(0, 2, 8)):
+    def pages(self, users: int, seconds: float, writer_counts=(0, 2, 8), app_root=ROOT):
         """``users`` clients loop over the dashboard and a fund page, with nobody writing and
         then while 2 and 8 more clients create and approve payments, each in a county of
-        its own."""
-        with self.gunicorn() as port:
+        its own; served by the app of ``app_root`` (this checkout, or an older one)."""
+        with self.gunicorn(Path(app_root)) as port:
             quiet: dict[str, float] = {}
             for writers in writer_counts:
                 for label, p95, detail in self._load(port, users, seconds, writers):
@@ -800,7 +800,7 @@ def main() -> None:
                         help="balances writes import verify witnesses sealing pages "
                              "contention notice")  # fmt: skip
     parser.add_argument("--app-root", default=str(ROOT),
-                        help="sealing: the checkout whose app gunicorn serves (an older "
+                        help="sealing, pages: the checkout whose app gunicorn serves (an older "
                              "commit's, to measure before a change)")  # fmt: skip
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -815,7 +815,7 @@ def main() -> None:
         "balances": bench.balances,
         "writes": bench.writes,
         "notice": bench.notice,
-        "pages": lambda: bench.pages(args.users, args.load_seconds, args.writers),
+        "pages": lambda: bench.pages(args.users, args.load_seconds, args.writers, args.app_root),
         "contention": lambda: bench.contention(args.import_rows),
         "verify": bench.verify,
         "witnesses": bench.witnesses,

@@ -4,7 +4,7 @@ A fragment's key holds everything its HTML depends on (the language, the amount 
 figures themselves), never a version number that somebody else's write would have to bump:
 a payment in one fund leaves every other fund's fragment valid, and a changed figure is a
 different key, so a stale fragment cannot be shown. The oldest are dropped beyond
-``FRAGMENT_CACHE_SIZE`` (config; 0 turns the cache off).
+``FRAGMENT_CACHE_SIZE`` (``fundtrack/config.py``; 0 turns the cache off).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ class Fragments:
 
 
 def init_app(app) -> None:
-    app.config.setdefault("FRAGMENT_CACHE_SIZE", 256)
     app.extensions[EXTENSION_KEY] = Fragments(app.config["FRAGMENT_CACHE_SIZE"])
 
 

@@ -5,6 +5,7 @@ handed back with an error column."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zipfile import BadZipFile
@@ -16,6 +17,9 @@ from openpyxl.comments import Comment
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
@@ -197,9 +201,9 @@ def read_rows(kind: ImportKind, data: bytes) -> tuple[dict[str, int], list[tuple
         sheet = (
             workbook[DATA_SHEET] if DATA_SHEET in workbook.sheetnames else workbook.worksheets[0]
         )
-        iterator = sheet.iter_rows(values_only=False)
+        iterator = _sheet_rows(sheet)
         first = next(iterator, None)
-        titles = [_header_text(cell.value) for cell in (first or ())]
+        titles = [_header_text(value) for value, _type in (first[1] if first else ())]
         header = {}
         for column in kind.columns:
             if column.label in titles:
@@ -209,8 +213,7 @@ def read_rows(kind: ImportKind, data: bytes) -> tuple[dict[str, int], list[tuple
             message = _("缺少必填列：%(columns)s（请使用导入模板）", columns=_("、").join(missing))
             raise ImportRejected(message, file=[message])
         rows = []
-        for number, row in enumerate(iterator, start=2):
-            cells = [(cell.value, getattr(cell, "data_type", None)) for cell in row]
+        for number, cells in iterator:
             if all(_blank(value) for value, _ in cells):
                 continue
             rows.append((number, cells))
@@ -223,10 +226,19 @@ def read_rows(kind: ImportKind, data: bytes) -> tuple[dict[str, int], list[tuple
         workbook.close()
 
 
+class _UnsizedSheet(ReadOnlyWorksheet):
+    """A read-only sheet that does not look for its size when opened: openpyxl reads the
+    whole sheet once for it when the file has no ``<dimension>`` (openpyxl's write-only
+    mode writes none), and ``_sheet_rows`` needs no size."""
+
+    def _get_size(self):
+        pass
+
+
 def _load_read_only(data: bytes):
     """``load_workbook(…, read_only=True, data_only=False)``, with the shared strings read
     by ``_read_string_table`` instead of openpyxl's, which builds a ``Text`` object for each
-    string of the table (Excel keeps every text cell there)."""
+    string of the table (Excel keeps every text cell there), and ``_UnsizedSheet`` sheets."""
 
     class Reader(ExcelReader):
         def read_strings(self):
@@ -236,36 +248,96 @@ def _load_read_only(data: bytes):
                 with self.archive.open(part.PartName[1:]) as src:
                     self.shared_strings = _read_string_table(src)
 
+        def read_worksheets(self):
+            # openpyxl's read-only branch, with _UnsizedSheet (chart sheets left out)
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target not in self.valid_files or "chartsheet" in rel.Type:
+                    continue
+                worksheet = _UnsizedSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                worksheet.sheet_state = sheet.state
+                self.wb._sheets.append(worksheet)
+
     reader = Reader(io.BytesIO(data), read_only=True, data_only=False)
     reader.read()
     return reader.wb
 
 
 def _read_string_table(source) -> list[str]:
-    """openpyxl's ``read_string_table`` without its objects: the text of each ``<si>`` is its
-    own ``<t>`` followed by the ``<t>`` of each ``<r>`` run (phonetic runs left out), with
-    the ``x005F_`` escapes removed; tested against openpyxl's on rich text."""
+    """openpyxl's ``read_string_table`` without its objects (``_item_text`` of each
+    ``<si>``, its ``x005F_`` escapes removed); tested against openpyxl's on rich text."""
     string_tag = f"{{{SHEET_MAIN_NS}}}si"
     strings = []
     for _event, node in iterparse(source):
         if node.tag != string_tag:
             continue
-        plain, runs = None, []
-        for child in node:
-            name = child.tag.rpartition("}")[2]
-            if name == "t":
-                plain = child.text
-            elif name == "r":
-                text = None
-                for part in child:
-                    if part.tag.rpartition("}")[2] == "t":
-                        text = part.text
-                if text is not None:
-                    runs.append(text)
-        text = "".join(([plain] if plain is not None else []) + runs)
-        strings.append(text.replace("x005F_", ""))
+        strings.append(_item_text(node).replace("x005F_", ""))
         node.clear()
     return strings
+
+
+def _item_text(node) -> str:
+    """The text of a string item (``<si>`` of the table, ``<is>`` of an inline string): its
+    own ``<t>`` followed by the ``<t>`` of each ``<r>`` run (phonetic runs left out). (The
+    table's ``x005F_`` escapes are removed by its reader: openpyxl leaves them inline.)"""
+    plain, runs = None, []
+    for child in node:
+        name = child.tag.rpartition("}")[2]
+        if name == "t":
+            plain = child.text
+        elif name == "r":
+            text = None
+            for part in child:
+                if part.tag.rpartition("}")[2] == "t":
+                    text = part.text
+            if text is not None:
+                runs.append(text)
+    return "".join(([plain] if plain is not None else []) + runs)
+
+
+class _SheetParser(WorkSheetParser):
+    """openpyxl's sheet parser, with inline strings read by ``_item_text``: openpyxl builds
+    a rich-text object for each (a sheet written by openpyxl, like our templates and exports
+    until Excel saves them again, keeps every text inline; that was most of the reading of a
+    large import)."""
+
+    def parse_cell(self, element):
+        if element.get("t") != "inlineStr" or element.find(FORMULA_TAG) is not None:
+            return super().parse_cell(element)
+        coordinate = element.get("r")
+        if coordinate:
+            row, column = coordinate_to_tuple(coordinate)
+            self.col_counter = column
+        else:
+            self.col_counter += 1
+            row, column = self.row_counter, self.col_counter
+        inline = element.find(INLINE_STRING)
+        return {
+            "row": row,
+            "column": column,
+            "value": None if inline is None else _item_text(inline),
+            "data_type": "inlineStr" if inline is None else "s",
+            "style_id": int(element.get("s", 0) or 0),
+        }
+
+
+def _sheet_rows(sheet) -> Iterator[tuple[int, list[tuple]]]:
+    """(row number, [(value, data type)] by column from A) of a read-only sheet, as
+    ``iter_rows`` gives them but through ``_SheetParser``; rows missing from the file are
+    not given."""
+    workbook = sheet.parent
+    with sheet._get_source() as source:
+        parser = _SheetParser(
+            source,
+            sheet._shared_strings,
+            data_only=workbook.data_only,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for number, cells in parser.parse():
+            by_column = {cell["column"]: (cell["value"], cell["data_type"]) for cell in cells}
+            width = max(by_column, default=0)
+            yield number, [by_column.get(column, (None, None)) for column in range(1, width + 1)]
 
 
 def _data_sheet(workbook):

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 from openpyxl.reader.strings import read_string_table
 from sqlalchemy_continuum import versioning_manager
 from sqlalchemy_continuum.utils import versioned_column_properties
@@ -16,7 +20,7 @@ from sqlalchemy_continuum.utils import versioned_column_properties
 from fundtrack.core.versioning import _versioned_keys
 from fundtrack.disbursements.models import Disbursement
 from fundtrack.exchange.contract import KINDS
-from fundtrack.exchange.xlsx import _read_string_table, read_rows
+from fundtrack.exchange.xlsx import _load_read_only, _read_string_table, _sheet_rows, read_rows
 from tests.exchange.workbooks import filled_template, upload
 from tests.helpers import payment_row
 
@@ -40,6 +44,45 @@ def test_shared_strings_are_read_as_openpyxl_reads_them():
     ours = _read_string_table(io.BytesIO(SHARED_STRINGS.encode()))
     assert ours == list(read_string_table(io.BytesIO(SHARED_STRINGS.encode())))
     assert ours[3] == "粗体 与常规" and ours[5] == "漢字"
+
+
+@pytest.mark.parametrize("write_only", [False, True], ids=["sized", "write-only, no size"])
+def test_a_sheet_written_by_openpyxl_is_read_as_openpyxl_reads_it(write_only):
+    """Inline strings (openpyxl writes every text so) read by ``_item_text``, beside
+    numbers, dates, booleans, formulas, rich text, blank cells and missing rows; with and
+    without the sheet's ``<dimension>`` (openpyxl's write-only mode writes none)."""
+    book = Workbook(write_only=write_only)
+    sheet = book.create_sheet("支出") if write_only else book.active
+    sheet.append(["耒阳市某合作社", "  spaces kept  ", 12.5, 3, True, None, "末列"])
+    sheet.append([datetime(2017, 10, 9), "=1+1", None, None, "", "a_x005F_x000D_b"])
+    sheet.append([])
+    sheet.append([])
+    rich = CellRichText([TextBlock(InlineFont(b=True), "粗体"), " 与常规"])
+    sheet.append([None, rich, None, "6217000011112222333"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = buffer.getvalue()
+
+    theirs = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    expected = {
+        number: [(cell.value, cell.data_type) for cell in row]
+        for number, row in enumerate(theirs.iter_rows(), start=1)
+        if any(cell.value is not None for cell in row)
+    }
+    ours = {
+        number: cells
+        for number, cells in _sheet_rows(_load_read_only(data).worksheets[0])
+        if any(value is not None for value, _type in cells)
+    }
+    assert set(ours) == set(expected) == {1, 2, 5}
+
+    def typed(cells):  # a blank cell's type says nothing (openpyxl: "n" or "inlineStr")
+        return [(value, kind if value is not None else None) for value, kind in cells]
+
+    for number, cells in ours.items():
+        padded = cells + [(None, None)] * (len(expected[number]) - len(cells))
+        assert typed(padded) == typed(expected[number]), number
+    assert ours[5][1] == ("粗体 与常规", "s")
 
 
 def _shared_strings_workbook(rows: list[list[str]]) -> bytes:

@@ -501,8 +501,8 @@ def configured_deadline() -> tuple[int, int]:
 
 
 def _overdue_pairs(session, region_code: str, today: date, deadline: tuple[int, int]):
-    """The (fund id, region code) of every overdue evaluation of ``region_code``'s subtree,
-    in the order they are listed (oldest year, fund code, region code): a statement."""
+    """The statement of every overdue evaluation of ``region_code``'s subtree: (fund id,
+    region code, and the fiscal year and fund code that ``overdue_first`` orders by)."""
     month, day = deadline
     last_due_year = today.year - 1 if (today.month, today.day) > (month, day) else today.year - 2
     filed = (

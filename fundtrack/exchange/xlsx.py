@@ -198,10 +198,7 @@ def read_rows(kind: ImportKind, data: bytes) -> tuple[dict[str, int], list[tuple
         message = _("文件不是有效的 Excel 工作簿（.xlsx）")
         raise ImportRejected(message, file=[message]) from None
     try:
-        sheet = (
-            workbook[DATA_SHEET] if DATA_SHEET in workbook.sheetnames else workbook.worksheets[0]
-        )
-        iterator = _sheet_rows(sheet)
+        iterator = _sheet_rows(_data_sheet(workbook))
         first = next(iterator, None)
         titles = [_header_text(value) for value, _type in (first[1] if first else ())]
         header = {}

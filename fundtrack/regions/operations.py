@@ -65,7 +65,7 @@ def in_subtree(session, column, root: str):
     """SQL condition: ``column`` holds ``root`` or a region below it. For the root of the
     whole tree (the province) that is every region, and no condition at all: a list of all
     137 codes in each of a page's subqueries costs more to send and plan than the rows."""
-    parents = parent_map(session)
-    if root in parents and parents[root] is None and sum(p is None for p in parents.values()) == 1:
+    codes = subtree_codes(session, root)
+    if len(codes) == len(parent_map(session)):
         return column.is_not(None)
-    return column.in_(subtree_codes(session, root))
+    return column.in_(codes)

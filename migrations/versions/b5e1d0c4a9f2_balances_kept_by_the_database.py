@@ -16,6 +16,8 @@ Create Date: 2026-12-07 02:10:00
 import sqlalchemy as sa
 from alembic import op
 
+from fundtrack.core.money import yuan_str
+
 revision = "b5e1d0c4a9f2"
 down_revision = "7a8756f4cf28"
 branch_labels = None
@@ -86,9 +88,9 @@ def refuse_overspent_records() -> None:
     if not overspent:
         return
     lines = [
-        f"fund {code}, region {region}: available {(rec - out - paid - carried) / 100:.2f} yuan "
-        f"(received {rec / 100:.2f}, allocated out {out / 100:.2f}, "
-        f"paid or reserved {paid / 100:.2f}, carried over {carried / 100:.2f})"
+        f"fund {code}, region {region}: available {yuan_str(rec - out - paid - carried)} yuan "
+        f"(received {yuan_str(rec)}, allocated out {yuan_str(out)}, "
+        f"paid or reserved {yuan_str(paid)}, carried over {yuan_str(carried)})"
         for code, region, rec, out, paid, carried in overspent[:NAMED_AT_MOST]
     ]
     if len(overspent) > NAMED_AT_MOST:

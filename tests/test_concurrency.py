@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -58,12 +59,48 @@ def _balance(client, token, fund_id, region):
     return next(b for b in response.get_json()["items"] if b["region"] == region)
 
 
+def _token(client, username: str) -> str:
+    return client.post(
+        "/api/v1/tokens", json={"username": username, "password": DEMO_PASSWORD}
+    ).get_json()["token"]
+
+
+@contextlib.contextmanager
+def _held_open(app, username: str, work, end: str):
+    """Run ``work(session, user)`` as ``username`` in another thread's transaction and hold
+    that transaction open for the ``with`` block; then ``end`` it ("commit" or "rollback")."""
+    done, release, failure = threading.Event(), threading.Event(), []
+
+    def hold():
+        try:
+            with app.app_context():
+                session = db.session
+                user = session.scalar(sa.select(User).where(User.username == username))
+                with acting_as(user):
+                    work(session, user)
+                done.set()
+                release.wait(timeout=60)
+                getattr(session, end)()
+                session.remove()
+        except Exception as exc:
+            failure.append(exc)
+            done.set()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert done.wait(timeout=60) and not failure, failure
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    assert not failure, failure
+
+
 def test_concurrent_disbursements_never_overspend_one_balance(committed_app):
 
     client = committed_app.test_client()
-    token = client.post(
-        "/api/v1/tokens", json={"username": "leiyang_finance", "password": DEMO_PASSWORD}
-    ).get_json()["token"]
+    token = _token(client, "leiyang_finance")
     with committed_app.app_context():
         fund_id = db.session.scalar(sa.select(Fund.id).where(Fund.code == "2017-SJH"))
     before = _balance(client, token, fund_id, "430481")
@@ -127,38 +164,17 @@ def test_a_payment_in_another_county_completes_while_an_import_is_open(committed
     """耒阳市's import holds its transaction open (rows written, not yet committed): a
     payment at 安仁县 from the same fund completes meanwhile; one at 耒阳市 waits for it."""
     client = committed_app.test_client()
-    tokens = {
-        name: client.post(
-            "/api/v1/tokens", json={"username": name, "password": DEMO_PASSWORD}
-        ).get_json()["token"]
-        for name in ("leiyang_finance", "anren_finance")
-    }
-    imported, release, failure = threading.Event(), threading.Event(), []
+    tokens = {name: _token(client, name) for name in ("leiyang_finance", "anren_finance")}
 
-    def open_import():
-        try:
-            with committed_app.app_context():
-                session = db.session
-                maker = session.scalar(sa.select(User).where(User.username == "leiyang_finance"))
-                kind = KINDS["disbursements"]
-                rows = [payment_row(凭证号=f"导入-{n}", **{"金额（元）": 10}) for n in range(50)]
-                with acting_as(maker):
-                    run_import(session, maker, kind, workbook(kind, rows), "open.xlsx")
-                imported.set()
-                release.wait(timeout=60)
-                session.rollback()
-                session.remove()
-        except Exception as exc:
-            failure.append(exc)
-            imported.set()
+    def open_import(session, maker):
+        kind = KINDS["disbursements"]
+        rows = [payment_row(凭证号=f"导入-{n}", **{"金额（元）": 10}) for n in range(50)]
+        run_import(session, maker, kind, workbook(kind, rows), "open.xlsx")
 
     with committed_app.app_context():
         fund_id = db.session.scalar(sa.select(Fund.id).where(Fund.code == "2017-SJH"))
         db.session.remove()
-    importer = threading.Thread(target=open_import)
-    importer.start()
-    assert imported.wait(timeout=60) and not failure, failure
-    try:
+    with _held_open(committed_app, "leiyang_finance", open_import, "rollback"):
         other, same = [], []
         elsewhere = _pay_in_thread(committed_app, tokens["anren_finance"], fund_id, "安仁-1", other)
         elsewhere.join(timeout=15)
@@ -167,9 +183,6 @@ def test_a_payment_in_another_county_completes_while_an_import_is_open(committed
         blocked = _pay_in_thread(committed_app, tokens["leiyang_finance"], fund_id, "耒阳-1", same)
         blocked.join(timeout=2)
         assert blocked.is_alive(), "a payment in the importing county did not wait for it"
-    finally:
-        release.set()
-        importer.join(timeout=60)
     blocked.join(timeout=30)
     assert same == [201]
 
@@ -220,13 +233,7 @@ def test_imports_touching_the_same_regions_in_opposite_orders_never_deadlock(
 
 def test_two_checkers_approving_one_draft_at_once_count_its_money_once(committed_app):
     client = committed_app.test_client()
-
-    def token(name):
-        return client.post(
-            "/api/v1/tokens", json={"username": name, "password": DEMO_PASSWORD}
-        ).get_json()["token"]
-
-    maker, checker = token("province_maker"), token("province_checker")
+    maker, checker = _token(client, "province_maker"), _token(client, "province_checker")
     with committed_app.app_context():
         fund_id = db.session.scalar(sa.select(Fund.id).where(Fund.code == "2018-SJH"))
         db.session.remove()
@@ -269,12 +276,7 @@ def test_two_counties_registering_one_person_at_once_get_one_registration(commit
     registration and the other a ``duplicate_beneficiary`` refusal (kept for both), never
     a unique-index error."""
     client = committed_app.test_client()
-    tokens = {
-        username: client.post(
-            "/api/v1/tokens", json={"username": username, "password": DEMO_PASSWORD}
-        ).get_json()["token"]
-        for username in ("leiyang_finance", "anren_finance")
-    }
+    tokens = {name: _token(client, name) for name in ("leiyang_finance", "anren_finance")}
     number = id_number(1, born="19600101")
     barrier = threading.Barrier(len(tokens))
     answers: list[tuple[int, str]] = []
@@ -310,12 +312,7 @@ def test_a_carry_over_never_lands_in_a_fund_whose_close_was_proposed_meanwhile(c
     proposed in another transaction (which holds that fund still): the approval waits for it
     and then refuses, instead of moving money into a fund that must stand still."""
     client = committed_app.test_client()
-    tokens = {
-        name: client.post(
-            "/api/v1/tokens", json={"username": name, "password": DEMO_PASSWORD}
-        ).get_json()["token"]
-        for name in ("province_maker", "province_checker")
-    }
+    tokens = {name: _token(client, name) for name in ("province_maker", "province_checker")}
     with committed_app.app_context():
         funds = {f.code: f.id for f in db.session.scalars(sa.select(Fund))}
         db.session.get(Fund, funds["2017-BX"]).year_end_policy = "carry_over"
@@ -329,26 +326,9 @@ def test_a_carry_over_never_lands_in_a_fund_whose_close_was_proposed_meanwhile(c
     assert proposal.status_code == 201, proposal.get_json()
     before = _balance(client, tokens["province_checker"], funds["2018-BX"], "430000")
 
-    proposed, release, failure = threading.Event(), threading.Event(), []
+    def propose_next_year(session, maker):
+        propose_year_end(session, maker, session.get(Fund, funds["2018-BX"]), "2018")
 
-    def propose_next_year():
-        try:
-            with committed_app.app_context():
-                session = db.session
-                maker = session.scalar(sa.select(User).where(User.username == "province_maker"))
-                with acting_as(maker):
-                    propose_year_end(session, maker, session.get(Fund, funds["2018-BX"]), "2018")
-                proposed.set()
-                release.wait(timeout=60)
-                session.commit()
-                session.remove()
-        except Exception as exc:
-            failure.append(exc)
-            proposed.set()
-
-    proposer = threading.Thread(target=propose_next_year)
-    proposer.start()
-    assert proposed.wait(timeout=60) and not failure, failure
     answers = []
 
     def approve():
@@ -361,13 +341,11 @@ def test_a_carry_over_never_lands_in_a_fund_whose_close_was_proposed_meanwhile(c
         )
 
     approver = threading.Thread(target=approve)
-    approver.start()
-    approver.join(timeout=2)
-    waited = approver.is_alive()
-    release.set()
-    proposer.join(timeout=60)
+    with _held_open(committed_app, "province_maker", propose_next_year, "commit"):
+        approver.start()
+        approver.join(timeout=2)
+        waited = approver.is_alive()
     approver.join(timeout=60)
-    assert not failure, failure
     assert waited, "the approval did not wait for next year's fund"
     assert answers[0].status_code == 422, answers[0].get_json()
     assert answers[0].get_json()["error"]["code"] == "validation_error"

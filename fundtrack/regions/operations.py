@@ -61,11 +61,15 @@ def subtree_codes(session, root: str) -> set[str]:
     return set(cached[root])
 
 
+def is_whole_tree(session, root: str) -> bool:
+    """True when ``root``'s subtree is every region (the province)."""
+    return len(subtree_codes(session, root)) == len(parent_map(session))
+
+
 def in_subtree(session, column, root: str):
     """SQL condition: ``column`` holds ``root`` or a region below it. For the root of the
     whole tree (the province) that is every region, and no condition at all: a list of all
     137 codes in each of a page's subqueries costs more to send and plan than the rows."""
-    codes = subtree_codes(session, root)
-    if len(codes) == len(parent_map(session)):
+    if is_whole_tree(session, root):
         return column.is_not(None)
-    return column.in_(codes)
+    return column.in_(subtree_codes(session, root))

@@ -192,6 +192,14 @@ class Bench:
         past_ms = median_ms(timed(lambda: api(f"?as_of={as_of}"), self.repeat))
         rows_ms = median_ms(timed(kept, self.repeat))
         aggregate_ms = median_ms(timed(aggregate, self.repeat))
+
+        # what any read through the API costs before it reads anything of its own: the
+        # token, the user, the access log, one row, the JSON
+        def one_fund():
+            response = self.client.get(f"/api/v1/funds/{fund_id}", headers=headers)
+            assert response.status_code == 200, response.get_data(as_text=True)[:300]
+
+        one_fund_ms = median_ms(timed(one_fund, self.repeat))
         ratio = api_ms / rows_ms
         rows = self.fund_rows(fund_id)
         self.record(
@@ -199,6 +207,13 @@ class Bench:
             api_ms, "ms", "≤ 2 × SQL of the kept rows", ratio <= 2,
             f"SQL of the fund's balance rows {rows_ms:.1f} ms, ratio {ratio:.2f}×; the "
             f"aggregate over the records by hand-written SQL {aggregate_ms:.1f} ms",
+        )  # fmt: skip
+        ratio = api_ms / one_fund_ms
+        self.record(
+            "the same balances against one fund's record through the API (same token)",
+            api_ms, "ms", "proposed in #16: ≤ 2 × a one-record API read", ratio <= 2,
+            f"GET /api/v1/funds/{fund_id} {one_fund_ms:.1f} ms, ratio {ratio:.2f}× "
+            "(137 regions × 11 fields against one record)",
         )  # fmt: skip
         ratio = past_ms / aggregate_ms
         self.record(
@@ -494,13 +509,15 @@ class Bench:
         with self.gunicorn() as port:
             spread, spread_waits = self.sampled_throughput(port, CONCURRENT_COUNTIES[:4])
             same, same_waits = self.sampled_throughput(port, (COUNTY,) * 4)
+            alone, alone_waits = self.sampled_throughput(port, (COUNTY,))
             ratio = spread / same
             self.record(
                 "create + approve throughput, 4 clients in 4 counties of one fund",
                 spread, "pairs/s", "≥ 1.5 × 4 clients in one county", ratio >= 1.5,
-                f"4 clients in one county {same:.1f} pairs/s, ratio {ratio:.2f}×; the "
-                f"writers' database sessions, while active — 4 counties: {spread_waits}; "
-                f"one county: {same_waits} (gunicorn 4 workers, 20 s each)",
+                f"4 clients in one county {same:.1f} pairs/s, ratio {ratio:.2f}×; one client "
+                f"alone {alone:.1f} pairs/s; the writers' database sessions, while active — "
+                f"4 counties: {spread_waits}; one county: {same_waits}; one client: "
+                f"{alone_waits} (gunicorn 4 workers, 20 s each)",
             )  # fmt: skip
             heads = (self._http_token(port, f"maker_{OTHER_COUNTY}"),
                      self._http_token(port, f"checker_{OTHER_COUNTY}"))  # fmt: skip
@@ -554,6 +571,7 @@ class Bench:
         stop = threading.Event()
         sampler = threading.Thread(target=self._sample_waits, args=(waits, stop))
         sampler.start()
+        cpu_before = _cpu_times()
         try:
             rate = self.throughput(port, counties)
         finally:
@@ -564,7 +582,7 @@ class Bench:
             f"{name} {count / busy:.0%}"
             for name, count in sorted(waits.items(), key=lambda w: -w[1])
         )
-        return rate, shares
+        return rate, f"{shares}; the machine's cores {_busy_since(cpu_before):.0%} busy"
 
     def _sample_waits(self, waits: dict[str, int], stop: threading.Event) -> None:
         with self.engine.connect() as conn:
@@ -775,6 +793,20 @@ def _wait_for(url: str, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.5)
     raise RuntimeError(f"gunicorn did not answer at {url}")
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) clock ticks of all cores since boot, from /proc/stat."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle and waiting for IO
+    return sum(ticks) - idle, sum(ticks)
+
+
+def _busy_since(before: tuple[int, int]) -> float:
+    """The share of the machine's cores that were busy since ``before`` (all processes: the
+    app, PostgreSQL and the clients share them)."""
+    busy, total = _cpu_times()
+    return (busy - before[0]) / max(total - before[1], 1)
 
 
 def _meminfo_gb() -> float:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple
-
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request, url_for
 from flask_babel import get_locale
@@ -25,7 +23,7 @@ from fundtrack.funds.permissions import (
     can_view_year_end_close,
     get_visible_fund,
 )
-from fundtrack.ledger.balances import balance_rows
+from fundtrack.ledger.balances import balance_rows, rows_key
 from fundtrack.regions.models import Region
 
 bp = Blueprint("fund_pages", __name__)
@@ -82,7 +80,7 @@ def _distribution(fund, root_code, rows, flows, as_of_text, as_of_error):
         root_code,
         as_of_text,
         as_of_error,
-        tuple(astuple(row) for row in rows),
+        rows_key(rows),
         tuple(sorted(flows.items())),
     )
     return fragment(

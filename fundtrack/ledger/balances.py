@@ -26,9 +26,10 @@ compares it with the kept rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 
 import sqlalchemy as sa
 from sqlalchemy_continuum import version_class, versioning_manager
@@ -407,6 +408,17 @@ class BalanceRow(Balance):
     level: str = ""
     parent: str | None = None
     depth: int = 0
+
+
+#: every field of a row, for ``rows_key``
+_ROW_FIELDS = attrgetter(*(f.name for f in fields(BalanceRow)))
+
+
+def rows_key(rows: list[BalanceRow]) -> tuple:
+    """Everything the rows show, hashable: the key of output rendered from them
+    (``dataclasses.astuple`` deep-copies each value and was slower than the rendering it
+    spares)."""
+    return tuple(map(_ROW_FIELDS, rows))
 
 
 def balance_rows(

@@ -69,3 +69,25 @@ def test_bad_as_of_is_422(api, fund_id):
     response = api("auditor").get(f"/api/v1/funds/{fund_id('2017-SJH')}/balances?as_of=yesterday")
     assert response.status_code == 422
     assert response.get_json()["error"]["details"]["fields"]["as_of"]
+
+
+def test_kept_balances_never_outlive_a_change_nor_cross_subtrees(api, fund_id):
+    """The body is kept per process, keyed on the rows it shows (core.fragments): a payment
+    in between shows at once, and a prefecture never gets the province's kept body."""
+    sjh = fund_id("2017-SJH")
+    province = api("auditor")
+    first = province.get(f"/api/v1/funds/{sjh}/balances")
+    assert first.mimetype == "application/json"
+    leiyang = api("leiyang_finance")
+    paid = leiyang.post(
+        "/api/v1/disbursements",
+        json={"fund_id": sjh, "category": "project_support", "amount": "100.00",
+              "paid_on": "2017-12-10", "payee_name": "缓存测试户", "voucher_no": "缓存-1"},
+    )  # fmt: skip
+    assert paid.status_code == 201, paid.get_json()
+    before = {b["region"]: b for b in first.get_json()["items"]}
+    after = _balances(province, sjh)
+    assert Decimal(before["430481"]["available"]) - Decimal(after["430481"]["available"]) == 100
+    assert after["430000"] == before["430000"]  # the province's own money did not move
+    prefecture = _balances(api("hengyang_finance"), sjh)
+    assert "430000" not in prefecture and prefecture["430481"] == after["430481"]

@@ -58,8 +58,8 @@ class DefaultConfig:
     #: days a 公示 runs unless its end is given, and the fewest it may run
     PUBLICITY_DAYS = 7
     PUBLICITY_MIN_DAYS = 5
-    #: rendered page fragments (a fund's balance tree) each worker keeps, keyed on the
-    #: figures they show (core.fragments); 0: none
+    #: rendered output (a fund's balance tree, the balances API's JSON) each worker keeps,
+    #: keyed on the figures it shows (core.fragments); 0: none
     FRAGMENT_CACHE_SIZE = 256
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fundtrack.core.access import get_visible
-from fundtrack.core.api import FORBIDDEN, NOT_FOUND, PDF_RESPONSE, paginated
+from fundtrack.core.api import FORBIDDEN, NOT_FOUND, PDF_RESPONSE, PageQuerySchema, paginated
 from fundtrack.core.auth import token_required
 from fundtrack.core.timeparse import local_today
 from fundtrack.evaluations import operations
@@ -90,15 +90,20 @@ class Evaluations(MethodView):
 
 @blp.route("/evaluations/overdue")
 class OverdueEvaluations(MethodView):
+    @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, OverdueListSchema)
     @token_required
-    def get(self):
-        """Evaluations of the caller's subtree not submitted by the configured deadline."""
-        return {
-            "items": operations.overdue(
-                db.session, g.user.region_code, local_today(), operations.configured_deadline()
-            )
-        }
+    def get(self, query):
+        """Evaluations of the caller's subtree not submitted by the configured deadline, by
+        year, fund and region, a page at a time."""
+        return operations.overdue_page(
+            db.session,
+            g.user.region_code,
+            local_today(),
+            operations.configured_deadline(),
+            query["page"],
+            query["per_page"],
+        )
 
 
 @blp.route("/evaluations/<int:evaluation_id>")

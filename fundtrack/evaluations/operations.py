@@ -528,24 +528,33 @@ def _overdue_pairs(session, region_code: str, today: date, deadline: tuple[int, 
     )
 
 
-def overdue(session, region_code: str, today: date, deadline: tuple[int, int]) -> list[dict]:
-    """Regions of ``region_code``'s subtree (itself and below) whose evaluation of a fund is
-    not submitted although the deadline (month, day of the following year) has passed."""
-    return overdue_first(session, region_code, today, deadline, None)[0]
-
-
-def overdue_first(
-    session, region_code: str, today: date, deadline: tuple[int, int], limit: int | None
+def overdue(
+    session,
+    region_code: str,
+    today: date,
+    deadline: tuple[int, int],
+    limit: int | None = None,
+    offset: int = 0,
 ) -> tuple[list[dict], int]:
-    """The first ``limit`` (all for None) of ``overdue``, and how many there are in all, in
-    one statement (the home page lists twenty of a province's thousands)."""
+    """Regions of ``region_code``'s subtree (itself and below) whose evaluation of a fund is
+    not submitted although the deadline (month, day of the following year) has passed, by
+    year, fund and region: ``limit`` of them (all for None) from ``offset``, and how many
+    there are in all, in one statement (a province with a year of evaluations outstanding
+    has thousands; the home page lists twenty, the page and the API fifty at a time)."""
     month, day = deadline
     pairs_query = _overdue_pairs(session, region_code, today, deadline).subquery()
     found = session.execute(
         sa.select(pairs_query.c.id, pairs_query.c.to_region_code, sa.func.count().over())
         .order_by(pairs_query.c.fiscal_year, pairs_query.c.code, pairs_query.c.to_region_code)
         .limit(limit)
+        .offset(offset)
     ).all()
+    if found:
+        total = found[0][2]
+    elif offset:  # past the last page: no row carries the count
+        total = session.scalar(sa.select(sa.func.count()).select_from(pairs_query))
+    else:
+        total = 0
     # each fund and region once: a province with a year of evaluations outstanding has
     # thousands of pairs but only a few funds
     funds = {
@@ -566,4 +575,13 @@ def overdue_first(
         }
         for fund_id, code, _total in found
     ]
-    return items, found[0][2] if found else 0
+    return items, total
+
+
+def overdue_page(
+    session, region_code: str, today: date, deadline: tuple[int, int], page: int, per_page: int
+) -> dict:
+    """One page of ``overdue``: ``{"items", "page", "per_page", "total"}`` like every
+    paginated list (``core.api.paginated``)."""
+    items, total = overdue(session, region_code, today, deadline, per_page, (page - 1) * per_page)
+    return {"items": items, "page": page, "per_page": per_page, "total": total}

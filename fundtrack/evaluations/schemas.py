@@ -160,4 +160,4 @@ class OverdueSchema(ma.Schema):
 
 
 EvaluationListSchema = list_of(EvaluationSchema, "EvaluationList", paginated=True)
-OverdueListSchema = list_of(OverdueSchema, "OverdueList")
+OverdueListSchema = list_of(OverdueSchema, "OverdueList", paginated=True)

@@ -49,6 +49,8 @@ from fundtrack.users.models import User
 
 #: evaluations per page of the list
 PER_PAGE = 50
+#: overdue evaluations per page of the evaluations page (its own pager: ``overdue_page``)
+OVERDUE_PER_PAGE = 50
 
 bp = Blueprint("evaluation_pages", __name__, url_prefix="/evaluations")
 
@@ -125,8 +127,13 @@ def index():
         evaluations=listing["items"],
         **{k: listing[k] for k in ("filters", "sort", "page", "per_page", "total")},
         to_file=to_file,
-        overdue=operations.overdue(
-            db.session, current_user.region_code, local_today(), operations.configured_deadline()
+        overdue=operations.overdue_page(
+            db.session,
+            current_user.region_code,
+            local_today(),
+            operations.configured_deadline(),
+            max(request.args.get("overdue_page", 1, type=int), 1),
+            OVERDUE_PER_PAGE,
         ),
         statuses=EVALUATION_TRANSITIONS.labels,
         status=listing["filters"].get("status"),

@@ -8,7 +8,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from fundtrack.core.timeparse import local_today
-from fundtrack.evaluations.operations import configured_deadline, overdue_first
+from fundtrack.evaluations.operations import configured_deadline, overdue
 from fundtrack.extensions import db
 from fundtrack.funds import operations
 from fundtrack.funds.charts import rate_width
@@ -19,7 +19,7 @@ from fundtrack.ledger.balances import Balance, funds_balances
 
 bp = Blueprint("home", __name__)
 
-#: overdue evaluations listed on the home page (the evaluations page lists them all)
+#: overdue evaluations listed on the home page (the evaluations page pages through them all)
 OVERDUE_LISTED = 20
 
 
@@ -34,7 +34,7 @@ def index():
         .order_by(Fund.fiscal_year.desc(), Fund.code)
     ).all()
     balances = funds_balances(db.session, funds, region_code=user.region_code)
-    overdue, overdue_count = overdue_first(
+    overdue_listed, overdue_count = overdue(
         db.session, user.region_code, local_today(), configured_deadline(), OVERDUE_LISTED
     )
     rows = [
@@ -46,7 +46,7 @@ def index():
         rows=rows,
         rate_width=rate_width,
         budget_lines=operations.budget_lines_within(db.session, user.region_code),
-        overdue=overdue,
+        overdue=overdue_listed,
         overdue_count=overdue_count,
         waiting=waiting_for(db.session, user),
     )

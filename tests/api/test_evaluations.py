@@ -1311,6 +1311,33 @@ def test_regions_that_received_money_and_filed_nothing_are_overdue(api):
     assert overdue(api("auditor")) == {(item["fund_code"], item["region"]) for item in items}
 
 
+def test_the_overdue_list_is_paginated_by_year_fund_and_region(api):
+    """A province with a year of evaluations outstanding has thousands: the list comes a
+    page at a time like every large list, in a stable order, with the count of all."""
+    auditor = api("auditor")
+    everything = ok(auditor.get("/api/v1/evaluations/overdue?per_page=200"))
+    assert set(everything) == {"items", "page", "per_page", "total"}
+    pairs = [(item["due"], item["fund_code"], item["region"]) for item in everything["items"]]
+    assert len(pairs) == everything["total"] > 14
+    assert pairs == sorted(pairs)
+    assert ok(auditor.get("/api/v1/evaluations/overdue"))["per_page"] == 50
+
+    first = ok(auditor.get("/api/v1/evaluations/overdue?per_page=7"))
+    second = ok(auditor.get("/api/v1/evaluations/overdue?per_page=7&page=2"))
+    assert first["total"] == second["total"] == everything["total"]
+    assert len(first["items"]) == len(second["items"]) == 7
+    assert [(i["due"], i["fund_code"], i["region"]) for i in first["items"] + second["items"]] == (
+        pairs[:14]
+    )
+    past = ok(auditor.get("/api/v1/evaluations/overdue?per_page=7&page=1000"))
+    assert past["items"] == [] and past["total"] == everything["total"]
+
+    for bad in ("per_page=0", "per_page=201", "page=0", "page=abc"):
+        response = auditor.get(f"/api/v1/evaluations/overdue?{bad}")
+        assert response.status_code == 422, bad
+        assert response.get_json()["error"]["code"] == "validation_error"
+
+
 @pytest.mark.parametrize(
     "username, regions",
     [

@@ -105,6 +105,34 @@ def test_overdue_evaluations_show_on_the_home_pages_of_region_and_parent(client,
     assert "耒阳市：2017年 计生家庭发展生产贷款贴息" in html
 
 
+def test_the_evaluations_page_pages_through_the_overdue_on_its_own(client, web_login, monkeypatch):
+    """The overdue list has its own pager (``overdue_page``), which keeps the list's page,
+    and the list's pager keeps the overdue page."""
+    monkeypatch.setattr("fundtrack.evaluations.views.OVERDUE_PER_PAGE", 10)
+    monkeypatch.setattr("fundtrack.evaluations.views.PER_PAGE", 3)
+    web_login("province_checker")
+
+    def overdue_items(html: str) -> list[str]:
+        section = html.split('id="overdue"', 1)[1].split("</section>", 1)[0]
+        return re.findall(r"<li>(.*?)</li>", section)
+
+    first = client.get("/evaluations/").get_data(as_text=True)
+    total = int(re.search(r"逾期未提交的绩效评价（(\d+)）", first).group(1))
+    assert total > 20
+    assert len(overdue_items(first)) == 10
+    pages = -(-total // 10)
+    assert f"共 {total} 条，第 1 / {pages} 页" in first
+    assert 'href="/evaluations/?page=1&amp;overdue_page=2#overdue"' in first
+
+    second = client.get("/evaluations/?overdue_page=2").get_data(as_text=True)
+    assert f"共 {total} 条，第 2 / {pages} 页" in second
+    assert not set(overdue_items(first)) & set(overdue_items(second))
+    assert 'href="/evaluations/?page=1&amp;overdue_page=1#overdue"' in second
+    assert 'href="/evaluations/?overdue_page=2&amp;page=2"' in second  # the list's pager
+    last = client.get(f"/evaluations/?overdue_page={pages}").get_data(as_text=True)
+    assert len(overdue_items(last)) == total - 10 * (pages - 1)
+
+
 def test_evaluation_pdf_from_the_page(client, web_login, db_session):
 
     evaluation_id = db_session.scalar(

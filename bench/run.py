@@ -519,6 +519,18 @@ class Bench:
                 f"4 counties: {spread_waits}; one county: {same_waits}; one client: "
                 f"{alone_waits} (gunicorn 4 workers, 20 s each)",
             )  # fmt: skip
+            # two clients leave the cores room (one alone keeps about half the machine
+            # busy), so whether one county's balance row makes its writers queue shows here
+            # rather than being hidden behind the CPU, as with four
+            spread, spread_waits = self.sampled_throughput(port, CONCURRENT_COUNTIES[:2])
+            same, same_waits = self.sampled_throughput(port, (COUNTY,) * 2)
+            self.record(
+                "create + approve throughput, 2 clients in 2 counties of one fund", spread,
+                "pairs/s", None, None,
+                f"2 clients in one county {same:.1f} pairs/s, ratio {spread / same:.2f}×; the "
+                f"writers' database sessions, while active — 2 counties: {spread_waits}; one "
+                f"county: {same_waits} (gunicorn 4 workers, 20 s each)",
+            )  # fmt: skip
             heads = (self._http_token(port, f"maker_{OTHER_COUNTY}"),
                      self._http_token(port, f"checker_{OTHER_COUNTY}"))  # fmt: skip
             quiet = self._timed_pairs(port, OTHER_COUNTY, heads, time.monotonic() + 10, "Q")

@@ -18,7 +18,6 @@ from fundtrack.allocations.schemas import (
     AllocationListSchema,
     AllocationQuerySchema,
     AllocationSchema,
-    ApproveSchema,
     NoticeQuerySchema,
     RecallCreateSchema,
     RecallSchema,
@@ -194,16 +193,22 @@ class RecallDetail(MethodView):
 
 @blp.route("/recalls/<int:recall_id>/approve")
 class RecallApprove(MethodView):
-    @blp.arguments(ApproveSchema)
+    @blp.arguments(AllocationApproveSchema)
     @blp.response(200, RecallSchema)
     @blp.alt_response(409, **ERRORS)
     @blp.alt_response(403, **FORBIDDEN)
     @token_required
     def post(self, data, recall_id):
-        """Approve a recall: the money returns to the giver (or goes on, for 调剂)."""
+        """Approve a recall: the money returns to the giver (or goes on, for 调剂, through
+        the same evaluation gate as an allocation: ``evaluation_override_reason``)."""
         recall = get_visible_recall(recall_id)
         operations.approve_recall(
-            db.session, g.user, recall, data["approved_on"], reason=data["reason"]
+            db.session,
+            g.user,
+            recall,
+            data["approved_on"],
+            reason=data["reason"],
+            evaluation_override_reason=data["evaluation_override_reason"],
         )
         return recall
 

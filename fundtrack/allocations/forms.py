@@ -1,7 +1,7 @@
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from fundtrack.core.forms import Form, MoneyField
+from fundtrack.core.forms import Form, MoneyField, OpinionForm
 from fundtrack.core.i18n import _l
 
 
@@ -31,4 +31,15 @@ class RecallForm(Form):
     document_no = StringField(_l("文号"), validators=[Optional(), Length(max=64)])
     redistribute_to = SelectField(
         _l("调剂给（不选则收回本级）"), validate_choice=False, validators=[Optional()]
+    )
+
+
+class ApproveAllocationForm(OpinionForm):
+    """The approval of an allocation or a recall, with the provincial checker's override of
+    the evaluation gate where the receiver's last evaluation did not pass."""
+
+    evaluation_override_reason = TextAreaField(
+        _l("绩效评价例外理由"),
+        description=_l("接收地区上年度绩效评价未通过：确需下达时由省级审批人员填写，记入历史"),
+        validators=[Optional(), Length(max=2000)],
     )

@@ -23,6 +23,7 @@ from fundtrack.allocations.permissions import (
     can_approve_allocation,
     can_cancel_allocation,
     can_create_allocation,
+    can_override_evaluation_gate,
     can_recall_allocation,
 )
 from fundtrack.core.errors import (
@@ -114,6 +115,54 @@ def create_allocation(
     return allocation
 
 
+def _evaluation_override(
+    session, user, allocation: Allocation, to_region_code: str, reason: str | None
+):
+    """The gate on money into ``to_region_code`` (``evaluations.evaluation_gate``), for every
+    approval that makes a region receive money (an allocation, a redistribution): None when
+    it is open, else the override reason of a provincial checker, which the approval keeps.
+    Raises ``EvaluationRequired`` (no reason given) or ``Forbidden`` (not a provincial
+    checker)."""
+    problems = evaluation_gate(session, allocation.fund, to_region_code)
+    if not problems:
+        return None
+    override = (reason or "").strip()
+    if not override:
+        raise EvaluationRequired(
+            _(
+                "%(problems)s。如确需下达，须由省级审批人员填写例外理由",
+                problems=_("；").join(str(p) for p in problems),
+            ),
+            problems=[str(p) for p in problems],
+        )
+    if not can_override_evaluation_gate(session, user, allocation):
+        raise Forbidden(_("只有省级财务审批人员可以在绩效评价未通过时例外下达"))
+    return require_reason(override)
+
+
+def _override_note(override: str | None) -> str:
+    """What an approval's audit action adds for an override of the evaluation gate."""
+    return f"（绩效评价例外：{override}）" if override else ""  # zh-only: stored audit action
+
+
+def _approval_date(fund, approved_on: date | None) -> date:
+    """The approval date an approver gives (today when none): a paper approval may be
+    recorded later, and a year's money may be issued in advance (提前下达) from the year
+    before, but never in the future. Raises ``ValidationFailed`` (``approved_on``)."""
+    today = local_today()
+    if approved_on is None:
+        return today
+    earliest = date(fund.fiscal_year - 1, 1, 1)
+    if not (earliest <= approved_on <= today):
+        message = _(
+            "审批日期须在 %(earliest)s 与今天 %(today)s 之间",
+            earliest=earliest.isoformat(),
+            today=today.isoformat(),
+        )
+        raise ValidationFailed(message, fields={"approved_on": [message]})
+    return approved_on
+
+
 def approve_allocation(
     session,
     user,
@@ -136,34 +185,20 @@ def approve_allocation(
         raise Forbidden(_("没有审批该地区资金下达的权限"))
     opinion = optional_reason(reason)
     ALLOCATION_TRANSITIONS.target(allocation.status, "approve")
+    approved_on = _approval_date(allocation.fund, approved_on)
     lock_balances(
         session, allocation.fund, (allocation.from_region_code, allocation.to_region_code)
     )
-    problems = evaluation_gate(session, allocation.fund, allocation.to_region_code)
-    override = (evaluation_override_reason or "").strip()
-    if problems and not override:
-        raise EvaluationRequired(
-            _(
-                "%(problems)s。如确需下达，须由省级审批人员填写例外理由",
-                problems=_("；").join(str(p) for p in problems),
-            ),
-            problems=[str(p) for p in problems],
-        )
-    if problems:
-        if not (
-            user.role == "checker" and session.get(Region, user.region_code).level == "province"
-        ):
-            raise Forbidden(_("只有省级财务审批人员可以在绩效评价未通过时例外下达"))
-        allocation.evaluation_override_reason = require_reason(override)
+    override = _evaluation_override(
+        session, user, allocation, allocation.to_region_code, evaluation_override_reason
+    )
+    allocation.evaluation_override_reason = override
     ALLOCATION_TRANSITIONS.apply(allocation, "approve")
     allocation.approved_by_id = user.id
     allocation.approved_at = utcnow()
-    allocation.approved_on = approved_on or local_today()
+    allocation.approved_on = approved_on
     action = f"审批资金下达 {allocation.document_no}"  # zh-only: stored audit action
-    if problems:
-        override_note = allocation.evaluation_override_reason
-        action += f"（绩效评价例外：{override_note}）"  # zh-only: stored audit action
-    set_action(session, action)
+    set_action(session, action + _override_note(override))
     set_reason(session, opinion)
     session.flush()
     return allocation
@@ -272,18 +307,38 @@ def create_recall(
     return recall
 
 
+def _recall_date(allocation: Allocation, recalled_on: date | None) -> date:
+    """The recall's date (today when none): not before the allocation's approval, not in the
+    future. Raises ``ValidationFailed`` (``approved_on``, the field of the API's body)."""
+    today = local_today()
+    if recalled_on is None:
+        return today
+    earliest = allocation.approved_on or date(allocation.fund.fiscal_year - 1, 1, 1)
+    if not (earliest <= recalled_on <= today):
+        message = _(
+            "收回日期须在下达审批日期 %(earliest)s 与今天 %(today)s 之间",
+            earliest=earliest.isoformat(),
+            today=today.isoformat(),
+        )
+        raise ValidationFailed(message, fields={"approved_on": [message]})
+    return recalled_on
+
+
 def approve_recall(
     session,
     user,
     recall: AllocationRecall,
     recalled_on: date | None = None,
     reason: str | None = None,
+    evaluation_override_reason: str | None = None,
 ):
     """Approve a recall: the money returns to the giver (or, for a redistribution, goes on
     as a new approved allocation prepared by the recall's maker and approved by this
-    checker). A fully recalled allocation becomes ``recalled``. ``reason`` is the approver's
-    opinion. Raises ``SameUserApproval``, ``Forbidden``, ``InvalidTransition``,
-    ``ReasonRequired`` (too long)."""
+    checker, through the same evaluation gate as any allocation). A fully recalled
+    allocation becomes ``recalled``. ``reason`` is the approver's opinion; ``recalled_on``
+    lies between the allocation's approval and today. Raises ``SameUserApproval``,
+    ``Forbidden``, ``InvalidTransition``, ``ReasonRequired`` (too long),
+    ``ValidationFailed`` or ``EvaluationRequired``."""
     allocation = recall.allocation
     if recall.created_by_id == user.id:
         raise SameUserApproval()
@@ -291,15 +346,21 @@ def approve_recall(
         raise Forbidden(_("没有审批该地区资金收回的权限"))
     opinion = optional_reason(reason)
     RECALL_TRANSITIONS.target(recall.status, "approve")
+    recalled_on = _recall_date(allocation, recalled_on)
     # a redistribution also moves money into a third region: its row in the same key order
     regions = (allocation.from_region_code, allocation.to_region_code)
     lock_balances(
         session, allocation.fund, (*regions, *filter(None, [recall.redistribute_to_code]))
     )
+    override = None
+    if recall.redistribute_to_code:
+        override = _evaluation_override(
+            session, user, allocation, recall.redistribute_to_code, evaluation_override_reason
+        )
     RECALL_TRANSITIONS.apply(recall, "approve")
     recall.approved_by_id = user.id
     recall.approved_at = utcnow()
-    recall.recalled_on = recalled_on or local_today()
+    recall.recalled_on = recalled_on
     session.flush()
     _mark_if_fully_recalled(session, allocation)
     if recall.redistribute_to_code:
@@ -315,13 +376,14 @@ def approve_recall(
             approved_by_id=user.id,
             approved_at=recall.approved_at,
             approved_on=recall.recalled_on,
+            evaluation_override_reason=override,
         )
         session.add(onward)
         session.flush()
         recall.redistributed_as_id = onward.id
     action = "审批资金调剂" if recall.redistribute_to_code else "审批资金收回"  # zh-only: stored
     action = f"{action} {allocation.document_no}（{recall.reason}）"  # zh-only: stored
-    set_action(session, action)
+    set_action(session, action + _override_note(override))
     set_reason(session, opinion)
     session.flush()
     return recall

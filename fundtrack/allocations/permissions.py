@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fundtrack.regions.models import Region
 from fundtrack.regions.operations import is_within
 
 
@@ -14,6 +15,15 @@ def can_approve_allocation(session, user, allocation) -> bool:
     """A checker with rights over the giving region (its own region or an ancestor)."""
     return user.role == "checker" and is_within(
         session, allocation.from_region_code, user.region_code
+    )
+
+
+def can_override_evaluation_gate(session, user, allocation) -> bool:
+    """A provincial checker who may approve ``allocation`` (or a recall of it) may let the
+    money reach a region whose last evaluation did not pass (绩效评价例外), with a reason."""
+    return (
+        can_approve_allocation(session, user, allocation)
+        and session.get(Region, user.region_code).level == "province"
     )
 
 

@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         {
             "can_create_allocation": permissions.can_create_allocation,
             "can_approve_allocation": permissions.can_approve_allocation,
+            "can_override_evaluation_gate": permissions.can_override_evaluation_gate,
             "can_cancel_allocation": permissions.can_cancel_allocation,
             "can_recall_allocation": permissions.can_recall_allocation,
         },

@@ -47,11 +47,14 @@ class AllocationCreateSchema(ma.Schema):
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
 
 
-class ApproveSchema(DecisionSchema):
-    approved_on = ma.fields.Date(load_default=None, allow_none=True)
+class AllocationApproveSchema(DecisionSchema):
+    """The approval of an allocation, or of a recall (whose redistribution is one)."""
 
-
-class AllocationApproveSchema(ApproveSchema):
+    approved_on = ma.fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "审批（收回）日期：不晚于今天；默认今天"},
+    )
     evaluation_override_reason = ma.fields.String(
         load_default=None,
         allow_none=True,

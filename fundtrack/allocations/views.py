@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from fundtrack.allocations import operations
-from fundtrack.allocations.forms import AllocationForm, RecallForm
+from fundtrack.allocations.forms import AllocationForm, ApproveAllocationForm, RecallForm
 from fundtrack.allocations.models import ALLOCATION_TRANSITIONS, Allocation, AllocationRecall
 from fundtrack.allocations.notices import send_notice
 from fundtrack.allocations.permissions import (
@@ -18,7 +18,7 @@ from fundtrack.allocations.permissions import (
 from fundtrack.allocations.queries import SEARCH_COLUMNS
 from fundtrack.audit.reports import decision_trail
 from fundtrack.core.access import get_visible
-from fundtrack.core.forms import OpinionForm, ReasonForm
+from fundtrack.core.forms import ReasonForm
 from fundtrack.core.i18n import _
 from fundtrack.core.web_helpers import (
     attempt,
@@ -27,6 +27,7 @@ from fundtrack.core.web_helpers import (
     record_listing,
     run_action,
 )
+from fundtrack.evaluations.operations import evaluation_gate
 from fundtrack.extensions import db
 from fundtrack.funds.models import Fund
 from fundtrack.funds.permissions import get_visible_fund, visible_funds_filter
@@ -151,22 +152,26 @@ def detail(allocation_id: int):
         for c in _receiver_choices(allocation.from_region_code)
         if c[0] != allocation.to_region_code
     ]
+    drafts = [r for r in allocation.recalls if r.status == "draft"]
     return render_template(
         "allocations/detail.html",
         allocation=allocation,
-        opinion_form=OpinionForm(),
+        # why an approval would be refused for the receiver's evaluation, before it is tried
+        gate=evaluation_gate(db.session, allocation.fund, allocation.to_region_code)
+        if allocation.status == "draft"
+        else [],
+        recall_gates={
+            r.id: evaluation_gate(db.session, allocation.fund, r.redistribute_to_code)
+            for r in drafts
+            if r.redistribute_to_code
+        },
+        opinion_form=ApproveAllocationForm(),
         trail=decision_trail(db.session, "allocations", allocation.id),
         cancel_form=ReasonForm(prefix="cancel"),
         # one reason form per draft recall, with the prefix recall_action reads
-        recall_cancel_forms={
-            r.id: ReasonForm(prefix=f"recall{r.id}")
-            for r in allocation.recalls
-            if r.status == "draft"
-        },
+        recall_cancel_forms={r.id: ReasonForm(prefix=f"recall{r.id}") for r in drafts},
         recall_opinion_forms={
-            r.id: OpinionForm(prefix=f"approve-recall{r.id}")
-            for r in allocation.recalls
-            if r.status == "draft"
+            r.id: ApproveAllocationForm(prefix=f"approve-recall{r.id}") for r in drafts
         },
         recall_form=recall_form,
         recallable_fen=operations.recallable_fen(db.session, allocation),
@@ -183,13 +188,17 @@ def _run(allocation: Allocation, action, success: str):
 @login_required
 def approve(allocation_id: int):
     allocation = get_visible(Allocation, allocation_id, can_view_allocation)
-    form = OpinionForm()
+    form = ApproveAllocationForm()
     if not form.validate_on_submit():
         return form_refused(form, url_for("allocation_pages.detail", allocation_id=allocation.id))
     return _run(
         allocation,
         lambda: operations.approve_allocation(
-            db.session, current_user, allocation, reason=form.reason.data
+            db.session,
+            current_user,
+            allocation,
+            evaluation_override_reason=form.evaluation_override_reason.data,
+            reason=form.reason.data,
         ),
         _("已审批，资金已下达"),
     )
@@ -242,7 +251,7 @@ def recall_action(recall_id: int, action: str):
     recall = get_visible(AllocationRecall, recall_id, can_view_recall)
     allocation = recall.allocation
     if action == "approve":
-        opinion = OpinionForm(prefix=f"approve-recall{recall.id}")
+        opinion = ApproveAllocationForm(prefix=f"approve-recall{recall.id}")
         if not opinion.validate_on_submit():
             return form_refused(
                 opinion, url_for("allocation_pages.detail", allocation_id=allocation.id)
@@ -250,7 +259,11 @@ def recall_action(recall_id: int, action: str):
         return _run(
             allocation,
             lambda: operations.approve_recall(
-                db.session, current_user, recall, reason=opinion.reason.data
+                db.session,
+                current_user,
+                recall,
+                reason=opinion.reason.data,
+                evaluation_override_reason=opinion.evaluation_override_reason.data,
             ),
             _("已审批收回"),
         )

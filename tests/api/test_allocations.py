@@ -1,12 +1,14 @@
 """Allocations (下达), their approval, cancellation, recall (收回) and redistribution (调剂),
 through the API only. Balances are read back from ``GET /funds/{id}/balances``."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from fundtrack.allocations.models import Allocation
+from fundtrack.core.timeparse import local_today
 from tests.helpers import assert_refused, created, draft, ok
 
 
@@ -89,6 +91,36 @@ def test_approval_takes_the_business_date_given(api, fund_id):
         )
     )
     assert approved["approved_on"] == "2017-05-02"
+    # a year's money may be issued in advance (提前下达), from the year before
+    early = created(draft(api("province_maker"), fund, "430500"))
+    approved = ok(
+        api("province_checker").post(
+            f"/api/v1/allocations/{early['id']}/approve", json={"approved_on": "2016-01-01"}
+        )
+    )
+    assert approved["approved_on"] == "2016-01-01"
+
+
+@pytest.mark.parametrize("day", ["2015-12-31", "0001-01-01", "tomorrow", "9999-12-31"])
+def test_an_approval_date_in_the_future_or_before_the_year_before_is_refused(
+    api, db_session, fund_id, day
+):
+    """The approval date is what the notice prints and the exports filter by."""
+    if day == "tomorrow":
+        day = (local_today() + timedelta(days=1)).isoformat()
+    body = created(draft(api("province_maker"), fund_id("2017-SJH"), "430400"))
+    error = assert_refused(
+        db_session,
+        lambda: api("province_checker").post(
+            f"/api/v1/allocations/{body['id']}/approve", json={"approved_on": day}
+        ),
+        422,
+        "validation_error",
+    )
+    assert error["details"]["fields"]["approved_on"] == [
+        f"审批日期须在 2016-01-01 与今天 {local_today().isoformat()} 之间"
+    ]
+    assert ok(api("auditor").get(f"/api/v1/allocations/{body['id']}"))["status"] == "draft"
 
 
 def test_a_checker_above_the_giver_may_approve(api, fund_id):
@@ -376,6 +408,28 @@ def test_a_partial_recall_reserves_at_the_receiver_and_returns_on_approval(
         (body["id"], "approved", "60000.00")
     ]
     assert ok(api("province_maker").get(f"/api/v1/recalls/{body['id']}"))["status"] == "approved"
+
+
+@pytest.mark.parametrize("day", ["2017-04-09", "0001-01-01", "tomorrow"])
+def test_a_recall_date_before_the_allocation_or_in_the_future_is_refused(
+    api, db_session, fund_id, day
+):
+    """The demo's 2017 三结合 to 衡阳市 was approved on 2017-04-10."""
+    if day == "tomorrow":
+        day = (local_today() + timedelta(days=1)).isoformat()
+    allocation = demo_allocation(db_session, fund_id("2017-SJH"), "430000", "430400")
+    body = created(recall(api("province_maker"), allocation, "100.00"))
+    checker = api("province_checker")
+    url = f"/api/v1/recalls/{body['id']}/approve"
+    error = assert_refused(
+        db_session, lambda: checker.post(url, json={"approved_on": day}), 422, "validation_error"
+    )
+    assert error["details"]["fields"]["approved_on"] == [
+        f"收回日期须在下达审批日期 2017-04-10 与今天 {local_today().isoformat()} 之间"
+    ]
+    assert ok(checker.get(f"/api/v1/recalls/{body['id']}"))["status"] == "draft"
+    approved = ok(checker.post(url, json={"approved_on": "2017-04-10"}))
+    assert approved["recalled_on"] == "2017-04-10"
 
 
 def test_a_full_recall_marks_the_allocation_recalled(api, db_session, fund_id):

@@ -980,6 +980,80 @@ def test_a_region_graded_poor_last_year_needs_a_provincial_override(api, db_sess
     assert last["changes"]["status"] == ["draft", "approved"]
 
 
+def test_a_redistribution_into_a_gated_region_passes_the_same_gate(api, db_session, fund_id):
+    """A recall with ``redistribute_to`` (调剂) makes the third region receive money, so it
+    passes the gate an allocation to it would: 张家界市 (2017 三结合 graded 差) gets no
+    2018-SJH through 衡阳市's recall that it could not get directly."""
+    sjh_2018 = fund_id("2018-SJH")
+    maker, checker = api("province_maker"), api("province_checker")
+    to_hengyang = created(allocate(maker, sjh_2018, "430400", "5000.00"))
+    ok(approve_allocation(checker, to_hengyang["id"]))
+    recall = created(
+        maker.post(
+            f"/api/v1/allocations/{to_hengyang['id']}/recall",
+            json={"amount": "5000.00", "reason": "调剂", "redistribute_to": "430800"},
+        )
+    )
+
+    def approve_recall(override=None):
+        body = {} if override is None else {"evaluation_override_reason": override}
+        return checker.post(f"/api/v1/recalls/{recall['id']}/approve", json=body)
+
+    error = refused(db_session, approve_recall, 422, "evaluation_required")
+    assert error["details"]["problems"] == [
+        "张家界市 2017 年度三结合项目经费绩效评价为差（56.00 分）"
+    ]
+    assert ok(checker.get(f"/api/v1/recalls/{recall['id']}"))["status"] == "draft"
+    zhangjiajie = [
+        a
+        for a in ok(checker.get(f"/api/v1/allocations?fund_id={sjh_2018}&per_page=200"))["items"]
+        if a["to_region"] == "430800"
+    ]
+    assert zhangjiajie == []
+
+    reason = "张家界市已整改到位，同意调剂"
+    approved = ok(approve_recall(reason))
+    assert approved["status"] == "approved"
+    onward = ok(checker.get(f"/api/v1/allocations/{approved['redistributed_as_id']}"))
+    assert onward["to_region"] == "430800" and onward["amount"] == "5000.00"
+    assert onward["evaluation_override_reason"] == reason
+    last = ok(api("auditor").get(f"/api/v1/history/recalls/{recall['id']}"))["items"][-1]
+    assert f"绩效评价例外：{reason}" in last["action"]
+
+
+def test_a_prefecture_checker_cannot_override_the_gate_of_a_redistribution(
+    api, db_session, fund_id
+):
+    """耒阳市 has no evaluation of its 2017-DKTX: 衡阳市's redistribution of 2018-DKTX to it
+    needs the province's override, which 衡阳市's checker cannot give."""
+    dktx_2018 = fund_id("2018-DKTX")
+    to_hengyang = created(allocate(api("province_maker"), dktx_2018, "430400", "50000.00"))
+    ok(approve_allocation(api("province_checker"), to_hengyang["id"], "先行下达"))
+    hengyang_maker, hengyang_checker = api("hengyang_finance"), api("hengyang_checker")
+    to_hengnan = created(
+        allocate(hengyang_maker, dktx_2018, "430422", "100.00", document_no="衡计生协〔2018〕测2号")
+    )
+    ok(approve_allocation(hengyang_checker, to_hengnan["id"]))
+    recall = created(
+        hengyang_maker.post(
+            f"/api/v1/allocations/{to_hengnan['id']}/recall",
+            json={"amount": "100.00", "reason": "调剂", "redistribute_to": "430481"},
+        )
+    )
+    url = f"/api/v1/recalls/{recall['id']}/approve"
+    refused(db_session, lambda: hengyang_checker.post(url, json={}), 422, "evaluation_required")
+    refused(
+        db_session,
+        lambda: hengyang_checker.post(url, json={"evaluation_override_reason": "市里同意"}),
+        403,
+        "forbidden",
+    )
+    approved = ok(
+        api("province_checker").post(url, json={"evaluation_override_reason": "省里同意"})
+    )
+    assert approved["status"] == "approved"
+
+
 def test_a_region_without_an_evaluation_of_last_years_money_is_gated(api, db_session, fund_id):
     """长沙市 received 2017-DKTX and has filed no evaluation of it."""
     body = created(allocate(api("province_maker"), fund_id("2018-DKTX"), "430100"))

@@ -65,6 +65,8 @@ AMOUNTS = Invalid(["-100.00", -1, 0, "0.00", "1.234", 1e9, "1e9", "NaN", "Infini
                    "１００", "100元", "", SCRIPT])  # fmt: skip
 DATES = Invalid(["2017-02-30", "2017-13-01", "17-12-01", "２０１７-１２-０１",
                  "2017-12-01T25:00", 20171201, "", SCRIPT])  # fmt: skip
+#: an approval's business date: also well-formed dates far outside the money's years
+APPROVAL_DATES = Invalid([*DATES, "0001-01-01", "9999-12-31"])
 REGIONS = Invalid(["999999", "43040", "4304000", "４３０４００", "430400' OR '1'='1", "", SCRIPT])
 BAD_CATEGORIES = Invalid(["no_such_category", "PROJECT_SUPPORT", "", SCRIPT, NUL])
 #: for a payment: also a running cost no special fund may pay (not_earmarked)
@@ -364,7 +366,7 @@ API_WRITES = {
     ),
     "POST /allocations/{id}/approve": Write(
         "province_checker", "/api/v1/allocations/{id}/approve", lambda ctx, t: {},
-        {"approved_on": DATES, "evaluation_override_reason": TEXT, "reason": TEXT},
+        {"approved_on": APPROVAL_DATES, "evaluation_override_reason": TEXT, "reason": TEXT},
         target=draft_allocation,
     ),
     "POST /allocations/{id}/cancel": Write(
@@ -379,7 +381,8 @@ API_WRITES = {
     ),
     "POST /recalls/{id}/approve": Write(
         "province_checker", "/api/v1/recalls/{id}/approve", lambda ctx, t: {},
-        {"approved_on": DATES, "reason": TEXT}, target=draft_recall,
+        {"approved_on": APPROVAL_DATES, "evaluation_override_reason": TEXT, "reason": TEXT},
+        target=draft_recall,
     ),
     "POST /recalls/{id}/cancel": Write(
         "province_maker", "/api/v1/recalls/{id}/cancel", lambda ctx, t: {"reason": "撤销"},

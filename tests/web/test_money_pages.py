@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from fundtrack.core.idnumber import check_digit
 from fundtrack.extensions import db
-from fundtrack.models import Allocation, Disbursement
+from fundtrack.models import Allocation, AllocationRecall, Disbursement
 from tests.conftest import csrf_token, switch_language
 from tests.helpers import pay
 
@@ -72,6 +72,72 @@ def test_maker_allocates_and_checker_approves_in_the_browser(client, web_login, 
     assert "已审批" in client.get(allocation_url).get_data(as_text=True)
     status = db.session.scalar(sa.select(Allocation.status).where(Allocation.id == allocation_id))
     assert status == "approved"
+
+
+def test_a_provincial_checker_overrides_the_evaluation_gate_on_the_page(
+    client, web_login, api, fund_id
+):
+    """张家界市's 2017 三结合 was graded 差: the page says so before the approval is tried,
+    refuses it without a reason, and takes the provincial checker's reason for the override."""
+    body = api("province_maker").post(
+        "/api/v1/allocations",
+        json={"fund_id": fund_id("2018-SJH"), "to_region": "430800", "amount": "1000.00",
+              "document_no": "湘计生协〔2018〕例1号"},
+    ).get_json()  # fmt: skip
+    url = f"/allocations/{body['id']}"
+    web_login("province_checker")
+    html = client.get(url).get_data(as_text=True)
+    assert (
+        "接收地区绩效评价未通过：张家界市 2017 年度三结合项目经费绩效评价为差（56.00 分）" in html
+    )
+    assert 'name="evaluation_override_reason"' in html
+
+    response = _form_post(client, url, f"{url}/approve", {"reason": "同意"})
+    assert response.status_code == 302
+    assert "如确需下达，须由省级审批人员填写例外理由" in client.get(url).get_data(as_text=True)
+    assert db.session.get(Allocation, body["id"]).status == "draft"
+
+    reason = "张家界市已整改到位，经研究同意例外下达"
+    response = _form_post(
+        client, url, f"{url}/approve", {"reason": "同意", "evaluation_override_reason": reason}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    allocation = db.session.get(Allocation, body["id"])
+    assert allocation.status == "approved"
+    assert allocation.evaluation_override_reason == reason
+
+
+def test_a_redistribution_into_a_gated_region_takes_the_override_on_the_page(
+    client, web_login, api, fund_id
+):
+    maker, checker = api("province_maker"), api("province_checker")
+    body = maker.post(
+        "/api/v1/allocations",
+        json={"fund_id": fund_id("2018-SJH"), "to_region": "430400", "amount": "1000.00",
+              "document_no": "湘计生协〔2018〕例2号"},
+    ).get_json()  # fmt: skip
+    assert checker.post(f"/api/v1/allocations/{body['id']}/approve", json={}).status_code == 200
+    recall = maker.post(
+        f"/api/v1/allocations/{body['id']}/recall",
+        json={"amount": "1000.00", "reason": "调剂", "redistribute_to": "430800"},
+    ).get_json()
+    url = f"/allocations/{body['id']}"
+    web_login("province_checker")
+    html = client.get(url).get_data(as_text=True)
+    assert "张家界市 2017 年度三结合项目经费绩效评价为差（56.00 分）" in html
+    prefix = f"approve-recall{recall['id']}-"
+    assert f'name="{prefix}evaluation_override_reason"' in html
+
+    post_url = f"/allocations/recalls/{recall['id']}/approve"
+    _form_post(client, url, post_url, {f"{prefix}reason": "同意"})
+    assert db.session.get(AllocationRecall, recall["id"]).status == "draft"
+    override = {f"{prefix}reason": "同意", f"{prefix}evaluation_override_reason": "同意例外调剂"}
+    _form_post(client, url, post_url, override)
+    db.session.expire_all()
+    onward = db.session.get(AllocationRecall, recall["id"]).redistributed_as
+    assert onward.to_region_code == "430800"
+    assert onward.evaluation_override_reason == "同意例外调剂"
 
 
 def test_allocation_form_keeps_values_and_shows_chinese_errors(client, web_login, fund_id):

@@ -41,6 +41,7 @@ from fundtrack.core.reasons import optional_reason, require_reason
 from fundtrack.core.timeparse import local_today
 from fundtrack.core.versioning import set_action, set_reason
 from fundtrack.evaluations.operations import evaluation_gate
+from fundtrack.funds.models import Fund
 from fundtrack.ledger.checks import batch_get, flush_write, lock_balances, require_available
 from fundtrack.regions.models import LEVEL_DEPTH, Region
 from fundtrack.regions.operations import is_within
@@ -128,16 +129,43 @@ def _evaluation_override(
         return None
     override = (reason or "").strip()
     if not override:
-        raise EvaluationRequired(
-            _(
-                "%(problems)s。如确需下达，须由省级审批人员填写例外理由",
-                problems=_("；").join(str(p) for p in problems),
-            ),
-            problems=[str(p) for p in problems],
-        )
+        raise _evaluation_required(problems)
     if not can_override_evaluation_gate(session, user, allocation):
         raise Forbidden(_("只有省级财务审批人员可以在绩效评价未通过时例外下达"))
     return require_reason(override)
+
+
+def _evaluation_required(problems: list[str]) -> EvaluationRequired:
+    return EvaluationRequired(
+        _(
+            "%(problems)s。如确需下达，须由省级审批人员填写例外理由",
+            problems=_("；").join(str(p) for p in problems),
+        ),
+        problems=[str(p) for p in problems],
+    )
+
+
+def refuse_ungated(session, flush_context=None, instances=None) -> None:
+    """``before_flush``: an allocation that becomes approved in this flush (new as approved,
+    as a redistribution is, or moved to approved) passes the evaluation gate or carries a
+    provincial checker's override reason. The operations check it first, with the override
+    rules; this is the net under them, so that an operation written tomorrow that makes a
+    region receive money cannot skip the gate (``EvaluationRequired``)."""
+    new = session.new
+    for obj in (*new, *session.dirty):
+        if not isinstance(obj, Allocation) or obj.status != "approved":
+            continue
+        if obj.evaluation_override_reason:
+            continue
+        if obj not in new:
+            changed = sa.inspect(obj).attrs.status.history
+            if not changed.deleted or changed.deleted[0] == "approved":
+                continue
+        with session.no_autoflush:
+            fund = obj.fund or session.get(Fund, obj.fund_id)
+            problems = evaluation_gate(session, fund, obj.to_region_code)
+        if problems:
+            raise _evaluation_required(problems)
 
 
 def _override_note(override: str | None) -> str:

@@ -10,6 +10,7 @@ are of 2017-DKTX (长沙市 for a prefecture, 耒阳市 for a county)."""
 
 import io
 import re
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +18,8 @@ from pypdf import PdfReader
 from sqlalchemy_continuum import versioning_manager
 
 from fundtrack.allocations.models import Allocation
+from fundtrack.core.errors import EvaluationRequired
+from fundtrack.core.models import utcnow
 from fundtrack.evaluations.models import (
     Evaluation,
     EvaluationDeclaredUse,
@@ -1052,6 +1055,42 @@ def test_a_prefecture_checker_cannot_override_the_gate_of_a_redistribution(
         api("province_checker").post(url, json={"evaluation_override_reason": "省里同意"})
     )
     assert approved["status"] == "approved"
+
+
+@pytest.mark.parametrize("how", ["new as approved", "moved to approved"])
+def test_the_flush_refuses_money_into_a_gated_region_that_no_operation_checked(
+    app_ctx, db_session, user, fund, how
+):
+    """The net under the operations: an allocation that becomes approved in a flush —
+    written as approved, as a redistribution's onward allocation is, or moved to approved —
+    to 张家界市 (2017 三结合 graded 差) without an override reason is refused, as an
+    operation written tomorrow that forgot the gate would be; with a reason it passes."""
+    sjh_2018 = fund("2018-SJH")
+    maker, checker = user("province_maker"), user("province_checker")
+
+    def allocation(**fields):
+        row = Allocation(fund_id=sjh_2018.id, from_region_code="430000",
+                         to_region_code="430800", amount_fen=100_00, document_no="湘测〔2018〕1号",
+                         created_by_id=maker.id, **fields)  # fmt: skip
+        db_session.add(row)
+        return row
+
+    def approve(row):
+        row.status, row.approved_by_id = "approved", checker.id
+        row.approved_at, row.approved_on = utcnow(), date(2018, 5, 1)
+
+    for override in (None, "经研究同意例外下达"):
+        row = allocation(evaluation_override_reason=override)
+        if how == "moved to approved":
+            db_session.flush()
+        approve(row)
+        if override is None:
+            with pytest.raises(EvaluationRequired):
+                db_session.flush()
+            db_session.rollback()
+        else:
+            db_session.flush()
+            assert row.status == "approved"
 
 
 def test_a_region_without_an_evaluation_of_last_years_money_is_gated(api, db_session, fund_id):

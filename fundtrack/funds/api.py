@@ -45,7 +45,7 @@ class CloseAnswer:
 
     def __init__(self, closing: YearEndClose):
         self.record = closing
-        self.moves = year_end.close_moves(db.session, closing)
+        self.moves = year_end.close_moves_seen_by(db.session, g.user, closing)
 
     def __getattr__(self, name):
         return getattr(self.record, name)

@@ -113,7 +113,7 @@ def _closing(fund: Fund) -> dict:
     )
     if closing is None:
         return {"closing": None, "moves": [], "closing_trail": []}
-    moves = year_end.close_moves(db.session, closing)
+    moves = year_end.close_moves_seen_by(db.session, current_user, closing)
     codes = {code for m in moves for code in (m.region_code, m.to_region_code)}
     names = dict(
         db.session.execute(sa.select(Region.code, Region.name).where(Region.code.in_(codes))).all()

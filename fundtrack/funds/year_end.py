@@ -40,6 +40,7 @@ from fundtrack.funds.permissions import can_decide_year_end, can_propose_year_en
 from fundtrack.ledger.balances import fund_balances
 from fundtrack.ledger.checks import lock_balances, lock_fund
 from fundtrack.regions.models import LEVEL_DEPTH, Region
+from fundtrack.regions.operations import is_within
 
 #: the policies as the stored audit text names them, in Chinese whatever the reader's language
 POLICY_WORDS = {"recall": "逐级收回", "carry_over": "结转下一年度"}  # zh-only: stored
@@ -186,6 +187,17 @@ def close_moves(session, closing: YearEndClose) -> list[YearEndMove]:
     return [
         *(YearEndMove(r.allocation.to_region_code, r.amount_fen, r.allocation) for r in recalls),
         *(YearEndMove(c.region_code, c.amount_fen) for c in carried),
+    ]
+
+
+def close_moves_seen_by(session, user, closing: YearEndClose) -> list[YearEndMove]:
+    """``close_moves`` of the money of ``user``'s subtree: whoever may see a close sees the
+    moves of the regions whose balances they see, as on the fund's page (a county its own,
+    not every other county's)."""
+    return [
+        move
+        for move in close_moves(session, closing)
+        if is_within(session, move.region_code, user.region_code)
     ]
 
 

@@ -195,3 +195,26 @@ def test_only_finance_staff_of_the_funds_region_propose_and_a_reason_is_required
     response = api("province_checker").post(f"/api/v1/funds/{sjh}/close", json={"reason": " "})
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "reason_required"
+
+
+def test_a_close_shows_each_reader_the_moves_of_the_money_they_see(api, fund_id, client, web_login):
+    """耒阳市 sees the close of a fund it received (its own move), not every other region's
+    balance: the moves of a close are as visible as the balance rows they move."""
+    sjh = fund_id("2017-SJH")
+    _settle_pending(api, sjh)
+    proposal = _propose(api, sjh)
+    every = {m["region"] for m in proposal["moves"]}
+    assert len(every) > 3
+
+    for username, regions in (("leiyang_finance", {"430481"}),
+                              ("hengyang_checker", {"430400", "430481"}),
+                              ("auditor", every)):  # fmt: skip
+        reader = api(username)
+        seen = {m["region"] for m in reader.get(f"/api/v1/year-end-closes/{proposal['id']}")
+                .get_json()["moves"]}  # fmt: skip
+        assert seen == regions & every, username
+        assert seen <= set(_balances(reader, sjh)), username
+
+    web_login("leiyang_finance")
+    page = client.get(f"/funds/{sjh}").get_data(as_text=True)
+    assert "耒阳市" in page and "长沙市" not in page

@@ -173,22 +173,29 @@ def _override_note(override: str | None) -> str:
     return f"（绩效评价例外：{override}）" if override else ""  # zh-only: stored audit action
 
 
-def _approval_date(fund, approved_on: date | None) -> date:
-    """The approval date an approver gives (today when none): a paper approval may be
-    recorded later, and a year's money may be issued in advance (提前下达) from the year
-    before, but never in the future. Raises ``ValidationFailed`` (``approved_on``)."""
+def _business_date(given: date | None, earliest: date, refusal) -> date:
+    """An approval's business date: ``given`` (today when None) if it lies between
+    ``earliest`` and today; else ``ValidationFailed`` on ``approved_on`` (the field of the
+    API's body) with the message ``refusal(earliest, today)`` (ISO dates)."""
     today = local_today()
-    if approved_on is None:
+    if given is None:
         return today
-    earliest = date(fund.fiscal_year - 1, 1, 1)
-    if not (earliest <= approved_on <= today):
-        message = _(
-            "审批日期须在 %(earliest)s 与今天 %(today)s 之间",
-            earliest=earliest.isoformat(),
-            today=today.isoformat(),
-        )
+    if not (earliest <= given <= today):
+        message = refusal(earliest.isoformat(), today.isoformat())
         raise ValidationFailed(message, fields={"approved_on": [message]})
-    return approved_on
+    return given
+
+
+def _approval_date(fund, approved_on: date | None) -> date:
+    """A paper approval may be recorded later, and a year's money may be issued in advance
+    (提前下达) from the year before, but never in the future."""
+    return _business_date(
+        approved_on,
+        date(fund.fiscal_year - 1, 1, 1),
+        lambda earliest, today: _(
+            "审批日期须在 %(earliest)s 与今天 %(today)s 之间", earliest=earliest, today=today
+        ),
+    )
 
 
 def approve_allocation(
@@ -336,20 +343,16 @@ def create_recall(
 
 
 def _recall_date(allocation: Allocation, recalled_on: date | None) -> date:
-    """The recall's date (today when none): not before the allocation's approval, not in the
-    future. Raises ``ValidationFailed`` (``approved_on``, the field of the API's body)."""
-    today = local_today()
-    if recalled_on is None:
-        return today
-    earliest = allocation.approved_on or date(allocation.fund.fiscal_year - 1, 1, 1)
-    if not (earliest <= recalled_on <= today):
-        message = _(
+    """Not before the allocation's approval, not in the future."""
+    return _business_date(
+        recalled_on,
+        allocation.approved_on or date(allocation.fund.fiscal_year - 1, 1, 1),
+        lambda earliest, today: _(
             "收回日期须在下达审批日期 %(earliest)s 与今天 %(today)s 之间",
-            earliest=earliest.isoformat(),
-            today=today.isoformat(),
-        )
-        raise ValidationFailed(message, fields={"approved_on": [message]})
-    return recalled_on
+            earliest=earliest,
+            today=today,
+        ),
+    )
 
 
 def approve_recall(
